@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.timezone import now as tz_now
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class Language(models.TextChoices):
+    EN = "en", "English"
+    NL = "nl", "Nederlands"
+
+
+class Organization(models.Model):
+    """A tenant. Nothing of one organisation is ever visible to another."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    timezone = models.CharField(max_length=64, default="Europe/Amsterdam", validators=[validate_timezone])
+    default_language = models.CharField(max_length=2, choices=Language.choices, default=Language.NL)
+    # Feature switches. Named here so that later features need no migration of this table.
+    org_wide_posting_open = models.BooleanField(default=False, help_text="Everyone may post to the whole organisation.")
+    leaderboard_enabled = models.BooleanField(default=False)
+    kudos_value_required = models.BooleanField(default=False)
+    kudos_monthly_allowance = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Kudos a person may give per month; empty = unlimited."
+    )
+    auto_hide_report_threshold = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Hide content after this many distinct reports; empty = never."
+    )
+    erasure_keeps_content = models.BooleanField(
+        default=True, help_text="On erasure, keep posts and comments anonymised instead of removing them."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Role(models.TextChoices):
+    EMPLOYEE = "employee", _("Employee")
+    LEADER = "leader", _("Leader")
+    ADMIN = "admin", _("Admin")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        if not email:
+            raise ValueError("Users need an e-mail address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        fields.setdefault("role", Role.ADMIN)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    # Platform staff (superusers) may belong to no organisation; everyone else must.
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="users", null=True, blank=True)
+    # Stored lower-case; the functional constraint below also guards case variants.
+    email = models.EmailField(max_length=254, unique=True)
+    name = models.CharField(max_length=150)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EMPLOYEE)
+    language = models.CharField(max_length=2, choices=Language.choices, blank=True, help_text="Empty = the organisation's language.")
+    timezone = models.CharField(
+        max_length=64, blank=True, validators=[validate_timezone], help_text="Empty = the organisation's time zone."
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May log in to the admin site.")
+    date_joined = models.DateTimeField(default=tz_now)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(is_superuser=True) | models.Q(organization__isnull=False),
+                name="user_has_organization",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "name", "id"], name="user_directory_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    @property
+    def is_leader_or_admin(self) -> bool:
+        return self.role in (Role.LEADER, Role.ADMIN)
+
+    @property
+    def is_org_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def effective_language(self) -> str:
+        if self.language:
+            return self.language
+        return self.organization.default_language if self.organization_id else settings.LANGUAGE_CODE
+
+    @property
+    def effective_timezone(self) -> str:
+        if self.timezone:
+            return self.timezone
+        return self.organization.timezone if self.organization_id else "UTC"
+
+
+class GroupKind(models.TextChoices):
+    TEAM = "team", _("Team")
+    LOCATION = "location", _("Location")
+    DEPARTMENT = "department", _("Department")
+    INTEREST = "interest", _("Interest")
+
+
+class Group(models.Model):
+    """A team, location, department or interest group: the audiences of posts."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=150)
+    kind = models.CharField(max_length=16, choices=GroupKind.choices, default=GroupKind.TEAM)
+    allow_member_posts = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("organization", Lower("name"), name="group_name_unique_per_org")]
+        indexes = [models.Index(fields=["organization", "name", "id"], name="group_directory_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipRole(models.TextChoices):
+    MEMBER = "member", _("Member")
+    MANAGER = "manager", _("Manager")
+
+
+class Membership(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="membership_unique")]
+        # The feed resolves "my groups" by user on every request.
+        indexes = [models.Index(fields=["user", "group"], name="membership_by_user_idx")]
+
+
+class AuthToken(models.Model):
+    """One device session. Only the SHA-256 of the token is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    device_name = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="authtoken_expiry_idx")]
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= tz_now()
+
+
+class Invitation(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=150)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EMPLOYEE)
+    groups = models.ManyToManyField(Group, blank=True, related_name="+")
+    # Only a hash: a leaked database must not yield usable codes.
+    code_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "email"], name="invitation_by_email_idx")]

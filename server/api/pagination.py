@@ -1,0 +1,191 @@
+"""Keyset (cursor) pagination for every list.
+
+A cursor holds the ordering values of the last row seen, so a page is an index
+range scan: no COUNT(*), no OFFSET, and no duplicates or gaps when rows are added
+while a client pages (DESIGN.md, performance shape). The queryset's `order_by`
+decides the key; it must end with a unique field (`id`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from server.api.exceptions import ValidationFailed
+
+CURSOR_PARAM = "cursor"
+PAGE_SIZE_PARAM = "page_size"
+
+
+def _parse_ordering(queryset: QuerySet) -> list[tuple[str, bool]]:
+    ordering = list(queryset.query.order_by) or list(queryset.model._meta.ordering)
+    if not ordering:
+        raise ValueError(f"Keyset pagination needs an ordered queryset ({queryset.model.__name__}).")
+    parsed: list[tuple[str, bool]] = []
+    for item in ordering:
+        if not isinstance(item, str):
+            raise ValueError("Keyset pagination orders by field names only.")
+        descending = item.startswith("-")
+        parsed.append((item.lstrip("-"), descending))
+    if parsed[-1][0] not in ("id", "pk"):
+        raise ValueError("Keyset ordering must end with id to be unique.")
+    return parsed
+
+
+def _field_value(row: Any, name: str) -> Any:
+    if isinstance(row, dict):
+        return row[name]
+    value = row
+    for part in name.split("__"):
+        value = getattr(value, part)
+    return value
+
+
+def _to_python(queryset: QuerySet, name: str, raw: Any) -> Any:
+    model = queryset.model
+    field = None
+    for part in name.split("__"):
+        field = model._meta.get_field("id" if part == "pk" else part)
+        model = getattr(field, "related_model", None) or model
+    return field.to_python(raw) if field is not None else raw
+
+
+def _encode(values: Sequence[Any], reverse: bool) -> str:
+    def plain(value: Any) -> Any:
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+    payload = json.dumps({"v": [plain(v) for v in values], "r": reverse}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str) -> tuple[list[Any], bool]:
+    try:
+        padded = raw + "=" * (-len(raw) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        values, reverse = payload["v"], bool(payload.get("r", False))
+        if not isinstance(values, list):
+            raise ValueError
+        return values, reverse
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed(_("The cursor is not valid."), code="invalid_cursor", fields={CURSOR_PARAM: [_("Invalid cursor.")]})
+
+
+def keyset_filter(ordering: list[tuple[str, bool]], values: Sequence[Any], *, after: bool) -> Q:
+    """Rows strictly after (or before) `values` in `ordering`: (a, b) > (x, y) spelled as OR of ANDs."""
+    condition = Q()
+    for index in range(len(ordering) - 1, -1, -1):
+        name, descending = ordering[index]
+        # "after" in a descending order means smaller values, and vice versa.
+        lookup = f"{name}__{'lt' if descending == after else 'gt'}"
+        strict = Q(**{lookup: values[index]})
+        if index == len(ordering) - 1:
+            condition = strict
+        else:
+            condition = strict | (Q(**{name: values[index]}) & condition)
+    return condition
+
+
+class KeysetPagination(BasePagination):
+    page_size = settings.REST_FRAMEWORK.get("PAGE_SIZE", 20)
+    max_page_size = settings.API_MAX_PAGE_SIZE
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(PAGE_SIZE_PARAM)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            raise ValidationFailed(_("page_size must be a number."), fields={PAGE_SIZE_PARAM: [_("Must be a number.")]})
+        if size < 1:
+            raise ValidationFailed(_("page_size must be at least 1."), fields={PAGE_SIZE_PARAM: [_("Must be at least 1.")]})
+        return min(size, self.max_page_size)
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list[Any]:
+        self.request = request
+        self.ordering = _parse_ordering(queryset)
+        size = self.get_page_size(request)
+        raw_cursor = request.query_params.get(CURSOR_PARAM)
+        self.had_cursor = bool(raw_cursor)
+        reverse = False
+        if raw_cursor:
+            values, reverse = decode_cursor(raw_cursor)
+            if len(values) != len(self.ordering):
+                raise ValidationFailed(_("The cursor is not valid."), code="invalid_cursor")
+            try:
+                values = [_to_python(queryset, name, value) for (name, _desc), value in zip(self.ordering, values, strict=False)]
+            except Exception:
+                raise ValidationFailed(_("The cursor is not valid."), code="invalid_cursor")
+            queryset = queryset.filter(keyset_filter(self.ordering, values, after=not reverse))
+        if reverse:
+            queryset = queryset.reverse()
+        rows = list(queryset[: size + 1])
+        has_more = len(rows) > size
+        rows = rows[:size]
+        if reverse:
+            rows.reverse()
+        self.page = rows
+        self.has_next = has_more if not reverse else True
+        self.has_previous = (has_more if reverse else self.had_cursor) and bool(rows)
+        return rows
+
+    def _cursor_for(self, row: Any, *, reverse: bool) -> str:
+        return _encode([_field_value(row, name) for name, _desc in self.ordering], reverse)
+
+    def get_next_link(self) -> str | None:
+        if not self.page or not self.has_next:
+            return None
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, CURSOR_PARAM, self._cursor_for(self.page[-1], reverse=False))
+
+    def get_previous_link(self) -> str | None:
+        if not self.page or not self.has_previous:
+            return None
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, CURSOR_PARAM, self._cursor_for(self.page[0], reverse=True))
+
+    def first_page_link(self) -> str:
+        return remove_query_param(self.request.build_absolute_uri(), CURSOR_PARAM)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response({"results": data, "next": self.get_next_link(), "previous": self.get_previous_link()})
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "required": ["results", "next", "previous"],
+            "properties": {
+                "results": schema,
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        return [
+            {
+                "name": CURSOR_PARAM,
+                "required": False,
+                "in": "query",
+                "description": "Opaque cursor from a previous page's `next` or `previous` link.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": PAGE_SIZE_PARAM,
+                "required": False,
+                "in": "query",
+                "description": f"Results per page, at most {self.max_page_size}.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]

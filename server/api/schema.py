@@ -1,0 +1,37 @@
+"""OpenAPI: every operation documents the error envelope for the errors it can return."""
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Machine-readable error code, e.g. `invalid`, `not_found`, `muted`.")
+    message = serializers.CharField(help_text="Human-readable message in the request's language.")
+    fields = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="Per-field messages for validation errors (field name → list of messages).",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+class AutoSchema(SpectacularAutoSchema):
+    def _is_public(self) -> bool:
+        return any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction=direction)
+        codes = ["429"]
+        if not self._is_public():
+            codes += ["401", "403"]
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes += ["400", "415"]
+        if "{" in self.path:
+            codes.append("404")
+        for code in codes:
+            if code not in responses:
+                responses[code] = self._get_response_for_code(ErrorSerializer, code)
+        return responses

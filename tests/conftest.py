@@ -1,0 +1,86 @@
+"""Shared fixtures. `api` gives a DRF client logged in as anyone:
+
+client = api(user)           # Authorization: Bearer <new token for user>
+client = api()               # anonymous
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tests.factories import AdminFactory, GroupFactory, LeaderFactory, MembershipFactory, OrganizationFactory, UserFactory, issue_token
+
+IS_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache_and_eager_tasks(settings):
+    # Throttle counters and login failures live in the cache: each test gets its own
+    # in-process cache (a shared Redis would be flushed under parallel workers).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    cache.clear()
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from server.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api():
+    def make(user=None, *, token: str | None = None, language: str | None = None) -> APIClient:
+        client = APIClient()
+        if user is not None and token is None:
+            token = issue_token(user)
+        if token is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        if language:
+            client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+        return client
+
+    return make
+
+
+@pytest.fixture
+def org(db):
+    return OrganizationFactory()
+
+
+@pytest.fixture
+def other_org(db):
+    return OrganizationFactory()
+
+
+@pytest.fixture
+def employee(org):
+    return UserFactory(organization=org)
+
+
+@pytest.fixture
+def leader(org):
+    return LeaderFactory(organization=org)
+
+
+@pytest.fixture
+def admin_user(org):
+    return AdminFactory(organization=org)
+
+
+@pytest.fixture
+def group(org):
+    return GroupFactory(organization=org)
+
+
+@pytest.fixture
+def member(group):
+    return MembershipFactory(group=group).user
+
+
+def requires_postgres(reason: str = "needs PostgreSQL row locks and real concurrency"):
+    return pytest.mark.skipif(not IS_POSTGRES, reason=f"SKIPPED ON SQLITE: {reason}")
