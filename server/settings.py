@@ -188,11 +188,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+    "ENUM_NAME_OVERRIDES": {
+        "UserRoleEnum": "accounts.models.Role.choices",
+        "MembershipRoleEnum": "accounts.models.MembershipRole.choices",
     },
-    "SECURITY": [{"bearerAuth": []}],
-    "ENUM_NAME_OVERRIDES": {},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 
