@@ -131,7 +131,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ROUTES = {"notifications.tasks.push_*": {"queue": "push"}}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}  # filled below, one entry per periodic job
+# One entry per periodic job. Every task is idempotent, so beat may fire twice.
+CELERY_BEAT_SCHEDULE: dict = {
+    "auth-tokens-purge": {"task": "accounts.tasks.auth_tokens_purge_task", "schedule": timedelta(hours=1)},
+    "idempotency-records-prune": {"task": "server.tasks.idempotency_records_prune_task", "schedule": timedelta(hours=1)},
+}
 
 # --- Auth -----------------------------------------------------------------------
 PASSWORD_HASHERS = [
