@@ -58,6 +58,13 @@ class NotAllowed(ApplicationError):
     default_message = gettext_lazy("You are not allowed to do this.")
 
 
+class Muted(NotAllowed):
+    """A moderator muted this person: no posts, comments or kudos until `muted_until`."""
+
+    default_code = "muted"
+    default_message = gettext_lazy("You are muted and cannot post, comment or give kudos for now.")
+
+
 class Conflict(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
