@@ -227,3 +227,24 @@ def test_group_members_query_count_is_fixed(api, employee, group, count, django_
     with django_assert_num_queries(3):
         response = client.get(f"/api/v1/groups/{group.pk}/members?page_size=100")
     assert len(response.json()["results"]) == count
+
+
+# --- regressions found by the fuzzer (tests/fuzz) ---------------------------------------
+
+
+def test_ids_beyond_bigint_are_a_400_not_a_server_error(api, admin_user):
+    response = api(admin_user).post(
+        "/api/v1/invitations", {"email": "a@example.com", "name": "A", "group_ids": [29489640938269319168]}, format="json"
+    )
+    assert_envelope(response, 400, "invalid")
+    assert "group_ids" in response.json()["error"]["fields"]
+
+
+def test_every_post_documents_conflict_and_idempotency_errors():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(public=True)
+    for path, operations in schema["paths"].items():
+        if "post" in operations:
+            assert {"409", "422"} <= set(operations["post"]["responses"]), path
+            assert any(p["name"] == "Idempotency-Key" for p in operations["post"].get("parameters", [])), path
