@@ -8,6 +8,8 @@ def _media_root(settings, tmp_path):
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
     settings.MEDIA_VARIANT_FORMAT = "webp"
     settings.MEDIA_SERVE_REDIRECT = False
+    # Factories hash a password per user; Argon2 makes that the slowest part of these tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

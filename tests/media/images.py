@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from functools import cache
 
 from PIL import Image, ImageCms
 
@@ -15,7 +16,9 @@ BODY_SERIAL_TAG = 0xA431
 ORIENTATION_TAG = 0x0112
 
 
+@cache
 def srgb_icc() -> bytes:
+    # Cached: a generated profile carries its creation time, so two calls can differ.
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
