@@ -133,3 +133,16 @@ def test_query_counts_do_not_depend_on_the_viewers_groups(api, group_photo, memb
         MembershipFactory(user=member, group=GroupFactory(organization=member.organization))
     with django_assert_num_queries(2):
         assert fetch(client, group_photo).status_code == 200
+
+
+def test_the_tenancy_harness_fixture_gives_a_photo_other_organisations_cannot_reach(api, member, group, other_org):
+    from types import SimpleNamespace
+
+    from tests.security.tenancy_media import TENANCY_FIXTURES
+
+    world = SimpleNamespace(org_a=group.organization, employee_a=member, group_a=group)
+    media_id = TENANCY_FIXTURES["media_id"](world)
+    outsider = api(AdminFactory(organization=other_org))
+    for route in ROUTES:
+        assert outsider.get(route.format(id=media_id)).status_code == 404
+    assert api(member).get(f"/api/v1/media/{media_id}").status_code == 200
