@@ -14,6 +14,7 @@ from media import selectors, services
 from media.models import MediaStatus
 from media.serializers import AvatarSetSerializer, MediaSerializer, MediaUploadSerializer, media_representation
 from server.api.exceptions import NotFound
+from server.api.schema import ErrorSerializer
 from server.api.throttling import UploadThrottle, UserRateThrottle
 
 # Multipart framing around the file: generous, so only real oversize is refused early.
@@ -31,9 +32,9 @@ class MediaUploadView(APIView):
         request={"multipart/form-data": MediaUploadSerializer},
         responses={
             201: MediaSerializer,
-            400: OpenApiResponse(description="Too many pixels (`too_many_pixels`) or no file."),
-            413: OpenApiResponse(description="Larger than the upload limit (`too_large`)."),
-            415: OpenApiResponse(description="Not a JPEG, PNG, WebP, HEIC or GIF image (`unsupported_media_type`)."),
+            400: OpenApiResponse(response=ErrorSerializer, description="Too many pixels (`too_many_pixels`) or no file."),
+            413: OpenApiResponse(response=ErrorSerializer, description="Larger than the upload limit (`too_large`)."),
+            415: OpenApiResponse(response=ErrorSerializer, description="Not an accepted image format (`unsupported_media_type`)."),
         },
         operation_id="media_upload",
         tags=["media"],
