@@ -85,7 +85,7 @@ def media_upload(*, owner: User, upload: UploadedFile) -> Media:
                 height=inspection.height,
                 original_path=original_path,
             )
-            from media.tasks import media_process_task
+            from media.tasks import media_process_task  # here: media.tasks imports this module
 
             media_process_task.delay_on_commit(media.pk)
     except Exception:

@@ -237,7 +237,9 @@ MEDIA_MAX_UPLOAD_BYTES = env.int("MEDIA_MAX_UPLOAD_BYTES", default=15 * 1024 * 1
 DATA_UPLOAD_MAX_MEMORY_SIZE = MEDIA_MAX_UPLOAD_BYTES + 1024 * 1024
 # Checked from the image header before any pixel is decoded (answered 400 above it).
 MEDIA_MAX_PIXELS = env.int("MEDIA_MAX_PIXELS", default=40_000_000)
-MEDIA_VARIANT_FORMAT = env.str("MEDIA_VARIANT_FORMAT", default="webp")  # webp | jpeg
+MEDIA_VARIANT_FORMAT = env.str("MEDIA_VARIANT_FORMAT", default="webp")
+if MEDIA_VARIANT_FORMAT not in ("webp", "jpeg"):
+    raise ImproperlyConfigured("MEDIA_VARIANT_FORMAT must be webp or jpeg.")
 MEDIA_VARIANT_QUALITY = env.int("MEDIA_VARIANT_QUALITY", default=80)
 MEDIA_THUMBNAIL_SIZE = 320
 MEDIA_LARGE_SIZE = 1280
