@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -87,7 +87,14 @@ def media_upload(*, owner: User, upload: UploadedFile) -> Media:
             )
             from media.tasks import media_process_task  # here: media.tasks imports this module
 
-            media_process_task.delay_on_commit(media.pk)
+            # Not delay_on_commit: with the broker down the upload is still stored and
+            # answered, and media_process_stale requeues it, instead of a 500 after commit.
+            media_id = media.pk
+
+            def enqueue_processing() -> None:
+                media_process_task.delay(media_id)
+
+            transaction.on_commit(enqueue_processing, robust=True)
     except Exception:
         _delete_files([original_path])
         raise
@@ -259,6 +266,24 @@ def avatar_remove(*, user: User) -> None:
             return
         current.delete()
         media_detach(media_ids=[current.media_id])
+
+
+# Longer than a processing run may take (the task's time limit), so a running one is not doubled.
+STALE_PROCESSING = timedelta(minutes=5)
+
+
+def media_process_stale(*, now: datetime | None = None, batch_size: int = 200) -> int:
+    """Queue processing again for uploads stuck in `processing` (lost publish, dead worker)."""
+    from media.tasks import media_process_task  # here: media.tasks imports this module
+
+    cutoff = (now or timezone.now()) - STALE_PROCESSING
+    stale = list(
+        Media.objects.filter(status=MediaStatus.PROCESSING, created_at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:batch_size]
+    )
+    for media_id in stale:
+        # Safe to repeat: processing finishes a row once (guarded by status).
+        media_process_task.delay(media_id)
+    return len(stale)
 
 
 def media_orphans_delete(*, now: datetime | None = None, batch_size: int = 500) -> int:

@@ -249,6 +249,7 @@ MEDIA_ORPHAN_TTL = timedelta(hours=env.int("MEDIA_ORPHAN_TTL_HOURS", default=24)
 # redirect to a presigned URL valid AWS_QUERYSTRING_EXPIRE seconds, after the same check.
 MEDIA_SERVE_REDIRECT = env.bool("MEDIA_SERVE_REDIRECT", default=False)
 CELERY_BEAT_SCHEDULE["media-orphans-delete"] = {"task": "media.tasks.media_orphans_delete_task", "schedule": timedelta(hours=1)}
+CELERY_BEAT_SCHEDULE["media-process-stale"] = {"task": "media.tasks.media_process_stale_task", "schedule": timedelta(minutes=5)}
 
 # --- E-mail -------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
