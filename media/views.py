@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -93,8 +93,11 @@ class MediaVariantView(APIView):
             response["Cache-Control"] = "private, max-age=60"
             return response
         else:
+            # Variants are small (tens of KB): read whole rather than stream, which under ASGI
+            # would be a sync iterator Django has to drain in a thread anyway.
             try:
-                response = FileResponse(default_storage.open(path, "rb"), content_type=media.content_type)
+                with default_storage.open(path, "rb") as variant:
+                    response = HttpResponse(variant.read(), content_type=media.content_type)
             except FileNotFoundError:
                 raise NotFound()
         response["Cache-Control"] = IMMUTABLE_CACHE
