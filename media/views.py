@@ -15,7 +15,7 @@ from media.models import MediaStatus
 from media.serializers import AvatarSetSerializer, MediaSerializer, MediaUploadSerializer, media_representation
 from server.api.exceptions import NotFound
 from server.api.schema import ErrorSerializer
-from server.api.throttling import UploadThrottle, UserRateThrottle
+from server.api.throttling import ScopedUserThrottle, UploadThrottle, UserRateThrottle
 
 # Multipart framing around the file: generous, so only real oversize is refused early.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -70,10 +70,15 @@ def _variant_schema(operation_id: str):
     )
 
 
+class MediaReadThrottle(ScopedUserThrottle):
+    scope = "media_reads"
+
+
 class MediaVariantView(APIView):
     """Serves one stored variant after the same visibility check as the JSON view."""
 
     variant = "large"
+    throttle_classes = [MediaReadThrottle]
 
     def perform_content_negotiation(self, request, force=False):
         # Image loaders send `Accept: image/*`; the JSON renderer still writes any error.

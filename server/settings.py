@@ -169,6 +169,8 @@ REST_FRAMEWORK = {
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="30/min"),
         "activate_ip": env.str("THROTTLE_ACTIVATE_IP", default="10/min"),
         "uploads": env.str("THROTTLE_UPLOADS", default="30/min"),
+        # Image loads: a feed page can hold 200 thumbnails; they must not eat the API budget.
+        "media_reads": env.str("THROTTLE_MEDIA_READS", default="3000/min"),
         "kudos": env.str("THROTTLE_KUDOS", default="30/min"),
         "nominations": env.str("THROTTLE_NOMINATIONS", default="30/min"),
         "reports": env.str("THROTTLE_REPORTS", default="20/min"),

@@ -146,3 +146,12 @@ def test_the_tenancy_harness_fixture_gives_a_photo_other_organisations_cannot_re
     for route in ROUTES:
         assert outsider.get(route.format(id=media_id)).status_code == 404
     assert api(member).get(f"/api/v1/media/{media_id}").status_code == 200
+
+
+def test_image_loads_have_their_own_budget_not_the_apis(api, group_photo, member, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "user", "2/min")
+    client = api(member)
+    assert [fetch(client, group_photo, "/api/v1/media/{id}/thumbnail").status_code for _ in range(4)] == [200] * 4
+    assert [fetch(client, group_photo).status_code for _ in range(3)] == [200, 200, 429]
