@@ -270,15 +270,22 @@ def avatar_remove(*, user: User) -> None:
 
 # Longer than a processing run may take (the task's time limit), so a running one is not doubled.
 STALE_PROCESSING = timedelta(minutes=5)
+# After this, an upload that still has not been processed never will be: it fails, so the
+# app stops waiting and a post does not carry a placeholder forever.
+PROCESSING_GIVE_UP = timedelta(hours=1)
 
 
 def media_process_stale(*, now: datetime | None = None, batch_size: int = 200) -> int:
     """Queue processing again for uploads stuck in `processing` (lost publish, dead worker)."""
     from media.tasks import media_process_task  # here: media.tasks imports this module
 
-    cutoff = (now or timezone.now()) - STALE_PROCESSING
+    now = now or timezone.now()
+    for media in Media.objects.filter(status=MediaStatus.PROCESSING, created_at__lt=now - PROCESSING_GIVE_UP)[:batch_size]:
+        _finish(media, status=MediaStatus.FAILED, fields={})
     stale = list(
-        Media.objects.filter(status=MediaStatus.PROCESSING, created_at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:batch_size]
+        Media.objects.filter(status=MediaStatus.PROCESSING, created_at__lt=now - STALE_PROCESSING)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch_size]
     )
     for media_id in stale:
         # Safe to repeat: processing finishes a row once (guarded by status).

@@ -70,3 +70,18 @@ def test_a_broker_outage_does_not_fail_the_upload(upload, employee, monkeypatch)
 
     assert response.status_code == 201
     assert Media.objects.get(pk=response.json()["id"]).status == MediaStatus.PROCESSING  # the stale sweep picks it up
+
+
+def test_an_upload_never_processed_within_an_hour_fails(employee, monkeypatch):
+    from media.tasks import media_process_stale_task, media_process_task
+
+    queued = []
+    monkeypatch.setattr(media_process_task, "delay", queued.append)
+    hopeless, recent = MediaFactory(owner=employee), MediaFactory(owner=employee)
+    age(hopeless, 2)
+    age(recent, 0.5)
+
+    assert media_process_stale_task() == 1
+
+    assert Media.objects.get(pk=hopeless.pk).status == MediaStatus.FAILED
+    assert queued == [recent.pk]
