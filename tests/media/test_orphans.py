@@ -46,7 +46,7 @@ def test_uploads_stuck_in_processing_are_queued_again(employee, django_capture_o
 
     stuck = MediaFactory(owner=employee, original_path=default_storage.save("media/t/original", ContentFile(images.phone_jpeg())))
     just_uploaded = MediaFactory(owner=employee)
-    age(stuck, 1)
+    age(stuck, 0.5)
 
     assert media_process_stale_task() == 1
 
