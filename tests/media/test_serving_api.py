@@ -155,3 +155,13 @@ def test_image_loads_have_their_own_budget_not_the_apis(api, group_photo, member
     client = api(member)
     assert [fetch(client, group_photo, "/api/v1/media/{id}/thumbnail").status_code for _ in range(4)] == [200] * 4
     assert [fetch(client, group_photo).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_rendering_loaded_rows_costs_no_query(employee, django_assert_num_queries):
+    from media.serializers import media_representation
+
+    for count in (1, 5):
+        rows = list(Media.objects.filter(pk__in=[ready_media(owner=employee).pk for _ in range(count)]))
+        with django_assert_num_queries(0):
+            rendered = [media_representation(media) for media in rows]
+        assert all(item["variants"]["large"].endswith("/large") for item in rendered)
