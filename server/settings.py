@@ -247,7 +247,7 @@ MEDIA_THUMBNAIL_SIZE = 320
 MEDIA_LARGE_SIZE = 1280
 # Uploads never attached to a post, kudos or avatar within this time are deleted.
 MEDIA_ORPHAN_TTL = timedelta(hours=env.int("MEDIA_ORPHAN_TTL_HOURS", default=24))
-# Off: variants are streamed by the authorising view. On (S3): the view answers with a
+# Off: the authorising view sends the variant bytes itself. On (S3): the view answers with a
 # redirect to a presigned URL valid AWS_QUERYSTRING_EXPIRE seconds, after the same check.
 MEDIA_SERVE_REDIRECT = env.bool("MEDIA_SERVE_REDIRECT", default=False)
 CELERY_BEAT_SCHEDULE["media-orphans-delete"] = {"task": "media.tasks.media_orphans_delete_task", "schedule": timedelta(hours=1)}
