@@ -34,6 +34,9 @@ class OutboxEvent(models.Model):
     push_sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # A lease, not a row lock: delivery makes network calls (Redis, FCM) that must
+    # not run inside a transaction, yet two deliverers must not work the same row.
+    locked_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
     class Meta:
