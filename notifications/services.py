@@ -102,9 +102,9 @@ def _claim(*, event_id: uuid.UUID | str, now: datetime) -> bool:
     return claimed == 1
 
 
-def outbox_event_deliver(*, event_id: uuid.UUID | str) -> bool:
+def outbox_event_deliver(*, event_id: uuid.UUID | str, now: datetime | None = None) -> bool:
     """Deliver one event if nobody else is; True when it is (now) fully delivered."""
-    if not _claim(event_id=event_id, now=timezone.now()):
+    if not _claim(event_id=event_id, now=now or timezone.now()):
         return False
     event = OutboxEvent.objects.get(pk=event_id)
     try:
@@ -205,7 +205,7 @@ def outbox_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
     delivered = 0
     for event_id in due:
         try:
-            delivered += outbox_event_deliver(event_id=event_id)
+            delivered += outbox_event_deliver(event_id=event_id, now=now)
         except Exception:
             # One failing event (e.g. Redis still down) must not starve the rest; it
             # keeps its row and the next sweep tries again.
