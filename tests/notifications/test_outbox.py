@@ -224,3 +224,17 @@ def test_only_addressed_people_who_may_see_the_post_are_notified(org, other_org,
     with django_capture_on_commit_callbacks(execute=True):
         emit_post(organization_id=org.pk, group_ids=[group.pk], addressed=addressed)
     assert list(Notification.objects.values_list("recipient_id", flat=True)) == [member.pk]
+
+
+@pytest.mark.parametrize("mentioned", [1, 8])
+def test_delivery_costs_the_same_queries_whatever_the_number_of_recipients(org, group, django_assert_num_queries, mentioned):
+    people = [MembershipFactory(group=group).user for _ in range(mentioned)]
+    with mock.patch("notifications.tasks.outbox_event_deliver_task.delay"):
+        event = emit_post(
+            organization_id=org.pk, group_ids=[group.pk], addressed=[{"user_id": user.pk, "reason": "mention"} for user in people]
+        )
+    # claim, read, recipients, savepoint + inbox insert + marker + release, group ids,
+    # inbox rows, unread counts, realtime marker, push marker, delivered.
+    with django_assert_num_queries(13):
+        assert outbox_event_deliver(event_id=event.pk) is True
+    assert Notification.objects.count() == mentioned
