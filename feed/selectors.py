@@ -26,11 +26,15 @@ UPDATES_SETTLE = timedelta(seconds=5)
 
 
 def _audience_q(user: User) -> Q:
-    """Posts addressed to `user`: org-wide, or to a group they belong to. Admins moderate, so they see all."""
+    """Posts addressed to `user` (org-wide, or to a group they belong to) and their own.
+
+    Admins moderate, so they see every post of their organisation. A leader may post
+    to a group they are not in; they still see what they wrote.
+    """
     if user.is_org_admin:
         return Q()
     my_groups = Membership.objects.filter(user_id=user.pk).values("group_id")
-    return Q(org_wide=True) | Q(Exists(PostGroup.objects.filter(post=OuterRef("pk"), group_id__in=my_groups)))
+    return Q(org_wide=True) | Q(author_id=user.pk) | Q(Exists(PostGroup.objects.filter(post=OuterRef("pk"), group_id__in=my_groups)))
 
 
 def _in_audience(user: User) -> QuerySet[Post]:
