@@ -136,6 +136,8 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ROUTES = {"notifications.tasks.push_*": {"queue": "push"}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled below, one entry per periodic job
+# Scheduled posts go live within a minute of their time.
+CELERY_BEAT_SCHEDULE["feed-publish-due-posts"] = {"task": "feed.tasks.posts_publish_due_task", "schedule": 60.0}
 
 # --- Auth -----------------------------------------------------------------------
 PASSWORD_HASHERS = [
