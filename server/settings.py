@@ -133,6 +133,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_start": 0,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# Deployments (and end-to-end test runs) sharing one Redis keep their workers apart.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ROUTES = {"notifications.tasks.push_*": {"queue": "push"}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled below, one entry per periodic job
