@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 from unittest import mock
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +16,7 @@ from notifications.models import DeliveryReceipt, Notification, OutboxEvent
 from notifications.services import emit, outbox_event_deliver, outbox_prune, outbox_sweep
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 from tests.notifications.factories import emit_post, post_card
+from tests.notifications.support import broker_unreachable, listen, sweep_later
 
 
 @pytest.fixture(autouse=True)
@@ -26,50 +24,6 @@ def _broker_trusted_again():
     tasks._broker_unavailable_until = 0.0
     yield
     tasks._broker_unavailable_until = 0.0
-
-
-@contextmanager
-def broker_unreachable(settings, url: str = "redis://127.0.0.1:1/0"):
-    """Celery publishing for real (not eager) to a port where nothing listens."""
-    from server.celery import app
-
-    # Celery reads the CELERY_-prefixed Django settings before its own conf changes.
-    saved = settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER
-    settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER = url, False
-    app._pool = None
-    app.amqp._producer_pool = None
-    try:
-        yield
-    finally:
-        settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER = saved
-        app._pool = None
-        app.amqp._producer_pool = None
-
-
-def sweep_later() -> int:
-    return outbox_sweep(now=timezone.now() + timedelta(minutes=5))
-
-
-def listen(group: str):
-    """A channel in `group` on the (in-memory) layer, and a reader of what arrived."""
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(group, channel)
-
-    def received() -> list[dict]:
-        async def drain():
-            messages = []
-            while True:
-                try:
-                    messages.append(await layer.receive(channel) if not layer.channels[channel].empty() else None)
-                except KeyError:
-                    return messages
-                if messages[-1] is None:
-                    return messages[:-1]
-
-        return async_to_sync(drain)()
-
-    return received
 
 
 def test_emit_writes_the_row_in_the_transaction_and_delivers_only_after_commit(org, member, django_capture_on_commit_callbacks):
