@@ -7,7 +7,9 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import signals
-        from notifications import receivers
+        from notifications import log_redaction, receivers
+
+        log_redaction.install()
 
         signals.membership_changed.connect(receivers.on_membership_changed, dispatch_uid="notifications.membership_changed")
         signals.auth_tokens_revoked.connect(receivers.on_auth_tokens_revoked, dispatch_uid="notifications.auth_tokens_revoked")

@@ -69,6 +69,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.groups = []
         self.recent_frame_ids: deque[str] = deque(maxlen=RECENT_FRAME_IDS)
+        self.recent_frame_id_set: set[str] = set()
         self.expiry_timer: asyncio.TimerHandle | None = None
         headers = dict(self.scope.get("headers", []))
         origin = headers.get(b"origin")
@@ -123,9 +124,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
     # --- Channel-layer messages -----------------------------------------------------
 
     async def stream_event(self, message: dict[str, Any]) -> None:
-        if message["id"] in self.recent_frame_ids:
+        frame_id = message["id"]
+        if frame_id in self.recent_frame_id_set:
             return
-        self.recent_frame_ids.append(message["id"])
+        if len(self.recent_frame_ids) == RECENT_FRAME_IDS:
+            self.recent_frame_id_set.discard(self.recent_frame_ids[0])
+        self.recent_frame_ids.append(frame_id)
+        self.recent_frame_id_set.add(frame_id)
         await self.send(text_data=message["text"])
 
     async def stream_membership(self, message: dict[str, Any]) -> None:
