@@ -16,7 +16,12 @@ from notifications.models import DeliveryReceipt, Notification, OutboxEvent
 from notifications.services import emit, outbox_event_deliver, outbox_prune, outbox_sweep
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 from tests.notifications.factories import emit_post, post_card
-from tests.notifications.support import broker_unreachable, listen, sweep_later
+from tests.notifications.support import (
+    broker_unreachable,
+    fast_password_hashing,  # noqa: F401
+    listen,
+    sweep_later,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Reactions to accounts' explicit signals: open sockets follow the account.
+"""Realtime reactions to accounts' explicit signals: open sockets follow the account.
 
 Connected in `NotificationsConfig.ready()`. accounts sends these after commit.
 """
