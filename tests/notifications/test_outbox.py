@@ -197,3 +197,24 @@ def test_delivery_costs_the_same_queries_whatever_the_number_of_recipients(org, 
     with django_assert_num_queries(13):
         assert outbox_event_deliver(event_id=event.pk) is True
     assert Notification.objects.count() == mentioned
+
+
+def test_redis_trouble_does_not_hold_back_push_and_only_realtime_is_retried_with_backoff(
+    org, member, settings, django_capture_on_commit_callbacks
+):
+    settings.OUTBOX_SWEEP_AFTER = timedelta(0)
+    broken_layer = mock.patch("notifications.realtime.group_send_many", side_effect=ConnectionError("Redis down"))
+    with broken_layer, mock.patch("notifications.push.push_event") as push, django_capture_on_commit_callbacks(execute=True):
+        event = emit_post(organization_id=org.pk)
+    push.assert_called_once()
+    event.refresh_from_db()
+    assert event.push_sent_at is not None and event.realtime_sent_at is None and event.delivered_at is None
+    # Not swept again before its backoff ends.
+    assert event.locked_until > timezone.now()
+    assert outbox_sweep(now=event.locked_until - timedelta(seconds=1)) == 0
+
+    with mock.patch("notifications.push.push_event") as push_again:
+        assert sweep_later() == 1
+    push_again.assert_not_called()
+    event.refresh_from_db()
+    assert event.realtime_sent_at is not None and event.delivered_at is not None
