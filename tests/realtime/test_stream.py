@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -235,5 +236,28 @@ def test_mention_pushes_notification_created_with_unread_count(world):
         assert notification["data"]["notification"]["reason"] == "mention"
         assert notification["id"] != by_type["post.created"]["id"]
         await socket.disconnect()
+
+    run(scenario)
+
+
+def test_frames_and_pings_skip_the_database_connection_hop(world):
+    token = issue_token(world["member"])
+    hops = []
+
+    async def counting_hop():
+        hops.append(1)
+
+    async def scenario():
+        with mock.patch("channels.consumer.aclose_old_connections", counting_hop):
+            socket, _, _ = await open_stream(token=token)
+            connect_hops = len(hops)
+            await socket.send_json_to({"type": "ping"})
+            await socket.receive_json_from(timeout=1)
+            await sync_to_async(emit_post)(organization_id=world["org"].pk)
+            await next_frame(socket)
+            await socket.disconnect()
+        # Only the handshake (it reads the token) pays for it.
+        assert connect_hops == 1
+        assert len(hops) == 1
 
     run(scenario)
