@@ -218,3 +218,12 @@ def test_redis_trouble_does_not_hold_back_push_and_only_realtime_is_retried_with
     push_again.assert_not_called()
     event.refresh_from_db()
     assert event.realtime_sent_at is not None and event.delivered_at is not None
+
+
+def test_beat_runs_the_sweeper_and_the_pruning(settings):
+    from server.celery import app
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    for name in ("notifications.tasks.outbox_sweep_task", "notifications.tasks.outbox_prune_task"):
+        assert name in scheduled
+        assert name in app.tasks
