@@ -11,12 +11,13 @@ import asyncio
 import json
 from collections import deque
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -34,9 +35,9 @@ def _origin_allowed(origin: str | None) -> bool:
         return True
     if origin in settings.WEBSOCKET_ALLOWED_ORIGINS:
         return True
-    host = origin.split("://", 1)[-1].split("/", 1)[0]
-    hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    return any(allowed == hostname or (allowed.startswith(".") and hostname.endswith(allowed)) for allowed in settings.ALLOWED_HOSTS)
+    # Same rules as Django's Host check (wildcards, ".example.com" subdomains).
+    domain, _port = split_domain_port(urlsplit(origin).netloc.lower())
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
 @database_sync_to_async

@@ -111,8 +111,9 @@ def test_browser_origins_must_be_allowed_native_apps_send_none(world, settings):
     settings.WEBSOCKET_ALLOWED_ORIGINS = ["https://app.example.com"]
 
     async def scenario():
-        _, connected, _ = await open_stream(token=token, headers=[(b"origin", b"https://evil.example.net")])
-        assert not connected
+        for origin in (b"https://evil.example.net", b"null", b"https://localhost.evil.net"):
+            _, connected, _ = await open_stream(token=token, headers=[(b"origin", origin)])
+            assert not connected, origin
         for origin in (b"https://app.example.com", b"http://localhost:3000"):  # setting, ALLOWED_HOSTS
             communicator, connected, _ = await open_stream(token=token, headers=[(b"origin", origin)])
             assert connected
