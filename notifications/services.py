@@ -11,6 +11,7 @@ recipient), so a repeat never notifies anyone twice.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from notifications import push, realtime
-from notifications.models import Notification, NotificationReason, OutboxEvent
+from notifications.models import DeliveryReceipt, Notification, NotificationReason, OutboxEvent
 from notifications.recipients import addressed_recipients, event_group_ids
 from notifications.serializers import NotificationSerializer
 from server.api.exceptions import ValidationFailed
@@ -189,7 +190,9 @@ def _notification_frames(event: OutboxEvent) -> list[tuple[str, dict[str, Any]]]
     if not rows:
         return []
     unread = dict(
-        Notification.objects.filter(recipient_id__in=[row.recipient_id for row in rows], read_at__isnull=True)
+        Notification.objects.filter(
+            recipient_id__in=Notification.objects.filter(event_id=event.pk).values("recipient_id"), read_at__isnull=True
+        )
         .values_list("recipient_id")
         .annotate(count=Count("id"))
     )
@@ -210,10 +213,33 @@ def _realtime_send(*, event: OutboxEvent) -> None:
     realtime.group_send_many(messages)
 
 
-def outbox_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
-    """Deliver events the after-commit task did not (broker down, worker killed); returns how many."""
+def outbox_sweep(*, now: datetime | None = None, batch_size: int = 200, time_budget_seconds: float = 60.0) -> int:
+    """Deliver events the after-commit task did not (broker down, worker killed); returns how many.
+
+    Works through the backlog in batches until nothing is due or the time budget
+    is spent, so that recovering from an outage does not wait for many beats.
+    """
     now = now or timezone.now()
-    due = list(
+    started = time.monotonic()
+    tried: set[uuid.UUID] = set()
+    delivered = 0
+    while time.monotonic() - started < time_budget_seconds:
+        due = [event_id for event_id in _due_event_ids(now=now, limit=batch_size) if event_id not in tried]
+        if not due:
+            break
+        for event_id in due:
+            tried.add(event_id)
+            try:
+                delivered += outbox_event_deliver(event_id=event_id, now=now)
+            except Exception:
+                # One failing event (e.g. Redis still down) must not starve the rest;
+                # it keeps its row and a later sweep tries again after its backoff.
+                logger.exception("Outbox event %s not delivered", event_id)
+    return delivered
+
+
+def _due_event_ids(*, now: datetime, limit: int) -> list[uuid.UUID]:
+    return list(
         OutboxEvent.objects.filter(
             delivered_at__isnull=True,
             created_at__lte=now - settings.OUTBOX_SWEEP_AFTER,
@@ -223,21 +249,10 @@ def outbox_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
-    delivered = 0
-    for event_id in due:
-        try:
-            delivered += outbox_event_deliver(event_id=event_id, now=now)
-        except Exception:
-            # One failing event (e.g. Redis still down) must not starve the rest; it
-            # keeps its row and the next sweep tries again.
-            logger.exception("Outbox event %s not delivered", event_id)
-    return delivered
 
 
 def outbox_prune(*, now: datetime | None = None) -> int:
     """Delete outbox rows past retention (delivered or given up); the inbox keeps its own rows."""
-    from notifications.models import DeliveryReceipt
-
     cutoff = (now or timezone.now()) - settings.OUTBOX_RETENTION
     abandoned = OutboxEvent.objects.filter(created_at__lt=cutoff, delivered_at__isnull=True).count()
     if abandoned:

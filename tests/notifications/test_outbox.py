@@ -227,3 +227,11 @@ def test_beat_runs_the_sweeper_and_the_pruning(settings):
     for name in ("notifications.tasks.outbox_sweep_task", "notifications.tasks.outbox_prune_task"):
         assert name in scheduled
         assert name in app.tasks
+
+
+def test_the_sweeper_works_through_a_backlog_larger_than_one_batch(org):
+    with mock.patch("notifications.tasks.outbox_event_deliver_task.delay"):
+        for post_id in range(5):
+            emit_post(organization_id=org.pk, post_id=post_id)
+    assert outbox_sweep(now=timezone.now() + timedelta(minutes=5), batch_size=2) == 5
+    assert not OutboxEvent.objects.filter(delivered_at__isnull=True).exists()
