@@ -46,8 +46,8 @@ async def open_stream(*, token: str | None = None, subprotocols=None, headers=No
     return communicator, connected, subprotocol
 
 
-async def assert_closed_with(communicator, code: int) -> None:
-    output = await communicator.receive_output(timeout=1)
+async def assert_closed_with(communicator, code: int, *, within: float = 1) -> None:
+    output = await communicator.receive_output(timeout=within)
     assert output == {"type": "websocket.close", "code": code}
 
 
@@ -260,5 +260,19 @@ def test_frames_and_pings_skip_the_database_connection_hop(world):
         # Only the handshake (it reads the token) pays for it.
         assert connect_hops == 1
         assert len(hops) == 1
+
+    run(scenario)
+
+
+def test_a_token_expiring_while_connected_closes_the_socket_with_4401(world):
+    token = issue_token(world["member"])
+    AuthToken.objects.filter(key_hash=hash_token(token)).update(expires_at=timezone.now() + timedelta(seconds=1.5))
+
+    async def scenario():
+        socket, connected, _ = await open_stream(token=token)
+        assert connected
+        await socket.send_json_to({"type": "ping"})
+        assert await socket.receive_json_from(timeout=1) == {"type": "pong"}
+        await assert_closed_with(socket, 4401, within=3)
 
     run(scenario)
