@@ -245,6 +245,10 @@ FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="fcm" if FIREBASE_CREDENTIALS else "log")
 # Only tests and benchmarks set this: it points firebase-admin at the local fake FCM.
 FCM_ENDPOINT_OVERRIDE = env.str("FCM_ENDPOINT_OVERRIDE", default="")
+# Fixed sender pool per worker process (firebase-admin's send_each would start 500 threads).
+PUSH_SENDER_POOL_SIZE = env.int("PUSH_SENDER_POOL_SIZE", default=32)
+PUSH_FCM_SEND_MODE = env.str("PUSH_FCM_SEND_MODE", default="pool")  # pool | send_each
+PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=6)
 
 # --- Realtime -----------------------------------------------------------------------
 # Browser origins allowed on the WebSocket; native apps send no Origin at all.
