@@ -28,9 +28,17 @@ class QuietHoursSerializer(serializers.Serializer):
     end = serializers.TimeField(format="%H:%M", help_text="Local time; may be before start (the window wraps midnight).")
 
 
-def _types_field(**kwargs) -> serializers.Serializer:
+class _StrictSerializer(serializers.Serializer):
+    # A misspelt type must not be silently ignored: the phone would show a switch that does nothing.
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and (unknown := sorted(set(data) - set(self.fields))):
+            raise serializers.ValidationError({name: ["Unknown notification type."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+def _types_field(**kwargs) -> type[serializers.Serializer]:
     fields = {name: serializers.BooleanField(**kwargs) for name in PREFERENCE_FIELDS}
-    return type("NotificationTypesSerializer" if not kwargs else "NotificationTypesUpdateSerializer", (serializers.Serializer,), fields)
+    return type("NotificationTypesSerializer" if not kwargs else "NotificationTypesUpdateSerializer", (_StrictSerializer,), fields)
 
 
 NotificationTypesSerializer = _types_field()

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import AuthToken, Group, User
 from notifications.models import Device, NotificationPreference
@@ -57,12 +58,12 @@ def device_delete(*, device: Device) -> None:
 
 
 def devices_remove_for_sessions(*, user_id: int, token_ids: list[int]) -> int:
-    deleted, _ = Device.objects.filter(user_id=user_id, auth_token_id__in=token_ids).delete()
+    deleted, _by_model = Device.objects.filter(user_id=user_id, auth_token_id__in=token_ids).delete()
     return deleted
 
 
 def devices_remove_for_user(*, user_id: int) -> int:
-    deleted, _ = Device.objects.filter(user_id=user_id).delete()
+    deleted, _by_model = Device.objects.filter(user_id=user_id).delete()
     return deleted
 
 
@@ -84,7 +85,7 @@ def preference_update(
 ) -> NotificationPreference:
     """Change what of the above was given; `quiet_hours=None` switches them off."""
     with transaction.atomic():
-        preference, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+        preference, _created = NotificationPreference.objects.select_for_update().get_or_create(user=user)
         for name, enabled in (types or {}).items():
             if name not in PREFERENCE_FIELDS:
                 raise ValidationFailed(_("Unknown notification type."), fields={"types": [_("Unknown type: %(type)s") % {"type": name}]})
