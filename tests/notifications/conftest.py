@@ -25,3 +25,9 @@ def fake_fcm(fake_fcm_server, settings):
     reset_backends()
     yield fake_fcm_server
     reset_backends()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 costs ~0.1 s per factory user; these tests are about push, not passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
