@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from accounts.models import Membership, User
+from accounts.models import User
 from notifications.fcm import FCM_MAX_BATCH, Outcome, PushMessage, SendResult, get_backend
 from notifications.models import Device, Notification, NotificationPreference, OutboxEvent, PushDelivery, PushStatus
 from notifications.push_texts import (
@@ -35,8 +35,10 @@ from notifications.push_texts import (
     PushType,
     collapse_key,
     data_payload,
+    normalized,
     render,
 )
+from notifications.recipients import addressed_recipients, audience_filter
 
 logger = logging.getLogger("notifications.push")
 
@@ -82,34 +84,24 @@ def _actor_id(payload: dict[str, Any]) -> int | None:
     return None
 
 
-def _audience_user_ids(event: OutboxEvent, among: set[int] | None) -> set[int]:
-    """Active people of the event's organisation in its audience (optionally only `among`)."""
-    users = User.objects.filter(organization_id=event.organization_id, is_active=True)
-    if among is not None:
-        users = users.filter(pk__in=among)
-    if event.org_wide:
-        return set(users.values_list("pk", flat=True))
-    audience = Q(pk__in=event.user_ids or [])
-    if event.group_ids:
-        audience |= Q(pk__in=Membership.objects.filter(group_id__in=event.group_ids).values("user_id"))
-    return set(users.filter(audience).values_list("pk", flat=True))
-
-
 def recipients_of(event: OutboxEvent, *, among: set[int] | None = None) -> dict[int, Recipient]:
-    """user id → what push they get; `among` limits the audience query to a batch's users."""
+    """user id → what push they get; `among` limits the queries to a batch's users.
+
+    Who may hear of an event is `notifications.recipients`' answer, shared with
+    the inbox and realtime steps; push only decides which of them get a push.
+    """
     payload = event.payload or {}
     recipients: dict[int, Recipient] = {}
     audience_type = audience_push_type(event)
     if audience_type is not None:
-        recipients = {user_id: Recipient(audience_type, personal=False) for user_id in _audience_user_ids(event, among)}
-    addressed = {int(e["user_id"]): REASON_TYPES.get(e.get("reason", "")) for e in event.addressed or [] if e.get("user_id") is not None}
-    if addressed:
-        active = set(
-            User.objects.filter(pk__in=addressed, organization_id=event.organization_id, is_active=True).values_list("pk", flat=True)
-        )
-        for user_id, push_type in addressed.items():
-            if push_type is not None and user_id in active and (among is None or user_id in among):
-                recipients[user_id] = Recipient(push_type, personal=True)
+        users = User.objects.filter(audience_filter(event=event))
+        if among is not None:
+            users = users.filter(pk__in=among)
+        recipients = {user_id: Recipient(audience_type, personal=False) for user_id in users.values_list("pk", flat=True)}
+    for user_id, reason in addressed_recipients(event=event).items():
+        push_type = REASON_TYPES.get(reason)
+        if push_type is not None and (among is None or user_id in among):
+            recipients[user_id] = Recipient(push_type, personal=True)
     # Nobody is buzzed about their own action.
     recipients.pop(_actor_id(payload), None)
     return recipients
@@ -236,7 +228,7 @@ def _messages(event: OutboxEvent, deliveries: list[PushDelivery]) -> list[PushMe
     user_ids = {delivery.device.user_id for delivery in deliveries}
     recipients = recipients_of(event, among=user_ids)
     badges = _badges(user_ids)
-    payload = event.payload or {}
+    payload = normalized(event_type=event.type, payload=event.payload or {})
     messages = []
     for delivery in deliveries:
         device = delivery.device

@@ -65,6 +65,19 @@ REASON_TYPES: dict[str, PushType] = {
 }
 
 
+def normalized(*, event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with its own id also under `<entity>_id` (a post card's `id` is `post_id`).
+
+    Event payloads are the API's cards, whose id is plain `id`; deep links and
+    collapse keys want to know what the id is of.
+    """
+    entity = event_type.split(".", 1)[0]
+    key = f"{entity}_id"
+    if key not in payload and payload.get("id") is not None:
+        return payload | {key: payload["id"]}
+    return payload
+
+
 @dataclass(frozen=True)
 class PushText:
     title: str

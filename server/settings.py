@@ -102,7 +102,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Redis pub/sub ignores database numbers: deployments (and test runs) sharing
+            # one Redis keep their groups apart by prefix.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi")},
         }
     }
 else:
@@ -127,11 +129,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
     "max_retries": 1,
+    # Retry the connection at once: a refused connection then costs milliseconds, not 2 s.
+    "interval_start": 0,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# Deployments (and end-to-end test runs) sharing one Redis keep their workers apart.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ROUTES = {"notifications.tasks.push_*": {"queue": "push"}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled below, one entry per periodic job
+# Scheduled posts go live within a minute of their time.
+CELERY_BEAT_SCHEDULE["feed-publish-due-posts"] = {"task": "feed.tasks.posts_publish_due_task", "schedule": 60.0}
 
 # --- Auth -----------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -257,6 +265,18 @@ CELERY_BEAT_SCHEDULE["push-deliveries-sweep"] = {
 # --- Realtime -----------------------------------------------------------------------
 # Browser origins allowed on the WebSocket; native apps send no Origin at all.
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
+# Outbox: the sweeper re-delivers events still undelivered this long after they were
+# written (the after-commit task normally delivers within milliseconds).
+OUTBOX_SWEEP_AFTER = timedelta(seconds=env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=30))
+# A delivery claims its event for this long; a crashed worker's claim expires.
+OUTBOX_LEASE = timedelta(seconds=env.int("OUTBOX_LEASE_SECONDS", default=60))
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
+OUTBOX_RETENTION = timedelta(days=env.int("OUTBOX_RETENTION_DAYS", default=7))
+# After a failed publish the process stops trying the broker for this long and
+# leaves delivery to the sweeper, so requests do not each pay the connect timeout.
+OUTBOX_BROKER_BACKOFF_SECONDS = env.float("OUTBOX_BROKER_BACKOFF_SECONDS", default=15.0)
+CELERY_BEAT_SCHEDULE["outbox-sweep"] = {"task": "notifications.tasks.outbox_sweep_task", "schedule": 15.0}
+CELERY_BEAT_SCHEDULE["outbox-prune"] = {"task": "notifications.tasks.outbox_prune_task", "schedule": 3600.0}
 
 # --- Security -----------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -29,5 +29,5 @@ def fake_fcm(fake_fcm_server, settings):
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    # Argon2 costs ~0.1 s per factory user; these tests are about push, not passwords.
+    # Factories hash a password per user; Argon2 makes each one cost ~0.3 s.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
