@@ -135,7 +135,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY = False
 # Deployments (and end-to-end test runs) sharing one Redis keep their workers apart.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
-CELERY_TASK_ROUTES = {"notifications.tasks.push_*": {"queue": "push"}}
+# Push has its own queue (and workers): a 10,000-device announcement must not hold up
+# the outbox; the name is configurable so benchmarks sharing one Redis stay apart.
+PUSH_QUEUE = env.str("PUSH_QUEUE", default="push")
+CELERY_TASK_ROUTES = {"notifications.tasks.push_*": {"queue": PUSH_QUEUE}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled below, one entry per periodic job
 # Scheduled posts go live within a minute of their time.

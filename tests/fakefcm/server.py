@@ -61,6 +61,7 @@ class _State:
     received: list[ReceivedMessage] = field(default_factory=list)
     rules: dict[str, _Rule] = field(default_factory=dict)
     token_requests: int = 0
+    delivered: int = 0
     latency: float = 0.0
     public_key: Any = None
     counter: itertools.count = field(default_factory=itertools.count)
@@ -73,7 +74,7 @@ class FakeFCM:
         self._private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._state.public_key = self._private_key.public_key()
         handler = type("Handler", (_Handler,), {"state": self._state})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = _Server(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -134,6 +135,7 @@ class FakeFCM:
             self._state.received.clear()
             self._state.rules.clear()
             self._state.token_requests = 0
+            self._state.delivered = 0
             self._state.latency = 0.0
 
     # --- inspection ------------------------------------------------------------------
@@ -146,6 +148,26 @@ class FakeFCM:
     def delivered(self) -> list[ReceivedMessage]:
         return [m for m in self.received if m.answered == "OK"]
 
+    # Plain methods for use through a multiprocessing proxy (benchmarks run the fake in
+    # its own process so it does not share a GIL with the code being measured).
+    def serve(self) -> None:
+        self.start()
+
+    def base_url(self) -> str:
+        return self.url
+
+    def delivered_count(self) -> int:
+        with self._state.lock:
+            return self._state.delivered
+
+    def duplicate_count(self) -> int:
+        tokens = [m.token for m in self.delivered]
+        return len(tokens) - len(set(tokens))
+
+    def received_count(self) -> int:
+        with self._state.lock:
+            return len(self._state.received)
+
     def messages_for(self, token: str) -> list[ReceivedMessage]:
         return [m for m in self.delivered if m.token == token]
 
@@ -154,9 +176,18 @@ class FakeFCM:
         return self._state.token_requests
 
 
+class _Server(ThreadingHTTPServer):
+    # Senders open dozens of connections at once; the default backlog of 5 resets them.
+    request_queue_size = 256
+
+
 class _Handler(BaseHTTPRequestHandler):
     # Keep-alive, like Google's front end: firebase-admin reuses pooled connections.
     protocol_version = "HTTP/1.1"
+    # One write per response and no Nagle: headers and body in separate segments would
+    # meet the client's delayed ACK and cost ~40 ms per request (a fake, not a real, limit).
+    wbufsize = -1
+    disable_nagle_algorithm = True
     state: _State
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -204,6 +235,7 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             )
             sequence = next(self.state.counter)
+            self.state.delivered += answered == "OK"
         if rule is None:
             self._json(200, {"name": f"projects/{match['project']}/messages/{sequence}"})
             return
