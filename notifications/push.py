@@ -10,6 +10,7 @@ transaction, deletes dead tokens and schedules the transient failures again.
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import zoneinfo
@@ -98,9 +99,14 @@ def recipients_of(event: OutboxEvent, *, among: set[int] | None = None) -> dict[
         if among is not None:
             users = users.filter(pk__in=among)
         recipients = {user_id: Recipient(audience_type, personal=False) for user_id in users.values_list("pk", flat=True)}
-    for user_id, reason in addressed_recipients(event=event).items():
+    addressed_event = event
+    if among is not None and event.addressed:
+        # A batch asks about its ≤ 500 people, not about the 10,000 an announcement addresses.
+        addressed_event = copy.copy(event)
+        addressed_event.addressed = [entry for entry in event.addressed if int(entry["user_id"]) in among]
+    for user_id, reason in addressed_recipients(event=addressed_event).items():
         push_type = REASON_TYPES.get(reason)
-        if push_type is not None and (among is None or user_id in among):
+        if push_type is not None:
             recipients[user_id] = Recipient(push_type, personal=True)
     # Nobody is buzzed about their own action.
     recipients.pop(_actor_id(payload), None)
@@ -356,5 +362,5 @@ def push_deliveries_sweep(*, now: datetime | None = None, older_than: timedelta 
         by_event.setdefault(str(event_id), []).append(device_id)
     for event_id, device_ids in by_event.items():
         push_enqueue(event_id=event_id, device_ids=device_ids)
-    PushDelivery.objects.filter(created_at__lt=now - timedelta(days=7)).exclude(_claimable(now)).delete()
+    PushDelivery.objects.filter(created_at__lt=now - timedelta(days=7), status__in=[PushStatus.SENT, PushStatus.FAILED]).delete()
     return sum(len(ids) for ids in by_event.values())

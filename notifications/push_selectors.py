@@ -25,5 +25,7 @@ def preference_get(*, user: User) -> NotificationPreference:
         preference = NotificationPreference(user=user)
         preference.muted_group_id_list = []
     else:
+        # The caller's user (organisation loaded by authentication) answers `timezone`.
+        preference.user = user
         preference.muted_group_id_list = sorted(group.pk for group in preference.muted_groups.all())
     return preference

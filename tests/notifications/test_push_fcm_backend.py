@@ -88,3 +88,13 @@ def test_the_sender_pool_is_fixed(fake_fcm, settings):
     senders = [t for t in threading.enumerate() if t.name.startswith("fcm-send")]
     assert 0 < len(senders) <= settings.PUSH_SENDER_POOL_SIZE
     assert len(fake_fcm.delivered) == 60
+
+
+def test_pointed_at_the_fake_it_never_calls_google(fake_fcm, caplog):
+    backend = get_backend()
+    backend.send([message(1, "tok-a")])
+
+    # google-auth would look up the service account's regional access boundary at
+    # iamcredentials.googleapis.com after the token step.
+    assert backend.app.credential.get_credential()._is_regional_access_boundary_lookup_required() is False
+    assert "googleapis.com" not in caplog.text

@@ -88,3 +88,16 @@ def test_preferences_are_per_person(api, employee, leader):
     api(employee).patch("/api/v1/notification-preferences", {"types": {"post": True}})
 
     assert api(leader).get("/api/v1/notification-preferences").json()["types"]["post"] is False
+
+
+@pytest.mark.parametrize("muted", [1, 6])
+def test_reading_preferences_costs_the_same_queries_whatever_is_muted(api, employee, org, muted, django_assert_num_queries):
+    groups = [GroupFactory(organization=org) for _ in range(muted)]
+    client = api(employee)
+    client.patch("/api/v1/notification-preferences", {"muted_group_ids": [group.pk for group in groups]})
+
+    # token lookup, preference row, its muted groups
+    with django_assert_num_queries(3):
+        response = client.get("/api/v1/notification-preferences")
+
+    assert len(response.json()["muted_group_ids"]) == muted
