@@ -11,12 +11,13 @@ import asyncio
 import json
 from collections import deque
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -34,15 +35,14 @@ def _origin_allowed(origin: str | None) -> bool:
         return True
     if origin in settings.WEBSOCKET_ALLOWED_ORIGINS:
         return True
-    host = origin.split("://", 1)[-1].split("/", 1)[0]
-    hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    return any(allowed == hostname or (allowed.startswith(".") and hostname.endswith(allowed)) for allowed in settings.ALLOWED_HOSTS)
+    # Same rules as Django's Host check (wildcards, ".example.com" subdomains).
+    domain, _port = split_domain_port(urlsplit(origin).netloc.lower())
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
 @database_sync_to_async
-def _authenticate(raw: str) -> tuple[Any, Any, list[int]] | None:
+def _authenticate(raw: str) -> tuple[Any, Any] | None:
     from accounts.authentication import authenticate_token
-    from accounts.models import Membership
 
     try:
         user, token = authenticate_token(raw)
@@ -50,8 +50,18 @@ def _authenticate(raw: str) -> tuple[Any, Any, list[int]] | None:
         return None
     if user.organization_id is None:
         return None
-    group_ids = list(Membership.objects.filter(user=user).values_list("group_id", flat=True))
-    return user, token, group_ids
+    return user, token
+
+
+@database_sync_to_async
+def _member_group_ids(*, user_id: int, token_id: int) -> tuple[int | None, list[int]]:
+    """(close code, group ids): a close code when the session ended while the socket connected."""
+    from accounts.models import AuthToken, Membership, User
+
+    if not AuthToken.objects.filter(pk=token_id).exists():
+        active = User.objects.filter(pk=user_id, is_active=True).exists()
+        return (realtime.CLOSE_UNAUTHENTICATED if active else realtime.CLOSE_FORBIDDEN), []
+    return None, list(Membership.objects.filter(user_id=user_id).values_list("group_id", flat=True))
 
 
 class StreamConsumer(AsyncWebsocketConsumer):
@@ -69,6 +79,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.groups = []
         self.recent_frame_ids: deque[str] = deque(maxlen=RECENT_FRAME_IDS)
+        self.recent_frame_id_set: set[str] = set()
         self.expiry_timer: asyncio.TimerHandle | None = None
         headers = dict(self.scope.get("headers", []))
         origin = headers.get(b"origin")
@@ -78,25 +89,38 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return
         raw, subprotocol = self._token()
         authenticated = await _authenticate(raw) if raw else None
+        if authenticated is None:
+            await self._refuse(subprotocol=subprotocol, code=realtime.CLOSE_UNAUTHENTICATED)
+            return
+        user, token = authenticated
+        self.user_id = user.pk
+        # Control groups first, then read the state they guard: a logout or a
+        # membership change committed before the read is in it, one after it
+        # arrives as a control message. Either way the socket never misses it.
+        self.groups = [realtime.user_group(user.pk), realtime.token_group(token.pk), realtime.org_group(user.organization_id)]
+        await asyncio.gather(*(self.channel_layer.group_add(group, self.channel_name) for group in self.groups))
+        close_code, group_ids = await _member_group_ids(user_id=user.pk, token_id=token.pk)
+        if close_code is not None:
+            await self._refuse(subprotocol=subprotocol, code=close_code)
+            return
+        member_groups = [realtime.member_group(group_id) for group_id in group_ids]
+        self.groups += member_groups
+        await asyncio.gather(*(self.channel_layer.group_add(group, self.channel_name) for group in member_groups))
+        # Accept only once subscribed everywhere: the app starts its REST catch-up
+        # when the socket opens, so every later event must already reach the socket.
         # The subprotocol is echoed as the fixed name, never the token itself.
         await self.accept(subprotocol=subprotocol)
-        if authenticated is None:
-            await self.close(code=realtime.CLOSE_UNAUTHENTICATED)
-            return
-        user, token, group_ids = authenticated
-        self.user_id = user.pk
-        self.groups = [
-            realtime.user_group(user.pk),
-            realtime.org_group(user.organization_id),
-            realtime.token_group(token.pk),
-            *(realtime.member_group(group_id) for group_id in group_ids),
-        ]
-        await asyncio.gather(*(self.channel_layer.group_add(group, self.channel_name) for group in self.groups))
         seconds_left = (token.expires_at - timezone.now()).total_seconds()
         # A token that expires while connected ends the stream like a revoked one.
         self.expiry_timer = asyncio.get_running_loop().call_later(
             max(seconds_left, 0), lambda: asyncio.ensure_future(self.close(code=realtime.CLOSE_UNAUTHENTICATED))
         )
+
+    async def _refuse(self, *, subprotocol: str | None, code: int) -> None:
+        # Accept first: a close before the handshake is an HTTP 403 without a code,
+        # and the app needs the code to tell "log in again" from "account gone".
+        await self.accept(subprotocol=subprotocol)
+        await self.close(code=code)
 
     def _token(self) -> tuple[str | None, str | None]:
         subprotocols = self.scope.get("subprotocols") or []
@@ -123,9 +147,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
     # --- Channel-layer messages -----------------------------------------------------
 
     async def stream_event(self, message: dict[str, Any]) -> None:
-        if message["id"] in self.recent_frame_ids:
+        frame_id = message["id"]
+        if frame_id in self.recent_frame_id_set:
             return
-        self.recent_frame_ids.append(message["id"])
+        if len(self.recent_frame_ids) == RECENT_FRAME_IDS:
+            self.recent_frame_id_set.discard(self.recent_frame_ids[0])
+        self.recent_frame_ids.append(frame_id)
+        self.recent_frame_id_set.add(frame_id)
         await self.send(text_data=message["text"])
 
     async def stream_membership(self, message: dict[str, Any]) -> None:

@@ -11,8 +11,9 @@ recipient), so a repeat never notifies anyone twice.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -23,8 +24,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from notifications import push, realtime
-from notifications.models import Notification, NotificationReason, OutboxEvent
+from notifications.models import DeliveryReceipt, Notification, NotificationReason, OutboxEvent
 from notifications.recipients import addressed_recipients, event_group_ids
+from notifications.serializers import NotificationSerializer
 from server.api.exceptions import ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ EVENT_TYPES = frozenset(
 # A frame id for the inbox frame that is stable across re-deliveries (clients
 # de-duplicate by id) yet differs from the event's own frame id.
 _NOTIFICATION_FRAME_NAMESPACE = uuid.UUID("6f1c1a4e-3b7e-4d6a-9a53-0c2d8f1e7b21")
+MAX_RETRY_DELAY_SECONDS = 300
 
 
 def emit(
@@ -104,22 +107,44 @@ def _claim(*, event_id: uuid.UUID | str, now: datetime) -> bool:
 
 def outbox_event_deliver(*, event_id: uuid.UUID | str, now: datetime | None = None) -> bool:
     """Deliver one event if nobody else is; True when it is (now) fully delivered."""
-    if not _claim(event_id=event_id, now=now or timezone.now()):
+    now = now or timezone.now()
+    if not _claim(event_id=event_id, now=now):
         return False
     event = OutboxEvent.objects.get(pk=event_id)
     try:
+        # The inbox comes first: it is local and transactional, and the push step
+        # reads the rows it writes.
         if event.inbox_written_at is None:
             _inbox_write(event=event)
-        if event.realtime_sent_at is None:
-            _realtime_send(event=event)
-        if event.push_sent_at is None:
-            push.push_event(event=event)
-            _step_done(event=event, step="push_sent_at")
     except Exception as error:
-        OutboxEvent.objects.filter(pk=event.pk).update(last_error=repr(error)[:2000], locked_until=None)
+        _delivery_failed(event=event, error=error, now=now)
         raise
+    # Realtime and push fail independently: Redis pub/sub trouble must not hold
+    # back push, nor FCM trouble the sockets; only the failed step is retried.
+    failures: list[Exception] = []
+    for step, deliver in (("realtime_sent_at", _realtime_send), ("push_sent_at", _push_send)):
+        if getattr(event, step) is None:
+            try:
+                deliver(event=event)
+                _step_done(event=event, step=step)
+            except Exception as error:
+                failures.append(error)
+    if failures:
+        _delivery_failed(event=event, error=failures[0], now=now)
+        raise failures[0]
     OutboxEvent.objects.filter(pk=event.pk).update(delivered_at=timezone.now(), locked_until=None, last_error="")
     return True
+
+
+def _delivery_failed(*, event: OutboxEvent, error: Exception, now: datetime) -> None:
+    # Exponential backoff through the lease: a long Redis or FCM outage spreads the
+    # OUTBOX_MAX_ATTEMPTS over about an hour instead of burning them in minutes.
+    retry_in = timedelta(seconds=min(MAX_RETRY_DELAY_SECONDS, 2 ** min(event.attempts, 16)))
+    OutboxEvent.objects.filter(pk=event.pk).update(last_error=repr(error)[:2000], locked_until=now + retry_in)
+
+
+def _push_send(*, event: OutboxEvent) -> None:
+    push.push_event(event=event)
 
 
 def _step_done(*, event: OutboxEvent, step: str) -> None:
@@ -161,13 +186,13 @@ def _event_groups(event: OutboxEvent) -> list[str]:
 
 
 def _notification_frames(event: OutboxEvent) -> list[tuple[str, dict[str, Any]]]:
-    from notifications.serializers import NotificationSerializer
-
     rows = list(Notification.objects.filter(event_id=event.pk))
     if not rows:
         return []
     unread = dict(
-        Notification.objects.filter(recipient_id__in=[row.recipient_id for row in rows], read_at__isnull=True)
+        Notification.objects.filter(
+            recipient_id__in=Notification.objects.filter(event_id=event.pk).values("recipient_id"), read_at__isnull=True
+        )
         .values_list("recipient_id")
         .annotate(count=Count("id"))
     )
@@ -186,13 +211,35 @@ def _realtime_send(*, event: OutboxEvent) -> None:
     messages = [(group, message) for group in _event_groups(event)]
     messages += _notification_frames(event)
     realtime.group_send_many(messages)
-    _step_done(event=event, step="realtime_sent_at")
 
 
-def outbox_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
-    """Deliver events the after-commit task did not (broker down, worker killed); returns how many."""
+def outbox_sweep(*, now: datetime | None = None, batch_size: int = 200, time_budget_seconds: float = 60.0) -> int:
+    """Deliver events the after-commit task did not (broker down, worker killed); returns how many.
+
+    Works through the backlog in batches until nothing is due or the time budget
+    is spent, so that recovering from an outage does not wait for many beats.
+    """
     now = now or timezone.now()
-    due = list(
+    started = time.monotonic()
+    tried: set[uuid.UUID] = set()
+    delivered = 0
+    while time.monotonic() - started < time_budget_seconds:
+        due = [event_id for event_id in _due_event_ids(now=now, limit=batch_size) if event_id not in tried]
+        if not due:
+            break
+        for event_id in due:
+            tried.add(event_id)
+            try:
+                delivered += outbox_event_deliver(event_id=event_id, now=now)
+            except Exception:
+                # One failing event (e.g. Redis still down) must not starve the rest;
+                # it keeps its row and a later sweep tries again after its backoff.
+                logger.exception("Outbox event %s not delivered", event_id)
+    return delivered
+
+
+def _due_event_ids(*, now: datetime, limit: int) -> list[uuid.UUID]:
+    return list(
         OutboxEvent.objects.filter(
             delivered_at__isnull=True,
             created_at__lte=now - settings.OUTBOX_SWEEP_AFTER,
@@ -202,21 +249,10 @@ def outbox_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
-    delivered = 0
-    for event_id in due:
-        try:
-            delivered += outbox_event_deliver(event_id=event_id, now=now)
-        except Exception:
-            # One failing event (e.g. Redis still down) must not starve the rest; it
-            # keeps its row and the next sweep tries again.
-            logger.exception("Outbox event %s not delivered", event_id)
-    return delivered
 
 
 def outbox_prune(*, now: datetime | None = None) -> int:
     """Delete outbox rows past retention (delivered or given up); the inbox keeps its own rows."""
-    from notifications.models import DeliveryReceipt
-
     cutoff = (now or timezone.now()) - settings.OUTBOX_RETENTION
     abandoned = OutboxEvent.objects.filter(created_at__lt=cutoff, delivered_at__isnull=True).count()
     if abandoned:

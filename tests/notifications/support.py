@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.utils import timezone
@@ -50,3 +51,9 @@ def listen(group: str):
         return async_to_sync(drain)()
 
     return received
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Factories hash a password per user; Argon2 makes each one cost ~0.3 s.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -7,6 +7,7 @@ import pytest
 from notifications.models import Notification
 from tests.factories import UserFactory
 from tests.notifications.factories import emit_post
+from tests.notifications.support import fast_password_hashing  # noqa: F401
 
 
 def mention(user, *, post_id: int = 1):

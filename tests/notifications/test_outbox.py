@@ -16,7 +16,12 @@ from notifications.models import DeliveryReceipt, Notification, OutboxEvent
 from notifications.services import emit, outbox_event_deliver, outbox_prune, outbox_sweep
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 from tests.notifications.factories import emit_post, post_card
-from tests.notifications.support import broker_unreachable, listen, sweep_later
+from tests.notifications.support import (
+    broker_unreachable,
+    fast_password_hashing,  # noqa: F401
+    listen,
+    sweep_later,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -196,3 +201,41 @@ def test_delivery_costs_the_same_queries_whatever_the_number_of_recipients(org, 
     with django_assert_num_queries(18):
         assert outbox_event_deliver(event_id=event.pk) is True
     assert Notification.objects.count() == mentioned
+
+
+def test_redis_trouble_does_not_hold_back_push_and_only_realtime_is_retried_with_backoff(
+    org, member, settings, django_capture_on_commit_callbacks
+):
+    settings.OUTBOX_SWEEP_AFTER = timedelta(0)
+    broken_layer = mock.patch("notifications.realtime.group_send_many", side_effect=ConnectionError("Redis down"))
+    with broken_layer, mock.patch("notifications.push.push_event") as push, django_capture_on_commit_callbacks(execute=True):
+        event = emit_post(organization_id=org.pk)
+    push.assert_called_once()
+    event.refresh_from_db()
+    assert event.push_sent_at is not None and event.realtime_sent_at is None and event.delivered_at is None
+    # Not swept again before its backoff ends.
+    assert event.locked_until > timezone.now()
+    assert outbox_sweep(now=event.locked_until - timedelta(seconds=1)) == 0
+
+    with mock.patch("notifications.push.push_event") as push_again:
+        assert sweep_later() == 1
+    push_again.assert_not_called()
+    event.refresh_from_db()
+    assert event.realtime_sent_at is not None and event.delivered_at is not None
+
+
+def test_beat_runs_the_sweeper_and_the_pruning(settings):
+    from server.celery import app
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    for name in ("notifications.tasks.outbox_sweep_task", "notifications.tasks.outbox_prune_task"):
+        assert name in scheduled
+        assert name in app.tasks
+
+
+def test_the_sweeper_works_through_a_backlog_larger_than_one_batch(org):
+    with mock.patch("notifications.tasks.outbox_event_deliver_task.delay"):
+        for post_id in range(5):
+            emit_post(organization_id=org.pk, post_id=post_id)
+    assert outbox_sweep(now=timezone.now() + timedelta(minutes=5), batch_size=2) == 5
+    assert not OutboxEvent.objects.filter(delivered_at__isnull=True).exists()

@@ -8,7 +8,7 @@ import pytest
 
 from notifications import tasks
 from notifications.models import Notification, OutboxEvent
-from tests.notifications.support import broker_unreachable, listen, sweep_later
+from tests.notifications.support import broker_unreachable, fast_password_hashing, listen, sweep_later  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -45,8 +46,8 @@ async def open_stream(*, token: str | None = None, subprotocols=None, headers=No
     return communicator, connected, subprotocol
 
 
-async def assert_closed_with(communicator, code: int) -> None:
-    output = await communicator.receive_output(timeout=1)
+async def assert_closed_with(communicator, code: int, *, within: float = 1) -> None:
+    output = await communicator.receive_output(timeout=within)
     assert output == {"type": "websocket.close", "code": code}
 
 
@@ -110,8 +111,9 @@ def test_browser_origins_must_be_allowed_native_apps_send_none(world, settings):
     settings.WEBSOCKET_ALLOWED_ORIGINS = ["https://app.example.com"]
 
     async def scenario():
-        _, connected, _ = await open_stream(token=token, headers=[(b"origin", b"https://evil.example.net")])
-        assert not connected
+        for origin in (b"https://evil.example.net", b"null", b"https://localhost.evil.net"):
+            _, connected, _ = await open_stream(token=token, headers=[(b"origin", origin)])
+            assert not connected, origin
         for origin in (b"https://app.example.com", b"http://localhost:3000"):  # setting, ALLOWED_HOSTS
             communicator, connected, _ = await open_stream(token=token, headers=[(b"origin", origin)])
             assert connected
@@ -235,5 +237,42 @@ def test_mention_pushes_notification_created_with_unread_count(world):
         assert notification["data"]["notification"]["reason"] == "mention"
         assert notification["id"] != by_type["post.created"]["id"]
         await socket.disconnect()
+
+    run(scenario)
+
+
+def test_frames_and_pings_skip_the_database_connection_hop(world):
+    token = issue_token(world["member"])
+    hops = []
+
+    async def counting_hop():
+        hops.append(1)
+
+    async def scenario():
+        with mock.patch("channels.consumer.aclose_old_connections", counting_hop):
+            socket, _, _ = await open_stream(token=token)
+            connect_hops = len(hops)
+            await socket.send_json_to({"type": "ping"})
+            await socket.receive_json_from(timeout=1)
+            await sync_to_async(emit_post)(organization_id=world["org"].pk)
+            await next_frame(socket)
+            await socket.disconnect()
+        # Only the handshake (it reads the token) pays for it.
+        assert connect_hops == 1
+        assert len(hops) == 1
+
+    run(scenario)
+
+
+def test_a_token_expiring_while_connected_closes_the_socket_with_4401(world):
+    token = issue_token(world["member"])
+    AuthToken.objects.filter(key_hash=hash_token(token)).update(expires_at=timezone.now() + timedelta(seconds=1.5))
+
+    async def scenario():
+        socket, connected, _ = await open_stream(token=token)
+        assert connected
+        await socket.send_json_to({"type": "ping"})
+        assert await socket.receive_json_from(timeout=1) == {"type": "pong"}
+        await assert_closed_with(socket, 4401, within=3)
 
     run(scenario)

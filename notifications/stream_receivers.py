@@ -1,4 +1,4 @@
-"""Reactions to accounts' explicit signals: open sockets and push devices follow the account.
+"""Realtime reactions to accounts' explicit signals: open sockets follow the account.
 
 Connected in `NotificationsConfig.ready()`. accounts sends these after commit.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from notifications import push_services, realtime
+from notifications import realtime
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +29,3 @@ def on_auth_tokens_revoked(sender: Any, *, user_id: int, token_ids: list[int], *
 
 def on_user_deactivated(sender: Any, *, user: Any, **kwargs: Any) -> None:
     realtime.sockets_close(groups=[realtime.user_group(user.pk)], code=realtime.CLOSE_FORBIDDEN)
-
-
-def remove_devices_of_sessions(sender: Any, *, user_id: int, token_ids: list[int], **kwargs: Any) -> None:
-    push_services.devices_remove_for_sessions(user_id=user_id, token_ids=token_ids)
-
-
-def remove_devices_of_user(sender: Any, *, user: Any, **kwargs: Any) -> None:
-    push_services.devices_remove_for_user(user_id=user.pk)
