@@ -93,7 +93,7 @@ def actor_name(payload: dict[str, Any]) -> str:
 
 
 def excerpt(payload: dict[str, Any]) -> str:
-    text = payload.get("excerpt") or payload.get("body") or payload.get("message") or payload.get("note") or ""
+    text = payload.get("excerpt") or payload.get("body") or payload.get("message") or payload.get("note") or payload.get("reason") or ""
     text = " ".join(str(text).split())
     return text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1].rstrip() + "…"
 
