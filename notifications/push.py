@@ -76,7 +76,7 @@ def requires_acknowledgement(event: OutboxEvent, push_type: PushType) -> bool:
 
 
 def _actor_id(payload: dict[str, Any]) -> int | None:
-    for key in ("actor", "author"):
+    for key in ("actor", "author", "giver"):
         if isinstance(payload.get(key), dict) and payload[key].get("id") is not None:
             return int(payload[key]["id"])
     for key in ("actor_id", "author_id"):
