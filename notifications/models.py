@@ -124,3 +124,122 @@ class DeliveryReceipt(models.Model):
             models.CheckConstraint(condition=models.Q(channel__in=DeliveryChannel.values), name="receipt_channel_known"),
         ]
         indexes = [models.Index(fields=["created_at"], name="receipt_created_idx")]
+
+
+# --- Push: devices, preferences, per-device delivery records --------------------------
+
+
+class Platform(models.TextChoices):
+    ANDROID = "android", "Android"
+    IOS = "ios", "iOS"
+    WEB = "web", "Web"
+
+
+class Device(models.Model):
+    """A phone's FCM registration token, tied to the device session that registered it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_devices")
+    # One registration per session, deleted with it: a logged-out or deactivated
+    # phone must not keep buzzing, even if the revocation signal were missed.
+    auth_token = models.OneToOneField("accounts.AuthToken", on_delete=models.CASCADE, related_name="push_device")
+    # FCM tokens are ~160–250 characters; a unique index must stay under PostgreSQL's btree row limit.
+    token = models.CharField(max_length=512, unique=True)
+    platform = models.CharField(max_length=8, choices=Platform.choices)
+    locale = models.CharField(max_length=16, blank=True)
+    app_version = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(platform__in=Platform.values), name="device_platform_known"),
+            models.CheckConstraint(condition=~models.Q(token=""), name="device_token_not_empty"),
+        ]
+        indexes = [models.Index(fields=["user", "id"], name="device_by_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.platform} device of {self.user_id}"
+
+
+class NotificationPreference(models.Model):
+    """A person's push settings. No row = the defaults below."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="notification_preference"
+    )
+    # One switch per push type (see notifications.push_texts.PushType); defaults
+    # favour what a frontline worker must not miss over what is merely social.
+    announcement = models.BooleanField(default=True)
+    post = models.BooleanField(default=False)
+    mention = models.BooleanField(default=True)
+    comment = models.BooleanField(default=True)
+    reaction = models.BooleanField(default=False)
+    kudos = models.BooleanField(default=True)
+    award = models.BooleanField(default=True)
+    goal = models.BooleanField(default=False)
+    key_moment = models.BooleanField(default=False)
+    muted_groups = models.ManyToManyField("accounts.Group", blank=True, related_name="+")
+    # Local wall-clock times in the user's time zone; the window may wrap midnight.
+    quiet_hours_start = models.TimeField(null=True, blank=True)
+    quiet_hours_end = models.TimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(quiet_hours_start__isnull=True) & models.Q(quiet_hours_end__isnull=True))
+                | (
+                    models.Q(quiet_hours_start__isnull=False)
+                    & models.Q(quiet_hours_end__isnull=False)
+                    & ~models.Q(quiet_hours_start=models.F("quiet_hours_end"))
+                ),
+                name="preference_quiet_hours_complete",
+            ),
+        ]
+
+
+class PushStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class PushDelivery(models.Model):
+    """One push of one event to one device: created once, sent at most once.
+
+    The unique (event, device) pair makes re-planning by a retried or swept event
+    a no-op; the status and lease make concurrent or retried batch tasks skip
+    what another already sent.
+    """
+
+    # Not a foreign key: the outbox is pruned, these records are pruned separately.
+    event_id = models.UUIDField()
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=8, choices=PushStatus.choices, default=PushStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    high_priority = models.BooleanField(default=False)
+    # While set and in the future a batch task owns the row; past it the row is
+    # claimable again (the owning worker died).
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event_id", "device"], name="push_once_per_event_device"),
+            models.CheckConstraint(condition=models.Q(status__in=PushStatus.values), name="push_status_known"),
+            models.CheckConstraint(
+                condition=~models.Q(status=PushStatus.SENT) | models.Q(sent_at__isnull=False), name="push_sent_has_time"
+            ),
+        ]
+        indexes = [
+            # The sweeper looks only at unfinished rows.
+            models.Index(
+                fields=["created_at"],
+                name="push_unfinished_idx",
+                condition=models.Q(status__in=[PushStatus.QUEUED, PushStatus.SENDING]),
+            ),
+            models.Index(fields=["created_at"], name="push_created_idx"),
+        ]

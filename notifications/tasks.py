@@ -1,4 +1,4 @@
-"""Celery tasks of the event path: deliver after commit, sweep, prune."""
+"""Celery tasks of the event path: deliver after commit, sweep, prune; push batches (queue `push`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 from django.db import transaction
 
-from notifications import services
+from notifications import push, services
 
 logger = logging.getLogger(__name__)
 
@@ -55,3 +55,15 @@ def outbox_sweep_task() -> int:
 @shared_task(time_limit=600, soft_time_limit=580)
 def outbox_prune_task() -> int:
     return services.outbox_prune()
+
+
+# push_* tasks run on the `push` queue (CELERY_TASK_ROUTES).
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100, ignore_result=True)
+def push_send_batch_task(event_id: str, device_ids: list[int]) -> None:
+    # Idempotent: rows are claimed with a guarded update, sent ones are never claimed again.
+    push.push_send_batch(event_id=event_id, device_ids=device_ids)
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280, ignore_result=True)
+def push_deliveries_sweep_task() -> None:
+    push.push_deliveries_sweep()

@@ -137,7 +137,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY = False
 # Deployments (and end-to-end test runs) sharing one Redis keep their workers apart.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
-CELERY_TASK_ROUTES = {"notifications.tasks.push_*": {"queue": "push"}}
+# Push has its own queue (and workers): a 10,000-device announcement must not hold up
+# the outbox; the name is configurable so benchmarks sharing one Redis stay apart.
+PUSH_QUEUE = env.str("PUSH_QUEUE", default="push")
+CELERY_TASK_ROUTES = {"notifications.tasks.push_*": {"queue": PUSH_QUEUE}}
 CELERY_TIMEZONE = "UTC"
 # One entry per periodic job. Every task is idempotent, so beat may fire twice.
 CELERY_BEAT_SCHEDULE: dict = {
@@ -279,6 +282,14 @@ FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="fcm" if FIREBASE_CREDENTIALS else "log")
 # Only tests and benchmarks set this: it points firebase-admin at the local fake FCM.
 FCM_ENDPOINT_OVERRIDE = env.str("FCM_ENDPOINT_OVERRIDE", default="")
+# Fixed sender pool per worker process (firebase-admin's send_each would start 500 threads).
+PUSH_SENDER_POOL_SIZE = env.int("PUSH_SENDER_POOL_SIZE", default=32)
+PUSH_FCM_SEND_MODE = env.str("PUSH_FCM_SEND_MODE", default="pool")  # pool | send_each
+PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=6)
+CELERY_BEAT_SCHEDULE["push-deliveries-sweep"] = {
+    "task": "notifications.tasks.push_deliveries_sweep_task",
+    "schedule": 120.0,
+}
 
 # --- Realtime -----------------------------------------------------------------------
 # Browser origins allowed on the WebSocket; native apps send no Origin at all.

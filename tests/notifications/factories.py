@@ -39,13 +39,14 @@ def emit_post(
     addressed: list[dict[str, Any]] | None = None,
     body: str = "Hello",
     post_id: int = 1,
+    author_id: int = 1,
 ) -> OutboxEvent:
     """Emit post.created in its own transaction, as the feed's post_create would."""
     with transaction.atomic():
         return emit(
             type="post.created",
             organization_id=organization_id,
-            payload=post_card(post_id=post_id, body=body, group_ids=group_ids),
+            payload=post_card(post_id=post_id, author_id=author_id, body=body, group_ids=group_ids),
             org_wide=not group_ids,
             group_ids=group_ids or [],
             addressed=addressed or [],
