@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from notifications.models import Device, Platform
 from notifications.push_texts import PREFERENCE_FIELDS
+from server.api.fields import IdListField
 
 
 class DeviceRegisterSerializer(serializers.Serializer):
@@ -23,9 +24,18 @@ class DeviceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]", "example": "22:00"})
+class HourMinuteField(serializers.TimeField):
+    """A local time shown as HH:MM (OpenAPI's `time` format would demand seconds and an offset)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%H:%M")
+        super().__init__(**kwargs)
+
+
 class QuietHoursSerializer(serializers.Serializer):
-    start = serializers.TimeField(format="%H:%M", help_text="Local time in the user's time zone, e.g. 22:00.")
-    end = serializers.TimeField(format="%H:%M", help_text="Local time; may be before start (the window wraps midnight).")
+    start = HourMinuteField(help_text="Local time in the user's time zone, e.g. 22:00.")
+    end = HourMinuteField(help_text="Local time; may be before start (the window wraps midnight).")
 
 
 class _StrictSerializer(serializers.Serializer):
@@ -70,5 +80,5 @@ class PreferenceSerializer(serializers.Serializer):
 
 class PreferenceUpdateSerializer(serializers.Serializer):
     types = NotificationTypesUpdateSerializer(required=False)
-    muted_group_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=500)
+    muted_group_ids = IdListField(required=False)
     quiet_hours = QuietHoursSerializer(required=False, allow_null=True, help_text="null switches quiet hours off.")

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from notifications.models import Notification, NotificationReason
+from server.api.fields import IdListField
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -24,7 +25,7 @@ class UnreadCountSerializer(serializers.Serializer):
 
 
 class NotificationsReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=500)
+    ids = IdListField(required=False)
     all = serializers.BooleanField(required=False, default=False)
 
     def validate(self, attrs):
