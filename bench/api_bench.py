@@ -1,0 +1,353 @@
+"""Feed and API scenarios of the performance issue (F1-F5, D1) against a real server.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/feedapp_bench REDIS_URL=redis://127.0.0.1:6379/5 \
+        .venv/bin/python bench/api_bench.py [--scale 1.0] [--requests 400]
+
+Starts uvicorn in its production configuration (DEBUG off, 2 worker processes,
+PostgreSQL, Redis, a Celery worker for fan-out), generates load from this process
+over 127.0.0.1, and measures each scenario's floor: the same SQL run directly
+with psycopg. Writes the "Feed and API" section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.lib import ROOT, Sample, command_line, http_load, percentile, stamp, write_section  # noqa: E402
+
+PRODUCTION_ENV = {
+    "DEBUG": "False",
+    "SECRET_KEY": "bench-" + "k" * 60,
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "False",
+    "CONN_MAX_AGE": "600",
+    "LOG_LEVEL": "WARNING",
+    "CELERY_TASK_ALWAYS_EAGER": "False",
+    "THROTTLE_USER": "1000000/min",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 30) -> None:
+    import httpx
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+class Server:
+    """uvicorn (production settings) and one Celery worker, stopped on exit."""
+
+    def __init__(self, workers: int = 2) -> None:
+        self.port = free_port()
+        self.env = {**os.environ, **PRODUCTION_ENV, "CELERY_TASK_DEFAULT_QUEUE": f"bench-{self.port}"}
+        python = sys.executable
+        self.processes = [
+            subprocess.Popen(
+                [
+                    python,
+                    "-m",
+                    "uvicorn",
+                    "server.asgi:application",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(workers),
+                    "--ws-per-message-deflate",
+                    "false",
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=self.env,
+            ),
+            subprocess.Popen(
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "server",
+                    "worker",
+                    "-Q",
+                    f"bench-{self.port},push",
+                    "--concurrency",
+                    "2",
+                    "--loglevel",
+                    "WARNING",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+            ),
+        ]
+        self.base = f"http://127.0.0.1:{self.port}"
+        wait_for(self.base + "/healthz")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
+    import django
+
+    django.setup()
+
+
+def bench_user():
+    """A typical employee: member of a location and a team, in the big organisation."""
+    from django.db.models import Count
+
+    from accounts.models import User
+
+    return (
+        User.objects.filter(organization__slug="bench-retail", role="employee")
+        .annotate(groups=Count("memberships"))
+        .filter(groups=2)
+        .order_by("id")
+        .first()
+    )
+
+
+def new_token(user, name: str = "bench") -> str:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from accounts.authentication import hash_token, new_raw_token
+    from accounts.models import AuthToken
+
+    raw = new_raw_token()
+    AuthToken.objects.create(user=user, key_hash=hash_token(raw), device_name=name, expires_at=timezone.now() + settings.AUTH_TOKEN_TTL)
+    return raw
+
+
+def feed_sql_floor(user, token: str, path: str, repeats: int) -> tuple[list[float], int]:
+    """Run the SQL of one feed request directly with psycopg: our overhead's floor."""
+    import psycopg
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    client.get(path)  # warm, and records last_used_at
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    statements = [query["sql"] for query in captured.captured_queries]
+    timings = []
+    dsn = os.environ["DATABASE_URL"]
+    with psycopg.connect(dsn) as raw:
+        for _ in range(repeats):
+            started = time.perf_counter()
+            with raw.cursor() as cursor:
+                for sql in statements:
+                    cursor.execute(sql.replace("%", "%%"))
+                    cursor.fetchall()
+            timings.append((time.perf_counter() - started) * 1000)
+    return timings, len(statements)
+
+
+def query_counts(token: str) -> dict[int, int]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    counts = {}
+    for size in (1, 20, 50):
+        client.get(f"/api/v1/feed?page_size={size}")
+        with CaptureQueriesContext(connection) as captured:
+            client.get(f"/api/v1/feed?page_size={size}")
+        counts[size] = len(captured.captured_queries)
+        assert not any("COUNT(*)" in q["sql"].upper() and "feed_post" in q["sql"] for q in captured.captured_queries), (
+            "COUNT(*) in the feed"
+        )
+    return counts
+
+
+def deep_cursor_path(base: str, token: str, depth: int = 500) -> str:
+    import httpx
+
+    url = f"{base}/api/v1/feed?page_size=50"
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}) as client:
+        for _ in range(depth // 50):
+            url = client.get(url).json()["next"]
+    return url
+
+
+async def post_latency(base: str, token: str, count: int) -> Sample:
+    import httpx
+
+    sample = Sample()
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        started = time.perf_counter()
+        for index in range(count):
+            t0 = time.perf_counter()
+            response = await client.post(f"{base}/api/v1/posts", json={"body": f"Bench announcement {index}", "kind": "announcement"})
+            if response.status_code != 201:
+                sample.errors += 1
+                continue
+            sample.client_ms.append((time.perf_counter() - t0) * 1000)
+            timing = response.headers.get("server-timing", "")
+            if "dur=" in timing:
+                sample.server_ms.append(float(timing.split("dur=")[1]))
+        sample.elapsed_s = time.perf_counter() - started
+    return sample
+
+
+def row(id_: str, what: str, target: str, measured: str, floor: str, ratio: str, verdict: str) -> str:
+    return f"| {id_} | {what} | {target} | {measured} | {floor} | {ratio} | {verdict} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--skip-post", action="store_true")
+    args = parser.parse_args()
+    django_setup()
+
+    user = bench_user()
+    if user is None:
+        raise SystemExit("Seed first: bench/seed.py")
+    from accounts.models import User
+
+    leader = User.objects.filter(organization__slug="bench-retail", role="admin").first()
+    token = new_token(user)
+    leader_token = new_token(leader)
+    counts = query_counts(token)
+    floor_ms, statements = feed_sql_floor(user, token, "/api/v1/feed?page_size=20", 200)
+
+    server = Server()
+    try:
+        base = server.base
+        deep = deep_cursor_path(base, token)
+        f1 = asyncio.run(http_load([f"{base}/api/v1/feed?page_size=20"], token=token, concurrency=1, total=args.requests))
+        f2 = asyncio.run(http_load([deep], token=token, concurrency=1, total=args.requests))
+        f3 = asyncio.run(http_load([f"{base}/api/v1/feed?page_size=20"], token=token, concurrency=8, total=args.requests * 3))
+        f5_me = asyncio.run(http_load([f"{base}/api/v1/me"], token=token, concurrency=8, total=args.requests * 5))
+        f5_unread = asyncio.run(
+            http_load([f"{base}/api/v1/notifications/unread-count"], token=token, concurrency=8, total=args.requests * 5)
+        )
+        d1 = None if args.skip_post else asyncio.run(post_latency(base, leader_token, 60))
+    finally:
+        server.stop()
+
+    floor_p50, floor_p99 = percentile(floor_ms, 50), percentile(floor_ms, 99)
+    s1, s2, s3 = f1.summary(), f2.summary(), f3.summary()
+    verdict = lambda ok: "pass" if ok else "**miss**"  # noqa: E731
+    audience = User.objects.filter(organization__slug="bench-retail", is_active=True).count()
+    lines = [
+        stamp(),
+        "",
+        f"Command: `{command_line()}`. Server: uvicorn, 2 processes, `DEBUG=False`, PostgreSQL 15, Redis 7, one Celery worker;",
+        "load: one client process on 127.0.0.1 (httpx, asyncio; it takes most of one core). Server time is the",
+        "`Server-Timing` header (middleware to response); floor = the same SQL statements run with psycopg.",
+        f"Data: {audience:,} users in the benchmark organisation (see bench/.data/seed.json for every count).",
+        "",
+        "| id | what | target | measured | floor | ratio | verdict |",
+        "|---|---|---|---|---|---|---|",
+        row(
+            "F1",
+            "feed page 1 (20 cards), server time",
+            "p50 ≤ 12, p99 ≤ 30 ms",
+            f"p50 {s1['server_p50']:.1f}, p99 {s1['server_p99']:.1f} ms",
+            f"p50 {floor_p50:.1f}, p99 {floor_p99:.1f} ms",
+            f"{s1['server_p50'] / floor_p50:.1f}×",
+            verdict(s1["server_p50"] <= 12 and s1["server_p99"] <= 30),
+        ),
+        row(
+            "F2",
+            "feed 500 posts deep (cursor)",
+            "p99 ≤ 35 ms",
+            f"p50 {s2['server_p50']:.1f}, p99 {s2['server_p99']:.1f} ms",
+            "",
+            "",
+            verdict(s2["server_p99"] <= 35),
+        ),
+        row(
+            "F3",
+            "feed, 8 concurrent clients",
+            "≥ 250 req/s at p99 ≤ 100 ms",
+            f"{s3['rps']:.0f} req/s, client p99 {s3['client_p99']:.1f} ms",
+            "",
+            "",
+            verdict(s3["rps"] >= 250 and s3["client_p99"] <= 100),
+        ),
+        row(
+            "F4",
+            "SQL queries per feed page (size 1 / 20 / 50)",
+            "≤ 5, same for all",
+            " / ".join(str(counts[k]) for k in (1, 20, 50)),
+            f"{statements} statements",
+            "",
+            verdict(len(set(counts.values())) == 1 and max(counts.values()) <= 5),
+        ),
+        row(
+            "F5",
+            "`/me`, 8 clients",
+            "≥ 800 req/s",
+            f"{f5_me.summary()['rps']:.0f} req/s (p99 {f5_me.summary()['client_p99']:.1f} ms)",
+            "",
+            "",
+            verdict(f5_me.summary()["rps"] >= 800),
+        ),
+        row(
+            "F5",
+            "unread count, 8 clients",
+            "≥ 800 req/s",
+            f"{f5_unread.summary()['rps']:.0f} req/s (p99 {f5_unread.summary()['client_p99']:.1f} ms)",
+            "",
+            "",
+            verdict(f5_unread.summary()["rps"] >= 800),
+        ),
+    ]
+    if d1 is not None:
+        sd = d1.summary()
+        lines.append(
+            row(
+                "D1",
+                f"org-wide announcement ({audience:,} audience), request",
+                "p99 ≤ 50 ms",
+                f"p50 {sd['client_p50']:.1f}, p99 {sd['client_p99']:.1f} ms",
+                "",
+                "",
+                verdict(sd["client_p99"] <= 50),
+            )
+        )
+    write_section("Feed and API", "\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
