@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.lib import ROOT, Sample, command_line, http_load, percentile, stamp, write_section  # noqa: E402
+from bench.lib import ROOT, Sample, command_line, http_load, percentile, stamp, write_section
 
 PRODUCTION_ENV = {
     "DEBUG": "False",
