@@ -23,6 +23,7 @@ class PostKind(models.TextChoices):
 # (recognition, goals) through post_create_system.
 MEMBER_KINDS = (PostKind.POST, PostKind.ANNOUNCEMENT)
 SYSTEM_KINDS = (PostKind.KUDOS, PostKind.AWARD, PostKind.GOAL_UPDATE, PostKind.KEY_MOMENT)
+MEMBER_KIND_CHOICES = [(kind.value, kind.label) for kind in MEMBER_KINDS]
 
 
 class ReactionType(models.TextChoices):

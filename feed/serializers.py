@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import GroupKind
 from accounts.serializers import UserSummarySerializer
-from feed.models import MEMBER_KINDS, PostKind, ReactionType
+from feed.models import MEMBER_KIND_CHOICES, PostKind, ReactionType
 from feed.services.interactions import MAX_SEEN_BATCH
 from feed.services.posts import MAX_GROUPS_PER_POST
 
@@ -138,7 +138,7 @@ class PostCreateSerializer(serializers.Serializer):
         max_length=MAX_GROUPS_PER_POST,
         help_text="Empty: the whole organisation.",
     )
-    kind = serializers.ChoiceField(choices=[(kind.value, kind.label) for kind in MEMBER_KINDS], default=PostKind.POST)
+    kind = serializers.ChoiceField(choices=MEMBER_KIND_CHOICES, default=PostKind.POST)
     requires_acknowledgement = serializers.BooleanField(default=False)
     publish_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="In the future: scheduled.")
 

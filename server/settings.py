@@ -197,6 +197,15 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
+# Feed choice sets appear in several components; one name each keeps the phone's generated enums stable.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "PostKindEnum": "feed.models.PostKind.choices",
+        "PostCreateKindEnum": "feed.models.MEMBER_KIND_CHOICES",
+        "ReactionTypeEnum": "feed.models.ReactionType.choices",
+        "GroupKindEnum": "accounts.models.GroupKind.choices",
+    }
+)
 
 # --- i18n -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
