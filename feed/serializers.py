@@ -9,7 +9,8 @@ from accounts.models import GroupKind
 from accounts.serializers import UserSummarySerializer
 from feed.models import MEMBER_KIND_CHOICES, PostKind, ReactionType
 from feed.services.interactions import MAX_SEEN_BATCH
-from feed.services.posts import MAX_GROUPS_PER_POST
+from feed.services.posts import MAX_GROUPS_PER_POST, MAX_IMAGES_PER_POST
+from media.serializers import MediaSerializer
 
 # --- Output -----------------------------------------------------------------------------------
 
@@ -18,11 +19,6 @@ class PostGroupSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=GroupKind.choices)
-
-
-class ImageSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    variants = serializers.DictField(child=serializers.CharField())
 
 
 class ReactionCountsSerializer(serializers.Serializer):
@@ -40,7 +36,7 @@ class PostCardSerializer(serializers.Serializer):
     body = serializers.CharField()
     audience = serializers.ChoiceField(choices=["organization", "groups"], help_text="`groups`: only members of `groups` see it.")
     groups = PostGroupSerializer(many=True)
-    images = ImageSerializer(many=True, help_text="Always empty until media is wired in.")
+    images = MediaSerializer(many=True, help_text="In the order the author chose; see docs/media.md.")
     created_at = serializers.DateTimeField()
     publish_at = serializers.DateTimeField(allow_null=True, help_text="Scheduled time while not yet published (author only).")
     published_at = serializers.DateTimeField(allow_null=True)
@@ -137,6 +133,13 @@ class PostCreateSerializer(serializers.Serializer):
         default=list,
         max_length=MAX_GROUPS_PER_POST,
         help_text="Empty: the whole organisation.",
+    )
+    image_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        default=list,
+        max_length=MAX_IMAGES_PER_POST,
+        help_text="Your own unused uploads (POST /media), shown in this order. With images the body may be empty.",
     )
     kind = serializers.ChoiceField(choices=MEMBER_KIND_CHOICES, default=PostKind.POST)
     requires_acknowledgement = serializers.BooleanField(default=False)
