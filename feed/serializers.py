@@ -11,6 +11,7 @@ from feed.models import MEMBER_KIND_CHOICES, PostKind, ReactionType
 from feed.services.interactions import MAX_SEEN_BATCH
 from feed.services.posts import MAX_GROUPS_PER_POST, MAX_IMAGES_PER_POST
 from media.serializers import MediaSerializer
+from server.api.fields import IdListField
 
 # --- Output -----------------------------------------------------------------------------------
 
@@ -53,12 +54,6 @@ class PostCardSerializer(serializers.Serializer):
     goal = serializers.DictField(allow_null=True, help_text="Goal or key-moment card data (kinds `goal_update`, `key_moment`).")
 
 
-class FeedPageSerializer(serializers.Serializer):
-    results = PostCardSerializer(many=True, help_text="On the first page, pinned posts come first.")
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-
-
 class RemovedPostSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     removed = serializers.BooleanField(help_text="Always true: drop this post from the screen.")
@@ -82,12 +77,6 @@ class CommentSerializer(serializers.Serializer):
     body = serializers.CharField()
     mentions = UserSummarySerializer(many=True, help_text="People mentioned with `@[user:ID]` who can see the post.")
     created_at = serializers.DateTimeField()
-
-
-class CommentPageSerializer(serializers.Serializer):
-    results = CommentSerializer(many=True)
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
 
 
 class GroupRefSerializer(serializers.Serializer):
@@ -127,15 +116,13 @@ class BodyField(serializers.CharField):
 
 class PostCreateSerializer(serializers.Serializer):
     body = BodyField(help_text="Plain text, at most 5,000 characters (grapheme clusters). `@[user:ID]` mentions a colleague.")
-    group_ids = serializers.ListField(
-        child=serializers.IntegerField(),
+    group_ids = IdListField(
         required=False,
         default=list,
         max_length=MAX_GROUPS_PER_POST,
         help_text="Empty: the whole organisation.",
     )
-    image_ids = serializers.ListField(
-        child=serializers.IntegerField(),
+    image_ids = IdListField(
         required=False,
         default=list,
         max_length=MAX_IMAGES_PER_POST,
@@ -157,7 +144,7 @@ class AcknowledgeSerializer(serializers.Serializer):
 
 
 class SeenSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), max_length=MAX_SEEN_BATCH)
+    ids = IdListField(max_length=MAX_SEEN_BATCH)
 
 
 class CommentCreateSerializer(serializers.Serializer):
