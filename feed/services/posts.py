@@ -16,7 +16,7 @@ from feed.models import MEMBER_KINDS, SYSTEM_KINDS, Post, PostGroup, PostImage, 
 from feed.text import clean_body, mentioned_user_ids
 from media import services as media_services
 from notifications import services as notifications
-from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
+from server.api.exceptions import Conflict, Muted, NotAllowed, ValidationFailed
 
 MAX_GROUPS_PER_POST = 50
 MAX_IMAGES_PER_POST = 10
@@ -80,7 +80,13 @@ def _resolve_groups(*, author: User, group_ids: list[int] | None) -> list[Group]
     return groups
 
 
+def ensure_not_muted(user: User) -> None:
+    if user.is_muted:
+        raise Muted()
+
+
 def _check_posting_rights(*, author: User, groups: list[Group], kind: str, requires_acknowledgement: bool, scheduled: bool) -> None:
+    ensure_not_muted(author)
     if author.is_leader_or_admin:
         return
     if kind == PostKind.ANNOUNCEMENT or requires_acknowledgement or scheduled:
@@ -258,6 +264,7 @@ def post_update(*, actor: User, post: Post, body: str) -> Post:
         raise NotAllowed(_("Only the author can edit a post."))
     if post.kind not in MEMBER_KINDS:
         raise NotAllowed(_("This post is kept up to date by the app that wrote it."))
+    ensure_not_muted(actor)
     body = clean_body(body)
     with transaction.atomic():
         post = selectors.access_post(user=actor, post_id=post.pk, lock=True)
