@@ -47,6 +47,7 @@ class PostCardSerializer(serializers.Serializer):
     reaction_counts = ReactionCountsSerializer()
     my_reaction = serializers.ChoiceField(choices=ReactionType.choices, allow_null=True)
     requires_acknowledgement = serializers.BooleanField()
+    acknowledgement_deadline = serializers.DateTimeField(allow_null=True, help_text="Mandatory read: acknowledge before this time.")
     acknowledged_by_me = serializers.BooleanField()
     my_acknowledged_at = serializers.DateTimeField(allow_null=True)
     kudos = serializers.DictField(allow_null=True, help_text="Kudos card data (kind `kudos`), written by recognition.")
@@ -131,6 +132,12 @@ class PostCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=MEMBER_KIND_CHOICES, default=PostKind.POST)
     requires_acknowledgement = serializers.BooleanField(default=False)
     publish_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="In the future: scheduled.")
+    acknowledgement_deadline = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="With requires_acknowledgement: reminders go out before it, leaders get a summary after it.",
+    )
 
 
 class PostUpdateSerializer(serializers.Serializer):
