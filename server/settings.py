@@ -212,6 +212,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "PostCreateKindEnum": "feed.models.MEMBER_KIND_CHOICES",
         "ReactionTypeEnum": "feed.models.ReactionType.choices",
         "GroupKindEnum": "accounts.models.GroupKind.choices",
+        "GoalStatusEnum": "feed.models.GoalStatus.choices",
     }
 )
 
