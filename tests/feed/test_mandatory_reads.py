@@ -92,7 +92,7 @@ def test_reminders_go_once_per_offset_only_to_those_still_to_acknowledge(api, le
 
 
 def test_offsets_already_past_at_publishing_send_nothing_and_late_runs_send_one(leader, group, team, events):
-    manager, members = team
+    assert len(team[1]) == 4  # an audience to remind
     post = mandatory_read(leader, group, deadline_in=3 * HOUR)  # the 24-hour reminder was due before the post existed
     events.clear()
     assert mandatory_reads_process(now=post.acknowledgement_deadline - 150 * timedelta(minutes=1))["reminded"] == 0
