@@ -15,4 +15,3 @@ def events(monkeypatch):
 
     monkeypatch.setattr(notifications, "emit", record)
     return recorded
-
