@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Group, Membership, MembershipRole, User
-from feed import selectors
+from feed import selectors, signals
 from feed.cards import post_card, removed_card
 from feed.models import MEMBER_KINDS, SYSTEM_KINDS, Post, PostGroup, PostImage, PostKind
 from feed.text import clean_body, mentioned_user_ids
@@ -58,6 +58,14 @@ def _addressed_on_publish(post: Post) -> list[dict[str, Any]]:
 
 def _announce_published(post: Post) -> None:
     emit_post_event(type="post.created", post=post, addressed=_addressed_on_publish(post))
+    fields = {
+        "organization_id": post.organization_id,
+        "author_id": post.author_id,
+        "post_id": post.pk,
+        "comment_id": None,
+        "body": post.body,
+    }
+    transaction.on_commit(lambda: signals.content_published.send(sender=Post, **fields))
 
 
 # --- Audience and rights ----------------------------------------------------------------------
