@@ -30,13 +30,18 @@ run: setup
 	$(PY) -m uvicorn server.asgi:application --host $(HOST) --port $(PORT) --ws-per-message-deflate false
 
 test: setup
-	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist load $(PYTEST_ARGS)
 
 lint: setup
 	$(PY) -m ruff check .
 
 schema: setup
 	$(PY) manage.py spectacular --fail-on-warn --validate --file /tmp/openapi-schema.yml
+
+# Push texts (notifications/locale). The compiled .mo files are committed, so a checkout
+# works without this step; run it after changing a translatable string.
+messages: setup
+	cd notifications && ../$(PY) ../manage.py makemessages -l nl -l en --no-obsolete && ../$(PY) ../manage.py compilemessages
 
 clean:
 	rm -rf $(VENV) db.sqlite3 uploads

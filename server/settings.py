@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "server.api.timing.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -103,7 +104,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Redis pub/sub ignores database numbers: deployments (and test runs) sharing
+            # one Redis keep their groups apart by prefix.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi")},
         }
     }
 else:
@@ -128,9 +131,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
     "max_retries": 1,
+    # Retry the connection at once: a refused connection then costs milliseconds, not 2 s.
+    "interval_start": 0,
 }
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_TASK_ROUTES = {"notifications.tasks.push_*": {"queue": "push"}}
+# Deployments (and end-to-end test runs) sharing one Redis keep their workers apart.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Push has its own queue (and workers): a 10,000-device announcement must not hold up
+# the outbox; the name is configurable so benchmarks sharing one Redis stay apart.
+PUSH_QUEUE = env.str("PUSH_QUEUE", default="push")
+CELERY_TASK_ROUTES = {"notifications.tasks.push_*": {"queue": PUSH_QUEUE}}
 CELERY_TIMEZONE = "UTC"
 # One entry per periodic job. Every task is idempotent, so beat may fire twice.
 CELERY_BEAT_SCHEDULE: dict = {
@@ -179,6 +189,8 @@ REST_FRAMEWORK = {
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="30/min"),
         "activate_ip": env.str("THROTTLE_ACTIVATE_IP", default="10/min"),
         "uploads": env.str("THROTTLE_UPLOADS", default="30/min"),
+        # Image loads: a feed page can hold 200 thumbnails; they must not eat the API budget.
+        "media_reads": env.str("THROTTLE_MEDIA_READS", default="3000/min"),
         "kudos": env.str("THROTTLE_KUDOS", default="30/min"),
         "nominations": env.str("THROTTLE_NOMINATIONS", default="30/min"),
         "reports": env.str("THROTTLE_REPORTS", default="20/min"),
@@ -202,16 +214,16 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UserRoleEnum": "accounts.models.Role.choices",
         "MembershipRoleEnum": "accounts.models.MembershipRole.choices",
+        "GroupKindEnum": "accounts.models.GroupKind.choices",
+        "PostKindEnum": "feed.models.PostKind.choices",
+        "ReactionTypeEnum": "feed.models.ReactionType.choices",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 # Feed choice sets appear in several components; one name each keeps the phone's generated enums stable.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
-        "PostKindEnum": "feed.models.PostKind.choices",
         "PostCreateKindEnum": "feed.models.MEMBER_KIND_CHOICES",
-        "ReactionTypeEnum": "feed.models.ReactionType.choices",
-        "GroupKindEnum": "accounts.models.GroupKind.choices",
         "GoalStatusEnum": "feed.models.GoalStatus.choices",
     }
 )
@@ -256,16 +268,19 @@ MEDIA_MAX_UPLOAD_BYTES = env.int("MEDIA_MAX_UPLOAD_BYTES", default=15 * 1024 * 1
 DATA_UPLOAD_MAX_MEMORY_SIZE = MEDIA_MAX_UPLOAD_BYTES + 1024 * 1024
 # Checked from the image header before any pixel is decoded (answered 400 above it).
 MEDIA_MAX_PIXELS = env.int("MEDIA_MAX_PIXELS", default=40_000_000)
-MEDIA_VARIANT_FORMAT = env.str("MEDIA_VARIANT_FORMAT", default="webp")  # webp | jpeg
+MEDIA_VARIANT_FORMAT = env.str("MEDIA_VARIANT_FORMAT", default="webp")
+if MEDIA_VARIANT_FORMAT not in ("webp", "jpeg"):
+    raise ImproperlyConfigured("MEDIA_VARIANT_FORMAT must be webp or jpeg.")
 MEDIA_VARIANT_QUALITY = env.int("MEDIA_VARIANT_QUALITY", default=80)
 MEDIA_THUMBNAIL_SIZE = 320
 MEDIA_LARGE_SIZE = 1280
 # Uploads never attached to a post, kudos or avatar within this time are deleted.
 MEDIA_ORPHAN_TTL = timedelta(hours=env.int("MEDIA_ORPHAN_TTL_HOURS", default=24))
-# Off: variants are streamed by the authorising view. On (S3): the view answers with a
+# Off: the authorising view sends the variant bytes itself. On (S3): the view answers with a
 # redirect to a presigned URL valid AWS_QUERYSTRING_EXPIRE seconds, after the same check.
 MEDIA_SERVE_REDIRECT = env.bool("MEDIA_SERVE_REDIRECT", default=False)
 CELERY_BEAT_SCHEDULE["media-orphans-delete"] = {"task": "media.tasks.media_orphans_delete_task", "schedule": timedelta(hours=1)}
+CELERY_BEAT_SCHEDULE["media-process-stale"] = {"task": "media.tasks.media_process_stale_task", "schedule": timedelta(minutes=5)}
 
 # --- E-mail -------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -278,10 +293,30 @@ FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="fcm" if FIREBASE_CREDENTIALS else "log")
 # Only tests and benchmarks set this: it points firebase-admin at the local fake FCM.
 FCM_ENDPOINT_OVERRIDE = env.str("FCM_ENDPOINT_OVERRIDE", default="")
+# Fixed sender pool per worker process (firebase-admin's send_each would start 500 threads).
+PUSH_SENDER_POOL_SIZE = env.int("PUSH_SENDER_POOL_SIZE", default=32)
+PUSH_FCM_SEND_MODE = env.str("PUSH_FCM_SEND_MODE", default="pool")  # pool | send_each
+PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=6)
+CELERY_BEAT_SCHEDULE["push-deliveries-sweep"] = {
+    "task": "notifications.tasks.push_deliveries_sweep_task",
+    "schedule": 120.0,
+}
 
 # --- Realtime -----------------------------------------------------------------------
 # Browser origins allowed on the WebSocket; native apps send no Origin at all.
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
+# Outbox: the sweeper re-delivers events still undelivered this long after they were
+# written (the after-commit task normally delivers within milliseconds).
+OUTBOX_SWEEP_AFTER = timedelta(seconds=env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=30))
+# A delivery claims its event for this long; a crashed worker's claim expires.
+OUTBOX_LEASE = timedelta(seconds=env.int("OUTBOX_LEASE_SECONDS", default=60))
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
+OUTBOX_RETENTION = timedelta(days=env.int("OUTBOX_RETENTION_DAYS", default=7))
+# After a failed publish the process stops trying the broker for this long and
+# leaves delivery to the sweeper, so requests do not each pay the connect timeout.
+OUTBOX_BROKER_BACKOFF_SECONDS = env.float("OUTBOX_BROKER_BACKOFF_SECONDS", default=15.0)
+CELERY_BEAT_SCHEDULE["outbox-sweep"] = {"task": "notifications.tasks.outbox_sweep_task", "schedule": 15.0}
+CELERY_BEAT_SCHEDULE["outbox-prune"] = {"task": "notifications.tasks.outbox_prune_task", "schedule": 3600.0}
 
 # --- Security -----------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
