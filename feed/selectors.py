@@ -11,11 +11,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Group, Membership, User
-from feed.models import Acknowledgement, Comment, Post, PostGroup, PostSeen
+from feed.cards import AUTHOR_RELATED
+from feed.models import (
+    Acknowledgement,
+    Comment,
+    Goal,
+    GoalGroup,
+    GoalStatus,
+    KeyMoment,
+    KeyMomentGroup,
+    Post,
+    PostGroup,
+    PostSeen,
+)
 from server.api.exceptions import NotFound
 
 PINNED_LIMIT = 20
@@ -57,12 +70,12 @@ def _filtered(queryset: QuerySet[Post], *, group_id: int | None, kind: str | Non
 def feed_list(*, user: User, group_id: int | None = None, kind: str | None = None) -> QuerySet[Post]:
     """The stream below the pinned block, newest first; the order ends in id for the keyset cursor."""
     queryset = _filtered(visible_posts(user=user).filter(pinned=False), group_id=group_id, kind=kind)
-    return queryset.select_related("author").order_by("-published_at", "-id")
+    return queryset.select_related(*AUTHOR_RELATED).order_by("-published_at", "-id")
 
 
 def feed_pinned(*, user: User, group_id: int | None = None, kind: str | None = None) -> list[Post]:
     queryset = _filtered(visible_posts(user=user).filter(pinned=True), group_id=group_id, kind=kind)
-    return list(queryset.select_related("author").order_by("-pinned_at", "-id")[:PINNED_LIMIT])
+    return list(queryset.select_related(*AUTHOR_RELATED).order_by("-pinned_at", "-id")[:PINNED_LIMIT])
 
 
 def access_post(*, user: User, post_id: int, lock: bool = False, include_unpublished: bool = True) -> Post:
@@ -80,14 +93,14 @@ def access_post(*, user: User, post_id: int, lock: bool = False, include_unpubli
         queryset = queryset.filter(published_at__isnull=False)
     if lock:
         queryset = queryset.select_for_update(of=("self",))
-    post = queryset.select_related("author").first()
+    post = queryset.select_related(*AUTHOR_RELATED).first()
     if post is None:
         raise NotFound()
     return post
 
 
 def posts_by_id(*, user: User, post_ids: list[int]) -> list[Post]:
-    posts = {post.pk: post for post in visible_posts(user=user).filter(pk__in=post_ids).select_related("author")}
+    posts = {post.pk: post for post in visible_posts(user=user).filter(pk__in=post_ids).select_related(*AUTHOR_RELATED)}
     return [posts[post_id] for post_id in post_ids if post_id in posts]
 
 
@@ -109,7 +122,7 @@ def post_updates(*, user: User, since: tuple[datetime, int] | None, now: datetim
     rows = list(
         _in_audience(user)
         .filter(Q(updated_at__gt=since_at) | Q(updated_at=since_at, id__gt=since_id), updated_at__lte=horizon)
-        .select_related("author")
+        .select_related(*AUTHOR_RELATED)
         .order_by("updated_at", "id")[: UPDATES_LIMIT + 1]
     )
     has_more = len(rows) > UPDATES_LIMIT
@@ -135,8 +148,8 @@ def comment_list(*, post: Post) -> QuerySet[Comment]:
     """Comments of a post the caller already has access to, oldest first."""
     return (
         Comment.objects.filter(post=post, removed_at__isnull=True, hidden_at__isnull=True)
-        .select_related("author")
-        .prefetch_related("mentions")
+        .select_related(*AUTHOR_RELATED)
+        .prefetch_related(Prefetch("mentions", queryset=User.objects.select_related("avatar__media")))
         .order_by("created_at", "id")
     )
 
@@ -238,3 +251,77 @@ def post_reach(*, post: Post) -> dict[str, Any]:
 
 def groups_of_organization(*, user: User, group_ids: list[int]) -> list[Group]:
     return list(Group.objects.filter(organization_id=user.organization_id, pk__in=group_ids))
+
+
+# --- Goals and key moments ------------------------------------------------------------------
+
+
+def _audience_of(user: User, link_model, link_field: str) -> Q:
+    """Org-wide, or addressed to one of the user's groups; admins see all (as for posts)."""
+    if user.is_org_admin:
+        return Q()
+    my_groups = Membership.objects.filter(user_id=user.pk).values("group_id")
+    return Q(org_wide=True) | Q(Exists(link_model.objects.filter(**{link_field: OuterRef("pk")}, group_id__in=my_groups)))
+
+
+def goal_list(*, user: User, status: str | None = None, group_id: int | None = None) -> QuerySet[Goal]:
+    """Goals the user may see, newest first; archived ones only when asked for by status."""
+    queryset = Goal.objects.filter(organization_id=user.organization_id).filter(_audience_of(user, GoalGroup, "goal") | Q(owner_id=user.pk))
+    queryset = queryset.filter(status=status) if status else queryset.exclude(status=GoalStatus.ARCHIVED)
+    if group_id is not None:
+        queryset = queryset.filter(Exists(GoalGroup.objects.filter(goal=OuterRef("pk"), group_id=group_id)))
+    return (
+        queryset.select_related("owner", "owner__avatar__media")
+        .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name", "pk")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def access_goal(*, user: User, goal_id: int) -> Goal:
+    goal = (
+        Goal.objects.filter(pk=goal_id, organization_id=user.organization_id)
+        .filter(_audience_of(user, GoalGroup, "goal") | Q(owner_id=user.pk))
+        .select_related("owner", "owner__avatar__media")
+        .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name", "pk")))
+        .first()
+    )
+    if goal is None:
+        raise NotFound()
+    return goal
+
+
+def _month_start(user: User) -> datetime:
+    local = timezone.localtime(timezone.now(), user.organization.tzinfo)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _kudos_relation() -> str | None:
+    """The reverse name recognition's kudos use to cite a key moment, if recognition is installed."""
+    try:
+        KeyMoment._meta.get_field("kudos")
+    except FieldDoesNotExist:
+        return None
+    return "kudos"
+
+
+def key_moment_list(*, user: User) -> QuerySet[KeyMoment]:
+    """The customer journey in order, with how many kudos cite each step this month."""
+    queryset = (
+        KeyMoment.objects.filter(organization_id=user.organization_id)
+        .filter(_audience_of(user, KeyMomentGroup, "key_moment"))
+        .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name", "pk")))
+        .order_by("position", "id")
+    )
+    relation = _kudos_relation()
+    if relation is not None:
+        queryset = queryset.annotate(
+            kudos_this_month=Count(relation, filter=Q(**{f"{relation}__created_at__gte": _month_start(user)}), distinct=True)
+        )
+    return queryset
+
+
+def access_key_moment(*, user: User, key_moment_id: int) -> KeyMoment:
+    key_moment = key_moment_list(user=user).filter(pk=key_moment_id).first()
+    if key_moment is None:
+        raise NotFound()
+    return key_moment

@@ -149,6 +149,10 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 # Scheduled posts go live within a minute of their time.
 CELERY_BEAT_SCHEDULE["feed-publish-due-posts"] = {"task": "feed.tasks.posts_publish_due_task", "schedule": 60.0}
+# Mandatory reads: reminders before the deadline, the summary for leaders after it.
+CELERY_BEAT_SCHEDULE["feed-mandatory-reads"] = {"task": "feed.tasks.mandatory_reads_process_task", "schedule": 300.0}
+# How long before an acknowledgement deadline reminders go out (minutes; default a day and two hours).
+FEED_ACK_REMINDER_OFFSETS_MINUTES = env.list("FEED_ACK_REMINDER_OFFSETS_MINUTES", cast=int, default=[1440, 120])
 
 # --- Auth -----------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -216,6 +220,13 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
+# Feed choice sets appear in several components; one name each keeps the phone's generated enums stable.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "PostCreateKindEnum": "feed.models.MEMBER_KIND_CHOICES",
+        "GoalStatusEnum": "feed.models.GoalStatus.choices",
+    }
+)
 
 # --- i18n -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

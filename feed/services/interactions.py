@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -11,15 +12,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from feed import selectors
+from feed import selectors, signals
 from feed.cards import comment_cards
 from feed.models import Acknowledgement, Comment, CommentMention, Post, PostSeen, Reaction, ReactionType
-from feed.services.posts import emit_post_event
+from feed.services.posts import emit_post_event, ensure_not_muted
 from feed.text import clean_body, mentioned_user_ids
 from notifications import services as notifications
 from server.api.exceptions import NotAllowed, ValidationFailed
 
 MAX_SEEN_BATCH = 200
+
+# Checks a higher app adds without the feed importing it (moderation's per-post comment
+# lock): each is called as guard(author=..., post=...) and may raise an ApplicationError.
+comment_create_guards: list[Callable[..., None]] = []
 
 
 # --- Comments ---------------------------------------------------------------------------------
@@ -27,9 +32,12 @@ MAX_SEEN_BATCH = 200
 
 def comment_create(*, author: User, post: Post, body: str) -> Comment:
     """A comment on a post the author can see; `@[user:ID]` mentions of people who can see it too."""
+    ensure_not_muted(author)
     body = clean_body(body)
     if not post.is_published:
         raise ValidationFailed(_("You can comment once the post is published."), code="not_published")
+    for guard in comment_create_guards:
+        guard(author=author, post=post)
     with transaction.atomic():
         comment = Comment.objects.create(post=post, author=author, body=body)
         # A mention of someone outside the post's audience (or another organisation) is
@@ -43,6 +51,14 @@ def comment_create(*, author: User, post: Post, body: str) -> Comment:
             addressed.append({"user_id": post.author_id, "reason": "comment"})
         comment = selectors.comment_list(post=post).get(pk=comment.pk)
         emit_post_event(type="comment.created", post=post, payload=comment_cards(comments=[comment])[0], addressed=addressed)
+        fields = {
+            "organization_id": post.organization_id,
+            "author_id": author.pk,
+            "post_id": post.pk,
+            "comment_id": comment.pk,
+            "body": body,
+        }
+        transaction.on_commit(lambda: signals.content_published.send(sender=Comment, **fields))
         return comment
 
 

@@ -15,9 +15,3 @@ def events(monkeypatch):
 
     monkeypatch.setattr(notifications, "emit", record)
     return recorded
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Factories set a password on every user; Argon2 would dominate these tests' run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

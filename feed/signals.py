@@ -1,0 +1,10 @@
+"""Explicit signals by which the feed lets higher apps react (DESIGN.md); feed imports none of them.
+
+content_published: organization_id, author_id, post_id, comment_id (None for a post),
+body. Sent after commit when a post becomes visible or a comment is written
+(moderation flags keywords with it).
+"""
+
+from django.dispatch import Signal
+
+content_published = Signal()
