@@ -47,13 +47,13 @@ class KudosSerializer(serializers.Serializer):
 
 class KudosCreateSerializer(serializers.Serializer):
     recipient_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=10)
-    message = serializers.CharField(max_length=20_000)
+    message = serializers.CharField(max_length=60_000)
     value_id = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
 class KudosNominateSerializer(serializers.Serializer):
     round_id = serializers.IntegerField()
-    reason = serializers.CharField(max_length=20_000, required=False, allow_blank=True, default="", help_text="Empty = the kudos message.")
+    reason = serializers.CharField(max_length=60_000, required=False, allow_blank=True, default="", help_text="Empty = the kudos message.")
     nominee_id = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="Needed only when the kudos has several recipients."
     )
@@ -128,7 +128,7 @@ class RoundSerializer(serializers.Serializer):
 
 class NominationCreateSerializer(serializers.Serializer):
     nominee_id = serializers.IntegerField()
-    reason = serializers.CharField(max_length=20_000)
+    reason = serializers.CharField(max_length=60_000)
 
 
 class NominationSerializer(serializers.Serializer):

@@ -50,3 +50,14 @@ def ended_round(category, *, months_ago: int = 1):
 def _fast_password_hashing(settings):
     # Factories set a password on every user; Argon2 would make these tests slow on a shared 2-core box.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def time_machine_now(monkeypatch):
+    """Set what `django.utils.timezone.now()` returns (services read the clock through it)."""
+    from django.utils import timezone as django_timezone
+
+    def set_now(instant):
+        monkeypatch.setattr(django_timezone, "now", lambda: instant)
+
+    return set_now
