@@ -39,4 +39,4 @@ schema: setup
 	$(PY) manage.py spectacular --fail-on-warn --validate --file /tmp/openapi-schema.yml
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media
+	rm -rf $(VENV) db.sqlite3 uploads

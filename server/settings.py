@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "server.apps.ServerConfig",
     "accounts.apps.AccountsConfig",
     "notifications.apps.NotificationsConfig",
+    "media.apps.MediaConfig",
     "feed.apps.FeedConfig",
     "recognition.apps.RecognitionConfig",
     "moderation.apps.ModerationConfig",
@@ -132,6 +133,8 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ROUTES = {"notifications.tasks.push_*": {"queue": "push"}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled below, one entry per periodic job
+# Scheduled posts go live within a minute of their time.
+CELERY_BEAT_SCHEDULE["feed-publish-due-posts"] = {"task": "feed.tasks.posts_publish_due_task", "schedule": 60.0}
 
 # --- Auth -----------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -195,6 +198,15 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
+# Feed choice sets appear in several components; one name each keeps the phone's generated enums stable.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "PostKindEnum": "feed.models.PostKind.choices",
+        "PostCreateKindEnum": "feed.models.MEMBER_KIND_CHOICES",
+        "ReactionTypeEnum": "feed.models.ReactionType.choices",
+        "GroupKindEnum": "accounts.models.GroupKind.choices",
+    }
+)
 
 # --- i18n -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -210,7 +222,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Embedded default: serve static files straight from the apps, no collectstatic needed.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Not "media": that is the app of that name; uploads stay out of the source tree.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "uploads")
 MEDIA_URL = "/media/"
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
@@ -233,6 +246,18 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 MEDIA_MAX_UPLOAD_BYTES = env.int("MEDIA_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MEDIA_MAX_UPLOAD_BYTES + 1024 * 1024
+# Checked from the image header before any pixel is decoded (answered 400 above it).
+MEDIA_MAX_PIXELS = env.int("MEDIA_MAX_PIXELS", default=40_000_000)
+MEDIA_VARIANT_FORMAT = env.str("MEDIA_VARIANT_FORMAT", default="webp")  # webp | jpeg
+MEDIA_VARIANT_QUALITY = env.int("MEDIA_VARIANT_QUALITY", default=80)
+MEDIA_THUMBNAIL_SIZE = 320
+MEDIA_LARGE_SIZE = 1280
+# Uploads never attached to a post, kudos or avatar within this time are deleted.
+MEDIA_ORPHAN_TTL = timedelta(hours=env.int("MEDIA_ORPHAN_TTL_HOURS", default=24))
+# Off: variants are streamed by the authorising view. On (S3): the view answers with a
+# redirect to a presigned URL valid AWS_QUERYSTRING_EXPIRE seconds, after the same check.
+MEDIA_SERVE_REDIRECT = env.bool("MEDIA_SERVE_REDIRECT", default=False)
+CELERY_BEAT_SCHEDULE["media-orphans-delete"] = {"task": "media.tasks.media_orphans_delete_task", "schedule": timedelta(hours=1)}
 
 # --- E-mail -------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

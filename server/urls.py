@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("accounts.urls")),
     path("", include("feed.urls")),
     path("", include("notifications.urls")),
+    path("", include("media.urls")),
     path("", include("recognition.urls")),
     path("", include("moderation.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,157 @@
+"""A lived-in feed for seed_demo: a few hundred posts over two months, in Dutch and English.
+
+Rows are bulk-inserted rather than created through the services: the services would
+emit an event (outbox row, push) per post, and nobody should get 300 notifications
+for history. Idempotent: a demo organisation that already has people's posts is left alone.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts.demo import DemoContext
+from accounts.models import Membership
+from feed.models import Acknowledgement, Comment, CommentMention, Post, PostGroup, PostKind, PostSeen, Reaction, ReactionType
+
+POST_COUNT = 320
+
+LOCATION_POSTS_NL = [
+    "De nieuwe zomercollectie ligt vanaf vandaag in de schappen. Wie helpt morgen met ompakken?",
+    "Top gedaan vandaag! Record aantal klanten geholpen bij de kassa 🎉",
+    "Let op: de koeling in gang 4 wordt donderdag gerepareerd, graag producten verplaatsen.",
+    "Wie kan zaterdag een dienst overnemen? Ik moet naar een bruiloft 💍",
+    "De nieuwe pinautomaten werken super, klanten zijn blij.",
+    "Vergeet niet: vrijdag teamlunch om 12:30 in de kantine 🥪",
+    "Mooie reactie van een klant vandaag over onze service. Dank jullie wel!",
+    "Het magazijn is weer helemaal opgeruimd, chapeau aan het avondteam 👏",
+    "Heeft iemand de sleutel van het fietsenhok gezien?",
+    "Kerstverlichting gaat volgende week op, wie wil helpen versieren?",
+]
+LOCATION_POSTS_EN = [
+    "New shelf labels are in. Let's get them up before the weekend rush.",
+    "Great teamwork today on the delivery, thank you all!",
+    "Reminder: the staff room fridge gets cleaned on Friday.",
+    "A customer left a lovely review mentioning our fresh section 🍎",
+    "Anyone up for swapping my Sunday shift?",
+    "The self-checkout update went live, let me know if you see issues.",
+    "Thanks for covering for me yesterday, much appreciated.",
+    "Tip: the new scanner app works offline too.",
+]
+ANNOUNCEMENTS = [
+    ("nl", "Vanaf 1 december geldt een nieuwe kassaprocedure voor retouren. Lees de instructie en bevestig dat je hem gezien hebt."),
+    ("en", "Our winter opening hours start next week: weekdays 8:00–21:00, Sundays 10:00–18:00. Please acknowledge."),
+    ("nl", "Brandoefening op dinsdag om 10:00. Ken je de verzamelplaats? Bevestig even dat je dit gelezen hebt."),
+    ("en", "Welcome to our new colleagues in Rotterdam! Say hi when you see them."),
+    ("nl", "De personeelsenquête staat open tot het einde van de maand. Jouw mening telt!"),
+    ("en", "Quarterly results: customer satisfaction is up 6 points. Thank you, everyone."),
+]
+COMMENTS = [
+    "Goed bezig!",
+    "Ik kan helpen 🙋",
+    "Thanks for sharing!",
+    "Super, dank je wel",
+    "Count me in.",
+    "Wat een mooi resultaat",
+    "Noted 👍",
+    "Ik neem het over.",
+    "Great job team!",
+    "Zie ik morgen, tot dan.",
+]
+
+
+def seed(context: DemoContext) -> None:
+    organization = context.organization
+    if Post.objects.filter(organization=organization, kind__in=[PostKind.POST, PostKind.ANNOUNCEMENT]).exists():
+        return
+    rng = random.Random(3)
+    now = timezone.now()
+    people = context.everyone
+    groups = context.locations + context.teams
+    members_by_group: dict[int, list] = {group.pk: [] for group in groups}
+    for membership in Membership.objects.filter(group__in=groups).select_related("user"):
+        members_by_group[membership.group_id].append(membership.user)
+
+    posts: list[Post] = []
+    audiences: list[list] = []
+    for index in range(POST_COUNT):
+        published_at = now - timedelta(minutes=rng.randint(5, 60 * 24 * 60))
+        if index % 20 == 0:
+            _language, body = ANNOUNCEMENTS[(index // 20) % len(ANNOUNCEMENTS)]
+            author = rng.choice(context.leaders)
+            post = Post(
+                organization=organization,
+                author=author,
+                kind=PostKind.ANNOUNCEMENT,
+                body=body,
+                org_wide=True,
+                requires_acknowledgement="bevestig" in body.lower() or "acknowledge" in body.lower(),
+                created_at=published_at,
+                published_at=published_at,
+                updated_at=published_at,
+            )
+            audience: list = []
+        else:
+            group = rng.choice(groups)
+            members = members_by_group[group.pk] or people
+            author = rng.choice(members)
+            body = rng.choice(LOCATION_POSTS_NL if rng.random() < 0.65 else LOCATION_POSTS_EN)
+            post = Post(
+                organization=organization,
+                author=author,
+                kind=PostKind.POST,
+                body=body,
+                org_wide=False,
+                created_at=published_at,
+                published_at=published_at,
+                updated_at=published_at,
+            )
+            audience = [group]
+        posts.append(post)
+        audiences.append(audience)
+    Post.objects.bulk_create(posts)
+
+    post_groups, comments, reactions, seen = [], [], [], []
+    for post, audience in zip(posts, audiences, strict=True):
+        post_groups += [PostGroup(post=post, group=group) for group in audience]
+        readers = people if post.org_wide else (members_by_group[audience[0].pk] or people)
+        for reader in rng.sample(readers, k=min(len(readers), rng.randint(0, 8))):
+            reactions.append(Reaction(post=post, user=reader, type=rng.choice(ReactionType.values)))
+        for offset in range(rng.randint(0, 4)):
+            commenter = rng.choice(readers)
+            comments.append(
+                Comment(
+                    post=post, author=commenter, body=rng.choice(COMMENTS), created_at=post.published_at + timedelta(minutes=5 + offset * 7)
+                )
+            )
+        seen += [
+            PostSeen(post=post, user=reader, seen_at=post.published_at + timedelta(minutes=30))
+            for reader in readers[: len(readers) * 3 // 4]
+        ]
+    PostGroup.objects.bulk_create(post_groups)
+    Reaction.objects.bulk_create(reactions, ignore_conflicts=True)
+    Comment.objects.bulk_create(comments)
+    PostSeen.objects.bulk_create(seen, ignore_conflicts=True)
+
+    # A conversation with a mention, so the app shows one resolved.
+    first_post = posts[1]
+    mentioned = context.employees[0]
+    mention = Comment.objects.create(
+        post=first_post,
+        author=context.leaders[0],
+        body=f"@[user:{mentioned.pk}] kun jij hier morgen naar kijken?",
+        created_at=first_post.published_at + timedelta(hours=1),
+    )
+    CommentMention.objects.create(comment=mention, user=mentioned)
+
+    # Two pinned announcements, the newest acknowledged by about two thirds of the organisation.
+    announcements = sorted((post for post in posts if post.requires_acknowledgement), key=lambda post: post.published_at, reverse=True)
+    for pinned_at_offset, post in enumerate(announcements[:2]):
+        Post.objects.filter(pk=post.pk).update(pinned=True, pinned_at=now - timedelta(minutes=pinned_at_offset))
+    acknowledgements = []
+    for post in announcements[:3]:
+        for reader in people[: len(people) * 2 // 3]:
+            acknowledgements.append(Acknowledgement(post=post, user=reader, acknowledged_at=post.published_at + timedelta(hours=2)))
+    Acknowledgement.objects.bulk_create(acknowledgements, ignore_conflicts=True)

@@ -1,0 +1,240 @@
+"""Reads of the feed, scoped to what the acting user may see.
+
+Fan-out on read: a post is stored once with its audience (org-wide or groups) and
+each reader's feed is a query over their organisation's posts filtered by that
+audience. Nothing is copied per reader, so a post to 5,000 people is one row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Group, Membership, User
+from feed.models import Acknowledgement, Comment, Post, PostGroup, PostSeen
+from server.api.exceptions import NotFound
+
+PINNED_LIMIT = 20
+UPDATES_LIMIT = 100
+# Catch-up only hands out changes older than this, so a transaction that stamped
+# updated_at a moment ago but commits after the read is still found next time.
+UPDATES_SETTLE = timedelta(seconds=5)
+
+
+def _audience_q(user: User) -> Q:
+    """Posts addressed to `user` (org-wide, or to a group they belong to) and their own.
+
+    Admins moderate, so they see every post of their organisation. A leader may post
+    to a group they are not in; they still see what they wrote.
+    """
+    if user.is_org_admin:
+        return Q()
+    my_groups = Membership.objects.filter(user_id=user.pk).values("group_id")
+    return Q(org_wide=True) | Q(author_id=user.pk) | Q(Exists(PostGroup.objects.filter(post=OuterRef("pk"), group_id__in=my_groups)))
+
+
+def _in_audience(user: User) -> QuerySet[Post]:
+    return Post.objects.filter(organization_id=user.organization_id).filter(_audience_q(user))
+
+
+def visible_posts(*, user: User) -> QuerySet[Post]:
+    """Published, not removed, not hidden, and addressed to the user."""
+    return _in_audience(user).filter(published_at__isnull=False, removed_at__isnull=True, hidden_at__isnull=True)
+
+
+def _filtered(queryset: QuerySet[Post], *, group_id: int | None, kind: str | None) -> QuerySet[Post]:
+    if group_id is not None:
+        queryset = queryset.filter(Exists(PostGroup.objects.filter(post=OuterRef("pk"), group_id=group_id)))
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    return queryset
+
+
+def feed_list(*, user: User, group_id: int | None = None, kind: str | None = None) -> QuerySet[Post]:
+    """The stream below the pinned block, newest first; the order ends in id for the keyset cursor."""
+    queryset = _filtered(visible_posts(user=user).filter(pinned=False), group_id=group_id, kind=kind)
+    return queryset.select_related("author").order_by("-published_at", "-id")
+
+
+def feed_pinned(*, user: User, group_id: int | None = None, kind: str | None = None) -> list[Post]:
+    queryset = _filtered(visible_posts(user=user).filter(pinned=True), group_id=group_id, kind=kind)
+    return list(queryset.select_related("author").order_by("-pinned_at", "-id")[:PINNED_LIMIT])
+
+
+def access_post(*, user: User, post_id: int, lock: bool = False, include_unpublished: bool = True) -> Post:
+    """A post the user may open, or NotFound.
+
+    Its author also sees it while scheduled; admins also see it while hidden (they
+    moderate it). Removed posts are gone for everyone.
+    """
+    queryset = _in_audience(user).filter(pk=post_id, removed_at__isnull=True)
+    if not user.is_org_admin:
+        queryset = queryset.filter(hidden_at__isnull=True)
+    if include_unpublished:
+        queryset = queryset.filter(Q(published_at__isnull=False) | Q(author_id=user.pk))
+    else:
+        queryset = queryset.filter(published_at__isnull=False)
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    post = queryset.select_related("author").first()
+    if post is None:
+        raise NotFound()
+    return post
+
+
+def posts_by_id(*, user: User, post_ids: list[int]) -> list[Post]:
+    posts = {post.pk: post for post in visible_posts(user=user).filter(pk__in=post_ids).select_related("author")}
+    return [posts[post_id] for post_id in post_ids if post_id in posts]
+
+
+@dataclass(frozen=True)
+class PostChanges:
+    ordered_ids: list[int]
+    changed: list[Post]
+    removed_ids: list[int]
+    cursor: tuple[datetime, int]
+    has_more: bool
+
+
+def post_updates(*, user: User, since: tuple[datetime, int] | None, now: datetime | None = None) -> PostChanges:
+    """Posts created, edited or removed after `since` (an (updated_at, id) cursor), oldest change first."""
+    horizon = (now or timezone.now()) - UPDATES_SETTLE
+    if since is None:
+        return PostChanges(ordered_ids=[], changed=[], removed_ids=[], cursor=(horizon, 0), has_more=False)
+    since_at, since_id = since
+    rows = list(
+        _in_audience(user)
+        .filter(Q(updated_at__gt=since_at) | Q(updated_at=since_at, id__gt=since_id), updated_at__lte=horizon)
+        .select_related("author")
+        .order_by("updated_at", "id")[: UPDATES_LIMIT + 1]
+    )
+    has_more = len(rows) > UPDATES_LIMIT
+    rows = rows[:UPDATES_LIMIT]
+    ordered_ids, changed, removed_ids = [], [], []
+    for post in rows:
+        if post.removed_at or post.hidden_at:
+            removed_ids.append(post.pk)
+        elif post.published_at is not None:
+            changed.append(post)
+        else:
+            continue  # scheduled, not yet visible: its publication will bump updated_at again
+        ordered_ids.append(post.pk)
+    if rows:
+        cursor = (rows[-1].updated_at, rows[-1].pk)
+    else:
+        # Nothing new: move the cursor up to the horizon so the next query scans less.
+        cursor = max((since_at, since_id), (horizon, 0))
+    return PostChanges(ordered_ids=ordered_ids, changed=changed, removed_ids=removed_ids, cursor=cursor, has_more=has_more)
+
+
+def comment_list(*, post: Post) -> QuerySet[Comment]:
+    """Comments of a post the caller already has access to, oldest first."""
+    return (
+        Comment.objects.filter(post=post, removed_at__isnull=True, hidden_at__isnull=True)
+        .select_related("author")
+        .prefetch_related("mentions")
+        .order_by("created_at", "id")
+    )
+
+
+def access_comment(*, user: User, comment_id: int, lock: bool = False) -> Comment:
+    comment = Comment.objects.filter(pk=comment_id, removed_at__isnull=True).select_related("post", "author").first()
+    if comment is None:
+        raise NotFound()
+    # The comment is reachable exactly when its post is (same 404 for another organisation).
+    access_post(user=user, post_id=comment.post_id, include_unpublished=False)
+    if comment.hidden_at is not None and not user.is_org_admin:
+        raise NotFound()
+    if lock:
+        comment = Comment.objects.select_for_update().get(pk=comment.pk)
+    return comment
+
+
+# --- Audience and reach -------------------------------------------------------------------
+
+
+def audience_users(*, post: Post) -> QuerySet[User]:
+    """Who the post was addressed to when it was published.
+
+    Equivalent to a snapshot for joiners: people who joined the organisation (or the
+    group) after publishing are not counted, so reach does not drop when a store
+    hires. People who left (deactivated, or removed from the group) are no longer
+    in it, so "not acknowledged" never lists someone who cannot see the post.
+    """
+    published_at = post.published_at or timezone.now()
+    users = User.objects.filter(organization_id=post.organization_id, is_active=True)
+    if post.org_wide:
+        return users.filter(date_joined__lte=published_at)
+    return users.filter(
+        Exists(
+            Membership.objects.filter(
+                user=OuterRef("pk"),
+                group_id__in=PostGroup.objects.filter(post=post).values("group_id"),
+                created_at__lte=published_at,
+            )
+        )
+    )
+
+
+def viewers_of(*, post: Post) -> QuerySet[User]:
+    """Who can open the post now: its current audience plus the organisation's admins."""
+    users = User.objects.filter(organization_id=post.organization_id, is_active=True)
+    if post.org_wide:
+        return users
+    return users.filter(
+        Q(role="admin")
+        | Q(Exists(Membership.objects.filter(user=OuterRef("pk"), group_id__in=PostGroup.objects.filter(post=post).values("group_id"))))
+    )
+
+
+def audience_user_ids(*, post: Post) -> list[int]:
+    return list(audience_users(post=post).values_list("pk", flat=True))
+
+
+def post_reach(*, post: Post) -> dict[str, Any]:
+    """Audience size, seen and acknowledged, in total and per group: two queries."""
+    seen = Exists(PostSeen.objects.filter(post=post, user=OuterRef("pk")))
+    acknowledged = Exists(Acknowledgement.objects.filter(post=post, user=OuterRef("pk")))
+    totals = audience_users(post=post).aggregate(
+        audience_count=Count("pk"),
+        seen_count=Count("pk", filter=Q(seen)),
+        acknowledged_count=Count("pk", filter=Q(acknowledged)),
+    )
+
+    published_at = post.published_at or timezone.now()
+    member_seen = Exists(PostSeen.objects.filter(post=post, user=OuterRef("user_id")))
+    member_acknowledged = Exists(Acknowledgement.objects.filter(post=post, user=OuterRef("user_id")))
+    memberships = Membership.objects.filter(user__is_active=True, group__organization_id=post.organization_id)
+    if post.org_wide:
+        memberships = memberships.filter(user__date_joined__lte=published_at)
+    else:
+        memberships = memberships.filter(group_id__in=PostGroup.objects.filter(post=post).values("group_id"), created_at__lte=published_at)
+    by_group = (
+        memberships.values("group_id", "group__name")
+        .annotate(
+            audience_count=Count("user_id", distinct=True),
+            seen_count=Count("user_id", filter=Q(member_seen), distinct=True),
+            acknowledged_count=Count("user_id", filter=Q(member_acknowledged), distinct=True),
+        )
+        .order_by("group__name", "group_id")
+    )
+    return {
+        **totals,
+        "by_group": [
+            {
+                "group": {"id": row["group_id"], "name": row["group__name"]},
+                "audience_count": row["audience_count"],
+                "seen_count": row["seen_count"],
+                "acknowledged_count": row["acknowledged_count"],
+            }
+            for row in by_group
+        ],
+    }
+
+
+def groups_of_organization(*, user: User, group_ids: list[int]) -> list[Group]:
+    return list(Group.objects.filter(organization_id=user.organization_id, pk__in=group_ids))

@@ -1,0 +1,149 @@
+"""What people do with a post: comment, mention, react, acknowledge, see."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from feed import selectors
+from feed.cards import comment_cards
+from feed.models import Acknowledgement, Comment, CommentMention, Post, PostSeen, Reaction, ReactionType
+from feed.services.posts import emit_post_event
+from feed.text import clean_body, mentioned_user_ids
+from notifications import services as notifications
+from server.api.exceptions import NotAllowed, ValidationFailed
+
+MAX_SEEN_BATCH = 200
+
+
+# --- Comments ---------------------------------------------------------------------------------
+
+
+def comment_create(*, author: User, post: Post, body: str) -> Comment:
+    """A comment on a post the author can see; `@[user:ID]` mentions of people who can see it too."""
+    body = clean_body(body)
+    if not post.is_published:
+        raise ValidationFailed(_("You can comment once the post is published."), code="not_published")
+    with transaction.atomic():
+        comment = Comment.objects.create(post=post, author=author, body=body)
+        # A mention of someone outside the post's audience (or another organisation) is
+        # dropped silently: notifying them would leak the post.
+        mentioned = mentioned_user_ids(body)
+        mentioned_ids = list(selectors.viewers_of(post=post).filter(pk__in=mentioned).values_list("pk", flat=True)) if mentioned else []
+        CommentMention.objects.bulk_create([CommentMention(comment=comment, user_id=user_id) for user_id in sorted(mentioned_ids)])
+
+        addressed = [{"user_id": user_id, "reason": "mention"} for user_id in sorted(mentioned_ids) if user_id != author.pk]
+        if post.author_id != author.pk and post.author_id not in mentioned_ids:
+            addressed.append({"user_id": post.author_id, "reason": "comment"})
+        comment = selectors.comment_list(post=post).get(pk=comment.pk)
+        emit_post_event(type="comment.created", post=post, payload=comment_cards(comments=[comment])[0], addressed=addressed)
+        return comment
+
+
+def comment_delete(*, actor: User, comment: Comment) -> None:
+    if comment.author_id != actor.pk and not (actor.is_org_admin and actor.organization_id == comment.post.organization_id):
+        raise NotAllowed(_("Only the author or an admin can delete a comment."))
+    Comment.objects.filter(pk=comment.pk, removed_at__isnull=True).update(removed_at=timezone.now())
+
+
+def comment_set_visibility(*, actor: User | None, comment: Comment, visible: bool, reason: str) -> Comment:
+    """Moderation's handle on comments, like post_set_visibility for posts."""
+    organization_id = Post.objects.filter(pk=comment.post_id).values_list("organization_id", flat=True).get()
+    if actor is not None and not (actor.is_org_admin and actor.organization_id == organization_id):
+        raise NotAllowed(_("Only admins may hide or restore comments."))
+    comment.hidden_at = None if visible else timezone.now()
+    comment.hidden_reason = "" if visible else reason[:500]
+    comment.save(update_fields=["hidden_at", "hidden_reason"])
+    return comment
+
+
+# --- Reactions --------------------------------------------------------------------------------
+
+
+def reaction_counts(*, post: Post) -> dict[str, int]:
+    counts = dict(Reaction.objects.filter(post=post).values("type").annotate(count=Count("id")).order_by().values_list("type", "count"))
+    return {reaction_type: counts.get(reaction_type, 0) for reaction_type in ReactionType.values}
+
+
+def _emit_reaction(*, post: Post, user: User, reaction_type: str | None) -> dict[str, Any]:
+    payload = {"post_id": post.pk, "user_id": user.pk, "type": reaction_type, "reaction_counts": reaction_counts(post=post)}
+    emit_post_event(type="reaction.updated", post=post, payload=payload)
+    return payload
+
+
+def reaction_set(*, user: User, post: Post, reaction_type: str) -> dict[str, Any]:
+    """Set (or change) the user's one reaction to the post. Returns the post's counts and the user's type."""
+    if reaction_type not in ReactionType.values:
+        raise ValidationFailed(_("Unknown reaction type."), fields={"type": [_("Unknown reaction type.")]})
+    if not post.is_published:
+        raise ValidationFailed(_("You can react once the post is published."), code="not_published")
+    with transaction.atomic():
+        now = timezone.now()
+        # INSERT ... ON CONFLICT (post, user) DO UPDATE: concurrent taps from one phone end
+        # as one row with the last type, without a lock or a retry loop.
+        Reaction.objects.bulk_create(
+            [Reaction(post=post, user=user, type=reaction_type, created_at=now, updated_at=now)],
+            update_conflicts=True,
+            unique_fields=["post", "user"],
+            update_fields=["type", "updated_at"],
+        )
+        return _emit_reaction(post=post, user=user, reaction_type=reaction_type)
+
+
+def reaction_delete(*, user: User, post: Post) -> None:
+    with transaction.atomic():
+        deleted, _unused = Reaction.objects.filter(post=post, user=user).delete()
+        if deleted:
+            _emit_reaction(post=post, user=user, reaction_type=None)
+
+
+# --- Acknowledgements and impressions -------------------------------------------------------------
+
+
+def post_acknowledge(*, user: User, post: Post, acknowledged_at: datetime | None = None) -> Acknowledgement:
+    """Idempotent: the first acknowledgement counts, repeats return it unchanged."""
+    if not post.requires_acknowledgement:
+        raise ValidationFailed(_("This post does not ask for acknowledgement."), code="acknowledgement_not_required")
+    if not post.is_published:
+        raise ValidationFailed(_("You can acknowledge once the post is published."), code="not_published")
+    now = timezone.now()
+    # The phone's clock when it was tapped offline; never before the post existed, never in the future.
+    moment = min(max(acknowledged_at or now, post.published_at), now)
+    existing = Acknowledgement.objects.filter(post=post, user=user).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            acknowledgement = Acknowledgement.objects.create(post=post, user=user, acknowledged_at=moment, recorded_at=now)
+            notifications.emit(
+                type="announcement.acknowledged",
+                organization_id=post.organization_id,
+                payload={"post_id": post.pk, "user": {"id": user.pk, "name": user.name}, "acknowledged_at": moment.isoformat()},
+                user_ids=[post.author_id],
+            )
+            return acknowledgement
+    except IntegrityError:
+        # A concurrent request of the same person got there first: theirs is the acknowledgement.
+        return Acknowledgement.objects.get(post=post, user=user)
+
+
+def posts_seen(*, user: User, post_ids: list[int]) -> int:
+    """Record impressions; returns how many ids were posts the user can see.
+
+    Ids the user cannot see (removed since, or never theirs) are skipped rather than
+    refused: a phone sends batches collected offline, and one post deleted meanwhile
+    must not make the whole batch fail forever.
+    """
+    if len(post_ids) > MAX_SEEN_BATCH:
+        message = _("At most %(max)d ids per batch.") % {"max": MAX_SEEN_BATCH}
+        raise ValidationFailed(message, fields={"ids": [message]})
+    visible_ids = list(selectors.visible_posts(user=user).filter(pk__in=set(post_ids)).values_list("pk", flat=True))
+    now = timezone.now()
+    PostSeen.objects.bulk_create([PostSeen(post_id=post_id, user=user, seen_at=now) for post_id in visible_ids], ignore_conflicts=True)
+    return len(visible_ids)

@@ -1,0 +1,310 @@
+"""Writing posts: create (by people and by other apps), edit, delete, pin, hide, publish."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Group, Membership, MembershipRole, User
+from feed import selectors
+from feed.cards import post_card, removed_card
+from feed.models import MEMBER_KINDS, SYSTEM_KINDS, Post, PostGroup, PostKind
+from feed.text import clean_body, mentioned_user_ids
+from notifications import services as notifications
+from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
+
+MAX_GROUPS_PER_POST = 50
+
+
+# --- Events -----------------------------------------------------------------------------
+
+
+def _audience_kwargs(post: Post) -> dict[str, Any]:
+    if post.org_wide:
+        return {"org_wide": True}
+    return {"group_ids": list(PostGroup.objects.filter(post=post).order_by("group_id").values_list("group_id", flat=True))}
+
+
+def emit_post_event(*, type: str, post: Post, payload: dict[str, Any] | None = None, addressed: list[dict] | None = None) -> None:
+    notifications.emit(
+        type=type,
+        organization_id=post.organization_id,
+        payload=payload if payload is not None else post_card(post=post, viewer=None),
+        addressed=addressed,
+        **_audience_kwargs(post),
+    )
+
+
+def _addressed_on_publish(post: Post) -> list[dict[str, Any]]:
+    """People addressed personally: the audience of an announcement to acknowledge, and those mentioned."""
+    reasons: dict[int, str] = {}
+    mentioned = mentioned_user_ids(post.body)
+    if mentioned:
+        for user_id in selectors.viewers_of(post=post).filter(pk__in=mentioned).values_list("pk", flat=True):
+            reasons[user_id] = "mention"
+    if post.requires_acknowledgement:
+        # Overrides "mention": the announcement is the stronger reason to reach them.
+        for user_id in selectors.audience_user_ids(post=post):
+            reasons[user_id] = "announcement"
+    reasons.pop(post.author_id, None)
+    return [{"user_id": user_id, "reason": reason} for user_id, reason in sorted(reasons.items())]
+
+
+def _announce_published(post: Post) -> None:
+    emit_post_event(type="post.created", post=post, addressed=_addressed_on_publish(post))
+
+
+# --- Audience and rights ----------------------------------------------------------------------
+
+
+def _resolve_groups(*, author: User, group_ids: list[int] | None) -> list[Group]:
+    """The post's groups (empty = org-wide); ids the author's organisation does not own are a 400."""
+    if not group_ids:
+        return []
+    unique_ids = list(dict.fromkeys(group_ids))
+    if len(unique_ids) > MAX_GROUPS_PER_POST:
+        message = _("A post can go to at most %(max)d groups.") % {"max": MAX_GROUPS_PER_POST}
+        raise ValidationFailed(message, fields={"group_ids": [message]})
+    groups = selectors.groups_of_organization(user=author, group_ids=unique_ids)
+    if len(groups) != len(unique_ids):
+        found = {group.pk for group in groups}
+        unknown = [group_id for group_id in unique_ids if group_id not in found]
+        message = _("Unknown group ids: %(ids)s.") % {"ids": ", ".join(map(str, unknown))}
+        raise ValidationFailed(message, fields={"group_ids": [message]})
+    return groups
+
+
+def _check_posting_rights(*, author: User, groups: list[Group], kind: str, requires_acknowledgement: bool, scheduled: bool) -> None:
+    if author.is_leader_or_admin:
+        return
+    if kind == PostKind.ANNOUNCEMENT or requires_acknowledgement or scheduled:
+        raise NotAllowed(_("Only leaders and admins may post announcements, ask for acknowledgement or schedule posts."))
+    if not groups:
+        if not author.organization.org_wide_posting_open:
+            raise NotAllowed(_("Only leaders and admins may post to the whole organisation."))
+        return
+    roles = dict(Membership.objects.filter(user=author, group__in=groups).values_list("group_id", "role"))
+    for group in groups:
+        role = roles.get(group.pk)
+        if role is None:
+            raise NotAllowed(_("You can only post in groups you belong to."))
+        if not group.allow_member_posts and role != MembershipRole.MANAGER:
+            raise NotAllowed(_("Members may not post in %(group)s.") % {"group": group.name})
+
+
+# --- Create ------------------------------------------------------------------------------
+
+
+def _create(
+    *,
+    author: User,
+    kind: str,
+    body: str,
+    groups: list[Group],
+    card: dict[str, Any],
+    requires_acknowledgement: bool,
+    publish_at: datetime | None,
+    publish: bool,
+) -> Post:
+    now = timezone.now()
+    publish_now = publish and (publish_at is None or publish_at <= now)
+    post = Post.objects.create(
+        organization_id=author.organization_id,
+        author=author,
+        kind=kind,
+        body=body,
+        card=card,
+        org_wide=not groups,
+        created_at=now,
+        updated_at=now,
+        publish_at=publish_at if publish and not publish_now else None,
+        published_at=now if publish_now else None,
+        requires_acknowledgement=requires_acknowledgement,
+    )
+    PostGroup.objects.bulk_create([PostGroup(post=post, group=group) for group in groups])
+    post.author = author
+    if publish_now:
+        # Scheduled posts announce themselves when the scheduler publishes them.
+        _announce_published(post)
+    return post
+
+
+def post_create(
+    *,
+    author: User,
+    body: str,
+    group_ids: list[int] | None = None,
+    kind: str = PostKind.POST,
+    requires_acknowledgement: bool = False,
+    publish_at: datetime | None = None,
+) -> Post:
+    """A post or announcement written by a person, with the posting rights checked."""
+    if kind not in MEMBER_KINDS:
+        raise ValidationFailed(_("This kind of post cannot be written directly."), fields={"kind": [_("Not allowed.")]})
+    body = clean_body(body)
+    now = timezone.now()
+    scheduled = publish_at is not None and publish_at > now
+    with transaction.atomic():
+        groups = _resolve_groups(author=author, group_ids=group_ids)
+        _check_posting_rights(
+            author=author, groups=groups, kind=kind, requires_acknowledgement=requires_acknowledgement, scheduled=scheduled
+        )
+        return _create(
+            author=author,
+            kind=kind,
+            body=body,
+            groups=groups,
+            card={},
+            requires_acknowledgement=requires_acknowledgement,
+            publish_at=publish_at if scheduled else None,
+            publish=True,
+        )
+
+
+def post_create_system(
+    *,
+    author: User,
+    kind: str,
+    body: str,
+    group_ids: list[int] | None,
+    card: dict[str, Any],
+    publish: bool = True,
+) -> Post:
+    """A kudos, award, goal update or key moment post, created by the app that owns it.
+
+    No posting-rights check: the calling service decided who may do this. Runs inside
+    the caller's transaction, so the post exists exactly when the kudos (etc.) does.
+    With publish=False the post is a draft until `post_publish_now`.
+    """
+    if kind not in SYSTEM_KINDS:
+        raise ValueError(f"post_create_system is for {', '.join(SYSTEM_KINDS)}, not {kind!r}")
+    body = clean_body(body, allow_empty=True)
+    with transaction.atomic():
+        groups = _resolve_groups(author=author, group_ids=group_ids)
+        return _create(
+            author=author,
+            kind=kind,
+            body=body,
+            groups=groups,
+            card=card,
+            requires_acknowledgement=False,
+            publish_at=None,
+            publish=publish,
+        )
+
+
+# --- Publish ------------------------------------------------------------------------------
+
+
+def post_publish_now(*, post: Post) -> bool:
+    """Publish a draft or scheduled post; False when it was already published (by a concurrent run)."""
+    with transaction.atomic():
+        now = timezone.now()
+        # The guarded update is the idempotency: of two schedulers racing, one wins.
+        published = Post.objects.filter(pk=post.pk, published_at__isnull=True, removed_at__isnull=True).update(
+            published_at=now, updated_at=now
+        )
+        if not published:
+            return False
+        post.refresh_from_db()
+        _announce_published(post)
+        return True
+
+
+def posts_publish_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Publish every scheduled post whose time has come (after downtime too); returns how many."""
+    now = now or timezone.now()
+    due_ids = list(
+        Post.objects.filter(published_at__isnull=True, removed_at__isnull=True, publish_at__lte=now)
+        .order_by("publish_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    published = 0
+    for post in Post.objects.filter(pk__in=due_ids).select_related("author").order_by("publish_at", "id"):
+        published += post_publish_now(post=post)
+    return published
+
+
+# --- Change -------------------------------------------------------------------------------
+
+
+def post_update(*, actor: User, post: Post, body: str) -> Post:
+    if post.author_id != actor.pk:
+        raise NotAllowed(_("Only the author can edit a post."))
+    if post.kind not in MEMBER_KINDS:
+        raise NotAllowed(_("This post is kept up to date by the app that wrote it."))
+    body = clean_body(body)
+    with transaction.atomic():
+        post = selectors.access_post(user=actor, post_id=post.pk, lock=True)
+        now = timezone.now()
+        post.body = body
+        post.edited_at = now
+        post.updated_at = now
+        post.save(update_fields=["body", "edited_at", "updated_at"])
+        if post.is_published:
+            emit_post_event(type="post.updated", post=post)
+        return post
+
+
+def post_delete(*, actor: User, post: Post) -> None:
+    if post.author_id != actor.pk and not (actor.is_org_admin and actor.organization_id == post.organization_id):
+        raise NotAllowed(_("Only the author or an admin can delete a post."))
+    with transaction.atomic():
+        now = timezone.now()
+        removed = Post.objects.filter(pk=post.pk, removed_at__isnull=True).update(
+            removed_at=now, removed_by=actor, updated_at=now, pinned=False, pinned_at=None
+        )
+        if removed and post.is_published:
+            emit_post_event(type="post.deleted", post=post, payload=removed_card(post.pk))
+
+
+def post_pin(*, actor: User, post: Post, pinned: bool) -> Post:
+    if not actor.is_leader_or_admin:
+        raise NotAllowed(_("Only leaders and admins may pin posts."))
+    with transaction.atomic():
+        post = selectors.access_post(user=actor, post_id=post.pk, lock=True)
+        if post.pinned == pinned:
+            return post
+        if pinned:
+            if not post.is_published:
+                raise Conflict(_("A post can be pinned once it is published."), code="not_published")
+            pinned_count = Post.objects.filter(organization_id=post.organization_id, pinned=True, removed_at__isnull=True).count()
+            if pinned_count >= selectors.PINNED_LIMIT:
+                raise Conflict(
+                    _("At most %(max)d posts can be pinned; unpin one first.") % {"max": selectors.PINNED_LIMIT}, code="too_many_pinned"
+                )
+        now = timezone.now()
+        post.pinned = pinned
+        post.pinned_at = now if pinned else None
+        post.updated_at = now
+        post.save(update_fields=["pinned", "pinned_at", "updated_at"])
+        emit_post_event(type="post.updated", post=post)
+        return post
+
+
+def post_set_visibility(*, actor: User | None, post: Post, visible: bool, reason: str) -> Post:
+    """Hide a post from everyone but admins, or show it again: moderation's only handle on posts.
+
+    `actor` None is the system (e.g. the automatic hide after N reports).
+    """
+    if actor is not None and not (actor.is_org_admin and actor.organization_id == post.organization_id):
+        raise NotAllowed(_("Only admins may hide or restore posts."))
+    with transaction.atomic():
+        post = Post.objects.select_for_update().select_related("author").get(pk=post.pk)
+        if (post.hidden_at is None) == visible:
+            return post
+        now = timezone.now()
+        post.hidden_at = None if visible else now
+        post.hidden_reason = "" if visible else reason[:500]
+        post.updated_at = now
+        post.save(update_fields=["hidden_at", "hidden_reason", "updated_at"])
+        if post.is_published and post.removed_at is None:
+            if visible:
+                emit_post_event(type="post.updated", post=post)
+            else:
+                emit_post_event(type="post.deleted", post=post, payload=removed_card(post.pk))
+        return post

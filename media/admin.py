@@ -1,0 +1,12 @@
+from django.contrib import admin
+
+from media.models import Media
+
+
+@admin.register(Media)
+class MediaAdmin(admin.ModelAdmin):
+    list_display = ["id", "organization", "owner", "status", "width", "height", "attached_at", "created_at"]
+    list_filter = ["status"]
+    # Paths and processing state are the pipeline's; the admin looks, it does not edit.
+    readonly_fields = [field.name for field in Media._meta.fields]
+    raw_id_fields = ["owner"]

@@ -1,0 +1,175 @@
+"""The feed list and catch-up: order, cursor, pinned block, filters, query counts."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from feed import selectors, services
+from feed.models import Acknowledgement, Comment, Post, PostGroup, Reaction
+from tests.factories import GroupFactory, MembershipFactory, UserFactory
+from tests.feed.factories import PostFactory, group_post
+
+pytestmark = pytest.mark.django_db
+
+
+def ids(response):
+    return [card["id"] for card in response.json()["results"]]
+
+
+def test_newest_first_then_keyset_pages_without_duplicates_or_gaps_while_posts_arrive(api, leader, employee):
+    base = timezone.now() - timedelta(hours=1)
+    # Equal timestamps on purpose: id breaks the tie, so the cursor must carry both.
+    old = [PostFactory(author=leader, published_at=base + timedelta(minutes=i // 2)) for i in range(25)]
+    client = api(employee)
+    first = client.get("/api/v1/feed", {"page_size": 10})
+    assert ids(first) == [post.pk for post in reversed(old)][:10]
+
+    seen = ids(first)
+    next_url = first.json()["next"]
+    arrived = []
+    while next_url:
+        arrived.append(PostFactory(author=leader))  # new posts land on top, never in the pages still to come
+        page = client.get(next_url)
+        seen += ids(page)
+        next_url = page.json()["next"]
+    assert seen == [post.pk for post in reversed(old)]
+    assert len(set(seen)) == 25
+    assert set(ids(client.get("/api/v1/feed", {"page_size": 100}))) == {p.pk for p in old + arrived}
+
+
+def test_pinned_posts_come_first_on_the_first_page_only(api, leader, employee):
+    older = PostFactory(author=leader, published_at=timezone.now() - timedelta(days=3))
+    posts = [PostFactory(author=leader) for _ in range(4)]
+    services.post_pin(actor=leader, post=older, pinned=True)
+    client = api(employee)
+    first = client.get("/api/v1/feed", {"page_size": 2})
+    assert ids(first) == [older.pk, posts[3].pk, posts[2].pk]
+    assert first.json()["results"][0]["pinned"] is True
+    second = client.get(first.json()["next"])
+    assert ids(second) == [posts[1].pk, posts[0].pk]
+    assert second.json()["next"] is None
+
+
+def test_filter_by_group_and_kind(api, org, leader, group, member):
+    other_group = GroupFactory(organization=org)
+    MembershipFactory(group=other_group, user=member)
+    in_group = group_post(group, author=leader)
+    group_post(other_group, author=leader)
+    announcement = PostFactory(author=leader, kind="announcement")
+    client = api(member)
+    assert ids(client.get("/api/v1/feed", {"group": group.pk})) == [in_group.pk]
+    assert ids(client.get("/api/v1/feed", {"kind": "announcement"})) == [announcement.pk]
+    assert client.get("/api/v1/feed", {"kind": "gossip"}).status_code == 400
+    assert client.get("/api/v1/feed", {"group": "x"}).status_code == 400
+
+
+def test_scheduled_removed_and_hidden_posts_stay_out_of_the_feed(api, leader, admin_user, employee):
+    visible = PostFactory(author=leader)
+    PostFactory(author=leader, published_at=None, publish_at=timezone.now() + timedelta(hours=1))
+    PostFactory(author=leader, removed_at=timezone.now())
+    hidden = PostFactory(author=leader)
+    services.post_set_visibility(actor=admin_user, post=hidden, visible=False, reason="spam")
+    assert ids(api(employee).get("/api/v1/feed")) == [visible.pk]
+
+
+def _busy_feed(org, groups, count):
+    """`count` posts, each with several groups, comments, reactions and acknowledgements."""
+    people = [UserFactory(organization=org) for _ in range(3)]
+    for index in range(count):
+        author = people[index % 3]
+        post = PostFactory(author=author, organization=org, org_wide=index % 2 == 0, requires_acknowledgement=True)
+        if not post.org_wide:
+            PostGroup.objects.bulk_create([PostGroup(post=post, group=group) for group in groups])
+        Comment.objects.bulk_create([Comment(post=post, author=person, body="ok") for person in people])
+        Reaction.objects.bulk_create(
+            [Reaction(post=post, user=person, type=t) for person, t in zip(people, ["like", "heart", "clap"], strict=False)]
+        )
+        Acknowledgement.objects.create(post=post, user=people[0], acknowledged_at=timezone.now())
+
+
+@pytest.mark.parametrize("count", [10, 100])
+def test_feed_page_is_a_fixed_number_of_queries(api, org, leader, django_assert_num_queries, count):
+    groups = [GroupFactory(organization=org) for _ in range(3)]
+    for group in groups:
+        MembershipFactory(group=group, user=leader)
+    _busy_feed(org, groups, count + 1)
+    services.post_pin(actor=leader, post=Post.objects.first(), pinned=True)
+    client = api(leader)
+    client.get("/api/v1/feed")  # the token's first use records last_used_at once
+    # token+user, posts page, pinned block, groups, reaction counts, comment counts, my reactions, my acks
+    with django_assert_num_queries(8):
+        response = client.get("/api/v1/feed", {"page_size": count})
+    results = response.json()["results"]
+    assert len(results) == count + 1  # the pinned post on top of a full page
+    card = results[1]
+    assert card["comment_count"] == 3
+    assert card["reaction_counts"] == {"like": 1, "heart": 1, "clap": 1, "celebrate": 0, "insightful": 0}
+    # later pages have no pinned block: one query fewer, still independent of size
+    next_url = client.get("/api/v1/feed", {"page_size": count // 2}).json()["next"]
+    with django_assert_num_queries(7):
+        assert len(client.get(next_url).json()["results"]) == count // 2
+
+
+# --- Catch-up -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_settle(monkeypatch):
+    monkeypatch.setattr(selectors, "UPDATES_SETTLE", timedelta(0))
+
+
+def test_updates_without_since_gives_only_a_cursor(api, employee, leader):
+    PostFactory(author=leader)
+    body = api(employee).get("/api/v1/feed/updates").json()
+    assert body["results"] == [] and body["cursor"] and body["has_more"] is False
+
+
+def test_updates_return_new_edited_and_removed_posts_in_order(api, leader, employee, group, no_settle):
+    client = api(employee)
+    untouched = PostFactory(author=leader)
+    edited = PostFactory(author=leader)
+    removed = PostFactory(author=leader)
+    invisible = group_post(group, author=leader)
+    cursor = client.get("/api/v1/feed/updates").json()["cursor"]
+
+    services.post_update(actor=leader, post=edited, body="Edited while you were away")
+    services.post_delete(actor=leader, post=removed)
+    services.post_update(actor=leader, post=invisible, body="Not for you")
+    created = services.post_create(author=leader, body="New one")
+
+    body = client.get("/api/v1/feed/updates", {"since": cursor}).json()
+    assert [item["id"] for item in body["results"]] == [edited.pk, removed.pk, created.pk]
+    assert body["results"][0]["body"] == "Edited while you were away"
+    assert body["results"][1] == {"id": removed.pk, "removed": True}
+    assert untouched.pk not in [item["id"] for item in body["results"]]
+    again = client.get("/api/v1/feed/updates", {"since": body["cursor"]}).json()
+    assert again["results"] == []
+
+
+def test_updates_report_hidden_posts_as_removed(api, leader, admin_user, employee, no_settle):
+    post = PostFactory(author=leader)
+    cursor = api(employee).get("/api/v1/feed/updates").json()["cursor"]
+    services.post_set_visibility(actor=admin_user, post=post, visible=False, reason="off-topic")
+    assert api(employee).get("/api/v1/feed/updates", {"since": cursor}).json()["results"] == [{"id": post.pk, "removed": True}]
+
+
+def test_updates_page_through_many_changes(api, leader, employee, no_settle, monkeypatch):
+    monkeypatch.setattr(selectors, "UPDATES_LIMIT", 3)
+    client = api(employee)
+    cursor = client.get("/api/v1/feed/updates").json()["cursor"]
+    posts = [services.post_create(author=leader, body=f"n{i}") for i in range(7)]
+    collected = []
+    while True:
+        body = client.get("/api/v1/feed/updates", {"since": cursor}).json()
+        collected += [item["id"] for item in body["results"]]
+        cursor = body["cursor"]
+        if not body["has_more"]:
+            break
+    assert collected == [post.pk for post in posts]
+
+
+def test_updates_cursor_must_be_valid(api, employee):
+    response = api(employee).get("/api/v1/feed/updates", {"since": "not-a-cursor"})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"since": ["Invalid cursor."]}
