@@ -34,6 +34,9 @@ class Kudos(models.Model):
     giver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kudos_given")
     message = models.TextField()
     value = models.ForeignKey(CompanyValue, on_delete=models.SET_NULL, null=True, blank=True, related_name="kudos")
+    image = models.ForeignKey("media.Media", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The kudos' card in the feed, created in the same transaction.
+    post = models.OneToOneField("feed.Post", on_delete=models.SET_NULL, null=True, blank=True, related_name="kudos_record")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -114,6 +117,7 @@ class AwardRound(models.Model):
     decided_by = models.CharField(max_length=32, blank=True, help_text="The rule that decided the winner.")
     picked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     announced_at = models.DateTimeField(null=True, blank=True)
+    post = models.OneToOneField("feed.Post", on_delete=models.SET_NULL, null=True, blank=True, related_name="award_round")
 
     class Meta:
         constraints = [

@@ -37,7 +37,7 @@ def kudos_list(*, user: User, recipient_id: int | None = None, given_by_id: int 
         kudos = kudos.filter(recipient_links__recipient_id=recipient_id)
     if given_by_id is not None:
         kudos = kudos.filter(giver_id=given_by_id)
-    return kudos.select_related("giver", "value").prefetch_related(_recipients_prefetch()).order_by("-created_at", "-id")
+    return kudos.select_related("giver", "value", "image").prefetch_related(_recipients_prefetch()).order_by("-created_at", "-id")
 
 
 def access_kudos(*, user: User, kudos_id: int) -> Kudos:

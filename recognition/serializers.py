@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import UserSummarySerializer
+from media.serializers import MediaSerializer
 from recognition.models import AwardCategory, CompanyValue, DecisionMethod, Kudos, Nomination, RoundStatus
 
 # --- Values -----------------------------------------------------------------------------------------
@@ -38,6 +39,8 @@ class KudosSerializer(serializers.Serializer):
     recipients = serializers.SerializerMethodField()
     message = serializers.CharField()
     value = ValueCardSerializer(allow_null=True)
+    image = MediaSerializer(allow_null=True)
+    post_id = serializers.IntegerField(allow_null=True, help_text="The kudos' card in the feed.")
     created_at = serializers.DateTimeField()
 
     @extend_schema_field(UserSummarySerializer(many=True))
@@ -49,6 +52,7 @@ class KudosCreateSerializer(serializers.Serializer):
     recipient_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=10)
     message = serializers.CharField(max_length=60_000)
     value_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    image_id = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="An upload of yours (POST /media).")
 
 
 class KudosNominateSerializer(serializers.Serializer):
@@ -120,6 +124,7 @@ class RoundSerializer(serializers.Serializer):
     closes_at = serializers.DateTimeField()
     pick_deadline = serializers.DateTimeField(allow_null=True, help_text="Leader-pick rounds: when most nominations decides instead.")
     announced_at = serializers.DateTimeField(allow_null=True)
+    post_id = serializers.IntegerField(allow_null=True, help_text="The announcement's card in the feed, once announced.")
     my_nomination_count = serializers.IntegerField(help_text="Nominations you made in this round.")
 
 

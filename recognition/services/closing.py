@@ -12,7 +12,9 @@ from django.db.models import Count, Min
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, User
+from accounts.models import Membership, Role, User
+from feed.models import Post
+from feed.services import post_create_system
 from notifications.services import emit
 from recognition.models import AuditAction, AwardResult, AwardRound, DecisionMethod, Nomination, RoundStatus
 from recognition.services.awards import award_rounds_open_current
@@ -182,10 +184,19 @@ def award_card(*, round: AwardRound, winners: list[AwardResult]) -> dict[str, An
     }
 
 
-def _award_post_create(*, round: AwardRound, card: dict[str, Any], body: str, group_ids: list[int] | None) -> None:
-    """FEED HOOK: the award's feed post (kind `award`) is created here once `feed.services.post_create_system`
-    exists on the branch this one merges; until then the announcement has no feed post."""
-    return None
+def _award_post_create(
+    *, round: AwardRound, card: dict[str, Any], body: str, group_ids: list[int] | None, actor: User | None
+) -> Post | None:
+    """The announcement's feed post (kind `award`) for the category's audience. Its author is whoever decided
+    (the picking leader, the closing admin) or, for the scheduler, the organisation's first admin."""
+    author = actor or User.objects.filter(organization_id=round.organization_id, role=Role.ADMIN, is_active=True).order_by("pk").first()
+    if author is None:
+        # An organisation without an active admin still gets its winners and notifications; only the card is missing.
+        return None
+    post = post_create_system(author=author, kind="award", body=body, group_ids=group_ids, card=card)
+    round.post = post
+    round.save(update_fields=["post"])
+    return post
 
 
 def _audience_ids(round: AwardRound, group_ids: list[int]) -> list[int]:
@@ -215,7 +226,7 @@ def _announce(
             "month": round.month_label,
             "name": winner.nominee.name,
         }
-    post = _award_post_create(round=round, card=card, body=body, group_ids=group_ids or None)
+    post = _award_post_create(round=round, card=card, body=body, group_ids=group_ids or None, actor=actor)
     audience = _audience_ids(round, group_ids)
     emit(
         type="award.announced",

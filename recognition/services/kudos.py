@@ -8,6 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from feed.models import Post
+from feed.services import post_create_system
+from media.services import media_claim
 from notifications.services import emit
 from recognition.models import AwardRound, CompanyValue, Kudos, KudosRecipient, Nomination
 from recognition.months import month_of, month_start
@@ -25,13 +28,17 @@ def kudos_card(*, kudos: Kudos, recipients: list[User], value: CompanyValue | No
         "recipients": [{"id": r.pk, "name": r.name} for r in recipients],
         "value": {"id": value.pk, "name": value.name, "emoji": value.emoji} if value else None,
         "message": kudos.message,
+        "image_id": kudos.image_id,
+        "key_moment": None,
     }
 
 
-def _kudos_post_create(*, kudos: Kudos, card: dict[str, Any]) -> None:
-    """FEED HOOK: the kudos' feed post (kind `kudos`) is created here once `feed.services.post_create_system`
-    exists on the branch this one merges; until then kudos have no feed post."""
-    return None
+def _kudos_post_create(*, kudos: Kudos, card: dict[str, Any]) -> Post:
+    """The kudos' feed post (kind `kudos`): org-wide, the giver as author, the card rendered as its `kudos` field."""
+    post = post_create_system(author=kudos.giver, kind="kudos", body=kudos.message, group_ids=None, card=card)
+    kudos.post = post
+    kudos.save(update_fields=["post"])
+    return post
 
 
 def _recipients(*, giver: User, recipient_ids: list[int]) -> list[User]:
@@ -75,20 +82,24 @@ def _check_allowance(*, giver: User, now: dt.datetime) -> None:
         raise ValidationFailed(message, code="kudos_allowance_reached", fields={"recipient_ids": [message]})
 
 
-def kudos_give(*, giver: User, recipient_ids: list[int], message: str, value_id: int | None = None) -> Kudos:
+def kudos_give(*, giver: User, recipient_ids: list[int], message: str, value_id: int | None = None, image_id: int | None = None) -> Kudos:
     message = clean_text(message, field="message")
     recipients = _recipients(giver=giver, recipient_ids=recipient_ids)
     value = _value(giver=giver, value_id=value_id)
     with transaction.atomic():
         _check_allowance(giver=giver, now=timezone.now())
-        kudos = Kudos.objects.create(organization_id=giver.organization_id, giver=giver, message=message, value=value)
+        image = None
+        if image_id is not None:
+            # Kudos are public to the organisation, and so is their image once claimed.
+            [image] = media_claim(owner=giver, media_ids=[image_id], max_count=1, field="image_id", org_wide=True)
+        kudos = Kudos.objects.create(organization_id=giver.organization_id, giver=giver, message=message, value=value, image=image)
         KudosRecipient.objects.bulk_create([KudosRecipient(kudos=kudos, recipient=r, giver=giver) for r in recipients])
         card = kudos_card(kudos=kudos, recipients=recipients, value=value)
         post = _kudos_post_create(kudos=kudos, card=card)
         emit(
             type="kudos.created",
             organization_id=giver.organization_id,
-            payload={**card, "post_id": getattr(post, "pk", None), "created_at": kudos.created_at.isoformat()},
+            payload={**card, "post_id": post.pk, "created_at": kudos.created_at.isoformat()},
             org_wide=True,
             addressed=[{"user_id": r.pk, "reason": "kudos"} for r in recipients],
         )

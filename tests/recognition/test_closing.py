@@ -99,14 +99,18 @@ def test_closing_twice_gives_one_result_one_announcement(events):
     round = round_in("Europe/Amsterdam", MARCH)
     NominationFactory(round=round)
     NominationFactory(round=round)
+    admin = AdminFactory(organization=round.organization)
     now = dt.datetime(2026, 4, 1, tzinfo=UTC)
     award_rounds_close_due(now=now)
     award_rounds_close_due(now=now + dt.timedelta(hours=1))
-    award_round_close(round_id=round.pk, actor=AdminFactory(organization=round.organization))
+    award_round_close(round_id=round.pk, actor=admin)
     assert AwardResult.objects.filter(round=round).count() == 2
     assert RecognitionAuditEntry.objects.filter(round=round, action=AuditAction.ROUND_CLOSED).count() == 1
     assert RecognitionAuditEntry.objects.filter(round=round, action=AuditAction.ROUND_ANNOUNCED).count() == 1
     assert len(events.of_type("award.announced")) == 2  # one announcement + one private "you were nominated"
+    from feed.models import Post
+
+    assert Post.objects.filter(kind="award").count() == 1
 
 
 def test_scheduler_does_not_close_a_running_month():
@@ -285,3 +289,25 @@ def test_concurrent_closes_give_one_result(events):
     assert RecognitionAuditEntry.objects.filter(round=round, action=AuditAction.ROUND_CLOSED).count() == 1
     assert len([e for e in events.of_type("award.announced") if e.get("org_wide")]) == 1
     assert len([e for e in events.of_type("award.announced") if e.get("user_ids")]) == 2
+    from feed.models import Post
+
+    assert Post.objects.filter(kind="award").count() == 1
+
+
+def test_announcement_creates_one_award_post_for_the_categorys_audience(api):
+    from feed.models import Post
+
+    round = round_in("Europe/Amsterdam", MARCH)
+    admin = AdminFactory(organization=round.organization)
+    nomination = NominationFactory(round=round)
+    award_rounds_close_due(now=dt.datetime(2026, 4, 1, tzinfo=UTC))
+    award_rounds_close_due(now=dt.datetime(2026, 4, 1, 1, tzinfo=UTC))
+    award_round_close(round_id=round.pk, actor=admin)
+    post = Post.objects.get(kind="award")
+    round.refresh_from_db()
+    assert round.post_id == post.pk
+    assert post.author_id == admin.pk  # the scheduler decided; the organisation's first admin signs
+    assert post.card["winners"] == [{"id": nomination.nominee_id, "name": nomination.nominee.name, "reason": nomination.reason}]
+    assert post.card["month"] == "2026-03"
+    card = api(nomination.nominee).get(f"/api/v1/posts/{post.pk}").json()
+    assert card["award"]["winners"][0]["id"] == nomination.nominee_id

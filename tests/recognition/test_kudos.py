@@ -184,3 +184,46 @@ def test_allowance_holds_under_concurrency():
     assert outcomes.count("created") == 3
     assert outcomes.count("kudos_allowance_reached") == 9
     assert Kudos.objects.filter(giver=giver).count() == 3
+
+
+def test_kudos_creates_one_feed_post_with_its_card(api, org, employee, events):
+    from feed.models import Post
+
+    colleague = UserFactory(organization=org)
+    value = CompanyValueFactory(organization=org, name="Service met een glimlach", emoji="😊")
+    body = give(api, employee, recipient_ids=[colleague.pk], value_id=value.pk, message="Great help!").json()
+    post = Post.objects.get()
+    assert body["post_id"] == post.pk
+    assert (post.kind, post.author_id, post.org_wide, post.body) == ("kudos", employee.pk, True, "Great help!")
+    assert post.card["recipients"] == [{"id": colleague.pk, "name": colleague.name}]
+    assert post.card["value"] == {"id": value.pk, "name": "Service met een glimlach", "emoji": "😊"}
+    assert events.of_type("kudos.created")[0]["payload"]["post_id"] == post.pk
+    feed_card = api(colleague).get(f"/api/v1/posts/{post.pk}").json()
+    assert feed_card["kudos"]["recipients"] == [{"id": colleague.pk, "name": colleague.name}]
+
+
+def test_a_refused_kudos_leaves_no_feed_post(api, org, employee):
+    from feed.models import Post
+
+    org.kudos_monthly_allowance = 0
+    org.save()
+    assert give(api, employee, recipient_ids=[UserFactory(organization=org).pk]).status_code == 400
+    assert Post.objects.count() == 0
+
+
+def test_kudos_with_an_image_claims_it_for_the_organisation(api, org, employee, settings, tmp_path):
+    from tests.media.factories import ready_media
+
+    settings.MEDIA_ROOT = tmp_path
+    image = ready_media(owner=employee)
+    colleague = UserFactory(organization=org)
+    response = give(api, employee, recipient_ids=[colleague.pk], image_id=image.pk)
+    assert response.status_code == 201, response.json()
+    assert response.json()["image"]["id"] == image.pk
+    image.refresh_from_db()
+    assert image.attached_at is not None and image.org_wide
+    # Someone else's upload is not yours to attach.
+    other = ready_media(owner=colleague)
+    refused = give(api, employee, recipient_ids=[colleague.pk], image_id=other.pk)
+    assert refused.status_code == 400
+    assert "image_id" in refused.json()["error"]["fields"]
