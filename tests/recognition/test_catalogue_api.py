@@ -130,3 +130,20 @@ def test_my_nomination_count_on_rounds(api, org, employee):
     NominationFactory(round=round)
     assert api(employee).get("/api/v1/awards/rounds").json()["results"][0]["my_nomination_count"] == 1
     assert api(UserFactory(organization=org)).get(f"/api/v1/awards/rounds/{round.pk}").json()["my_nomination_count"] == 0
+
+
+def test_seed_demo_recognition_is_complete_and_idempotent():
+    from django.core.management import call_command
+
+    from recognition.models import AwardCategory, CompanyValue, Kudos, Nomination
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert CompanyValue.objects.count() == 4
+    assert Kudos.objects.count() == 6
+    assert AwardCategory.objects.filter(method="leader_pick").count() == 1
+    rounds = AwardRound.objects.order_by("month", "category__name")
+    assert sorted({r.status for r in rounds}) == ["announced", "open"]
+    assert rounds.filter(status="announced").count() == 3
+    assert rounds.filter(status="announced", decided_by="leader_pick").count() == 1
+    assert Nomination.objects.filter(round__status="open").count() == 9
