@@ -132,7 +132,7 @@ def test_my_nomination_count_on_rounds(api, org, employee):
     assert api(UserFactory(organization=org)).get(f"/api/v1/awards/rounds/{round.pk}").json()["my_nomination_count"] == 0
 
 
-def test_seed_demo_recognition_is_complete_and_idempotent():
+def test_seed_demo_recognition_is_complete_and_idempotent(db):
     from django.core.management import call_command
 
     from recognition.models import AwardCategory, CompanyValue, Kudos, Nomination
