@@ -205,6 +205,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "PostCreateKindEnum": "feed.models.MEMBER_KIND_CHOICES",
         "ReactionTypeEnum": "feed.models.ReactionType.choices",
         "GroupKindEnum": "accounts.models.GroupKind.choices",
+        "DecisionMethodEnum": "recognition.models.DecisionMethod.choices",
+        "RoundStatusEnum": "recognition.models.RoundStatus.choices",
     }
 )
 
