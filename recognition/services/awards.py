@@ -93,7 +93,8 @@ def award_category_update(*, actor: User, category: AwardCategory, group_ids: li
 
 
 def _round_must_be_open(round: AwardRound) -> None:
-    if round.status != RoundStatus.OPEN or timezone.now() >= round.closes_at:
+    # The month may have ended before the hourly close got to it: the calendar decides, not the sweep.
+    if round.status != RoundStatus.OPEN or timezone.now() >= round.closes_at or not round.category.active:
         raise ValidationFailed(_("This round is closed."), code="round_closed", fields={"round_id": [_("Closed.")]})
 
 
@@ -119,7 +120,7 @@ def nomination_create(
     with transaction.atomic():
         # The round's row lock serialises nominations of one round with each other and with closing:
         # the per-nominator limit is counted under it, and nothing slips in after the close.
-        round = AwardRound.objects.select_for_update().select_related("category").get(pk=round.pk)
+        round = AwardRound.objects.select_for_update(of=("self",)).select_related("category").get(pk=round.pk)
         _round_must_be_open(round)
         limit = round.category.max_nominations_per_nominator
         if Nomination.objects.filter(round=round, nominator=nominator).count() >= limit:
@@ -151,7 +152,7 @@ def nomination_endorse(*, user: User, nomination: Nomination) -> bool:
         raise ValidationFailed(_("You cannot endorse a nomination of yourself."), code="endorse_self")
     with transaction.atomic():
         # Same lock as nominating and closing: an endorsement either counts in the result or is refused.
-        round = AwardRound.objects.select_for_update().get(pk=nomination.round_id)
+        round = AwardRound.objects.select_for_update(of=("self",)).select_related("category").get(pk=nomination.round_id)
         if Endorsement.objects.filter(nomination=nomination, user=user).exists():
             return False
         _round_must_be_open(round)

@@ -4,6 +4,7 @@ beat task, the `close_award_rounds` command and the admin API."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,8 @@ from recognition.models import AuditAction, AwardResult, AwardRound, DecisionMet
 from recognition.services.awards import award_rounds_open_current
 from recognition.services.common import audit
 from server.api.exceptions import Conflict, ValidationFailed
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -73,11 +76,14 @@ def _quoted_reasons(round: AwardRound) -> dict[int, str]:
 def award_round_close(*, round_id: int, actor: User | None = None, now: dt.datetime | None = None) -> AwardRound:
     """Close a round once. The scheduler (no actor) closes only rounds whose month has ended; an admin may
     close early. A second call, sequential or concurrent, finds the round no longer open and changes nothing."""
-    now = now or timezone.now()
+    return _close(round_id=round_id, actor=actor, now=now or timezone.now())[0]
+
+
+def _close(*, round_id: int, actor: User | None, now: dt.datetime) -> tuple[AwardRound, bool]:
     with transaction.atomic():
         round = _lock(round_id)
         if round.status != RoundStatus.OPEN or (actor is None and now < round.closes_at):
-            return round
+            return round, False
         results = _standings(round)
         AwardResult.objects.bulk_create(results)
         round.status = RoundStatus.CLOSED
@@ -102,7 +108,7 @@ def award_round_close(*, round_id: int, actor: User | None = None, now: dt.datet
         )
         if category.method == DecisionMethod.MOST_NOMINATIONS and results:
             _announce(round=round, winner=results[0], results=results, decided_by=DecisionMethod.MOST_NOMINATIONS, actor=actor, now=now)
-    return round
+    return round, True
 
 
 def award_round_pick_winner(*, actor: User, round_id: int, nominee_id: int, now: dt.datetime | None = None) -> AwardRound:
@@ -141,11 +147,14 @@ def award_round_pick_winner(*, actor: User, round_id: int, nominee_id: int, now:
 
 def award_round_pick_fallback(*, round_id: int, now: dt.datetime | None = None) -> AwardRound:
     """Nobody picked within the category's days: most nominations decides, so no round waits forever."""
-    now = now or timezone.now()
+    return _pick_fallback(round_id=round_id, now=now or timezone.now())[0]
+
+
+def _pick_fallback(*, round_id: int, now: dt.datetime) -> tuple[AwardRound, bool]:
     with transaction.atomic():
         round = _lock(round_id)
         if round.status != RoundStatus.CLOSED or round.pick_deadline is None or now < round.pick_deadline:
-            return round
+            return round, False
         results = list(AwardResult.objects.filter(round=round).order_by("rank"))
         audit(
             organization_id=round.organization_id,
@@ -155,22 +164,33 @@ def award_round_pick_fallback(*, round_id: int, now: dt.datetime | None = None) 
         )
         if results:
             _announce(round=round, winner=results[0], results=results, decided_by="most_nominations_fallback", actor=None, now=now)
-    return round
+    return round, True
 
 
 def award_rounds_close_due(*, now: dt.datetime | None = None) -> CloseSweep:
     """What the hourly beat task and `close_award_rounds` run."""
     now = now or timezone.now()
     sweep = CloseSweep()
-    for round_id in AwardRound.objects.filter(status=RoundStatus.OPEN, closes_at__lte=now).order_by("pk").values_list("pk", flat=True):
-        if award_round_close(round_id=round_id, now=now).closed_at == now:
+    due = AwardRound.objects.filter(status=RoundStatus.OPEN, closes_at__lte=now).order_by("pk").values_list("pk", flat=True)
+    for round_id in due:
+        if _sweep_step(_close, round_id=round_id, actor=None, now=now):
             sweep.closed.append(round_id)
     overdue = AwardRound.objects.filter(status=RoundStatus.CLOSED, pick_deadline__lte=now).order_by("pk").values_list("pk", flat=True)
     for round_id in overdue:
-        if award_round_pick_fallback(round_id=round_id, now=now).status == RoundStatus.ANNOUNCED:
+        if _sweep_step(_pick_fallback, round_id=round_id, now=now):
             sweep.fell_back.append(round_id)
     sweep.opened = award_rounds_open_current(now=now)
     return sweep
+
+
+def _sweep_step(step, **kwargs) -> bool:
+    # One round that fails (a bug, a vanished row) must not keep every other organisation's rounds open;
+    # it stays due and the next hourly run tries again.
+    try:
+        return step(**kwargs)[1]
+    except Exception:
+        logger.exception("Closing award round %s failed; the next run retries it.", kwargs.get("round_id"))
+        return False
 
 
 def award_card(*, round: AwardRound, winners: list[AwardResult]) -> dict[str, Any]:

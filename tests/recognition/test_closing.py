@@ -311,3 +311,23 @@ def test_announcement_creates_one_award_post_for_the_categorys_audience(api):
     assert post.card["month"] == "2026-03"
     card = api(nomination.nominee).get(f"/api/v1/posts/{post.pk}").json()
     assert card["award"]["winners"][0]["id"] == nomination.nominee_id
+
+
+def test_one_failing_round_does_not_keep_the_others_open(monkeypatch):
+    from recognition.services import closing
+
+    broken = round_in("Europe/Amsterdam", MARCH)
+    healthy = round_in("Europe/Amsterdam", MARCH)
+    real_standings = closing._standings
+
+    def standings(round):
+        if round.pk == broken.pk:
+            raise RuntimeError("boom")
+        return real_standings(round)
+
+    monkeypatch.setattr(closing, "_standings", standings)
+    sweep = award_rounds_close_due(now=dt.datetime(2026, 4, 1, tzinfo=UTC))
+    assert sweep.closed == [healthy.pk]
+    assert status(broken) == RoundStatus.OPEN  # rolled back, retried next hour
+    monkeypatch.setattr(closing, "_standings", real_standings)
+    assert award_rounds_close_due(now=dt.datetime(2026, 4, 1, 1, tzinfo=UTC)).closed == [broken.pk]

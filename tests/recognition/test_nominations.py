@@ -263,3 +263,12 @@ def test_same_nomination_20_times_concurrently_gives_one_row():
         thread.join()
     assert outcomes.count("created") == 1
     assert outcomes.count("duplicate_nomination") == 19
+
+
+def test_a_deactivated_categorys_round_takes_no_nominations(api, org, employee, open_round):
+    open_round.category.active = False
+    open_round.category.save()
+    leader = LeaderFactory(organization=org)
+    response = nominate(api, leader, open_round.pk, employee.pk)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "round_closed"
