@@ -11,7 +11,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Group, User
+from accounts.models import Group, Organization, User
 from recognition.models import AwardResult, AwardRound, DecisionMethod, Kudos, KudosRecipient, Nomination, RoundStatus
 from recognition.months import month_bounds, month_of, previous_month
 from recognition.selectors import award_wins, kudos_list, result_list
@@ -115,39 +115,8 @@ def insights(*, user: User, group_id: int | None, now: dt.datetime | None = None
         people = User.objects.filter(organization_id=organization.pk, is_active=True, memberships__group_id__in=group_ids).distinct()
     people_ids = people.values("pk")
 
-    tz = zoneinfo.ZoneInfo(organization.timezone)
-    first_month = month_of(now, organization.timezone)
-    for _step in range(INSIGHT_MONTHS - 1):
-        first_month = previous_month(first_month)
-    since_month, _end = month_bounds(first_month, organization.timezone)
     since_90 = now - dt.timedelta(days=UNRECOGNISED_DAYS)
-
-    kudos_rows = (
-        KudosRecipient.objects.filter(kudos__organization_id=organization.pk, kudos__created_at__gte=since_month)
-        .filter(recipient__memberships__group_id__in=group_ids)
-        .annotate(month=TruncMonth("kudos__created_at", tzinfo=tz))
-        .values("month", "recipient__memberships__group_id")
-        .annotate(n=Count("kudos_id", distinct=True))
-    )
-    nomination_rows = (
-        Nomination.objects.filter(round__organization_id=organization.pk, created_at__gte=since_month)
-        .filter(nominee__memberships__group_id__in=group_ids)
-        .annotate(month=TruncMonth("created_at", tzinfo=tz))
-        .values("month", "nominee__memberships__group_id")
-        .annotate(n=Count("id", distinct=True))
-    )
-    table: dict[tuple[str, int], dict[str, int]] = {}
-    for row in kudos_rows:
-        key = (row["month"].strftime("%Y-%m"), row["recipient__memberships__group_id"])
-        table.setdefault(key, {"kudos_count": 0, "nomination_count": 0})["kudos_count"] = row["n"]
-    for row in nomination_rows:
-        key = (row["month"].strftime("%Y-%m"), row["nominee__memberships__group_id"])
-        table.setdefault(key, {"kudos_count": 0, "nomination_count": 0})["nomination_count"] = row["n"]
-    by_id = {g.pk: g for g in groups}
-    per_group = [
-        {"month": month, "group": by_id[gid], **counts}
-        for (month, gid), counts in sorted(table.items(), key=lambda i: (i[0][0], by_id[i[0][1]].name))
-    ]
+    per_group = _per_group_months(organization=organization, groups=groups, now=now)
 
     recent_links = KudosRecipient.objects.filter(kudos__organization_id=organization.pk, kudos__created_at__gte=since_90)
     values_used = _value_counts(recent_links.filter(recipient_id__in=people_ids))
@@ -167,6 +136,42 @@ def insights(*, user: User, group_id: int | None, now: dt.datetime | None = None
         "not_recognised": unrecognised_people,
         "reciprocal_pairs": _reciprocal_pairs(recent_links.filter(Q(giver_id__in=people_ids) | Q(recipient_id__in=people_ids))),
     }
+
+
+def _per_group_months(*, organization: Organization, groups: list[Group], now: dt.datetime) -> list[dict[str, Any]]:
+    """Kudos received and nominations per group per month (organisation calendar), two grouped queries."""
+    group_ids = [g.pk for g in groups]
+    tz = zoneinfo.ZoneInfo(organization.timezone)
+    first_month = month_of(now, organization.timezone)
+    for _step in range(INSIGHT_MONTHS - 1):
+        first_month = previous_month(first_month)
+    since, _end = month_bounds(first_month, organization.timezone)
+    kudos_rows = (
+        KudosRecipient.objects.filter(kudos__organization_id=organization.pk, kudos__created_at__gte=since)
+        .filter(recipient__memberships__group_id__in=group_ids)
+        .annotate(month=TruncMonth("kudos__created_at", tzinfo=tz))
+        .values("month", "recipient__memberships__group_id")
+        .annotate(n=Count("kudos_id", distinct=True))
+    )
+    nomination_rows = (
+        Nomination.objects.filter(round__organization_id=organization.pk, created_at__gte=since)
+        .filter(nominee__memberships__group_id__in=group_ids)
+        .annotate(month=TruncMonth("created_at", tzinfo=tz))
+        .values("month", "nominee__memberships__group_id")
+        .annotate(n=Count("id", distinct=True))
+    )
+    table: dict[tuple[str, int], dict[str, int]] = {}
+    for row in kudos_rows:
+        key = (row["month"].strftime("%Y-%m"), row["recipient__memberships__group_id"])
+        table.setdefault(key, {"kudos_count": 0, "nomination_count": 0})["kudos_count"] = row["n"]
+    for row in nomination_rows:
+        key = (row["month"].strftime("%Y-%m"), row["nominee__memberships__group_id"])
+        table.setdefault(key, {"kudos_count": 0, "nomination_count": 0})["nomination_count"] = row["n"]
+    by_id = {g.pk: g for g in groups}
+    return [
+        {"month": month, "group": by_id[gid], **counts}
+        for (month, gid), counts in sorted(table.items(), key=lambda i: (i[0][0], by_id[i[0][1]].name))
+    ]
 
 
 def _reciprocal_pairs(links) -> list[dict[str, Any]]:

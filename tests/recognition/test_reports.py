@@ -187,3 +187,17 @@ def test_insights_query_count(api, org, admin_user, size, django_assert_num_quer
     with django_assert_num_queries(9):
         response = client.get("/api/v1/recognition/insights")
     assert len(response.json()["reciprocal_pairs"]) == size
+
+
+def test_insights_months_follow_the_organisations_calendar(org, admin_user):
+    from recognition.reports import insights
+
+    team = GroupFactory(organization=org, name="Kassa")
+    person = UserFactory(organization=org)
+    Membership.objects.create(group=team, user=person)
+    kudos = KudosFactory(giver=admin_user, recipients=[person])
+    # 22:30 UTC on 31 March is already April in Amsterdam (summer time, +02:00).
+    kudos.created_at = dt.datetime(2026, 3, 31, 22, 30, tzinfo=UTC)
+    kudos.save()
+    report = insights(user=admin_user, group_id=team.pk, now=dt.datetime(2026, 4, 15, tzinfo=UTC))
+    assert [(row["month"], row["kudos_count"]) for row in report["per_group"]] == [("2026-04", 1)]
