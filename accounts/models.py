@@ -93,6 +93,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="May log in to the admin site.")
     date_joined = models.DateTimeField(default=tz_now)
     deactivated_at = models.DateTimeField(null=True, blank=True)
+    # Set by moderation (which keeps the history); read by feed and recognition,
+    # which may not import moderation: a muted user cannot post, comment or give kudos.
+    muted_until = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -120,6 +123,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_org_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def is_muted(self) -> bool:
+        return self.muted_until is not None and self.muted_until > tz_now()
 
     @property
     def effective_language(self) -> str:

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Group, GroupKind, Language, MembershipRole, Organization, Role, User, validate_timezone
+from server.api.fields import IdField, IdListField
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -100,20 +101,20 @@ class GroupMemberSerializer(serializers.Serializer):
 
 
 class MembershipWriteSerializer(serializers.Serializer):
-    user_id = serializers.IntegerField()
+    user_id = IdField()
     role = serializers.ChoiceField(choices=MembershipRole.choices, default=MembershipRole.MEMBER)
 
 
 class UserAdminUpdateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
-    group_ids = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=500)
+    group_ids = IdListField(required=False)
 
 
 class InvitationCreateSerializer(serializers.Serializer):
     email = serializers.EmailField()
     name = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.EMPLOYEE)
-    group_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=100)
+    group_ids = IdListField(required=False, default=list, max_length=100)
 
 
 class InvitationCreatedSerializer(serializers.Serializer):

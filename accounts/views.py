@@ -34,6 +34,7 @@ from accounts.serializers import (
 from server.api.exceptions import ValidationFailed
 from server.api.pagination import KeysetPagination
 from server.api.permissions import IsOrgAdmin
+from server.api.schema import ErrorSerializer
 from server.api.throttling import ActivateIPThrottle, LoginIPThrottle
 
 
@@ -58,7 +59,12 @@ class LoginView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginIPThrottle]
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenResponseSerializer}, operation_id="auth_login", tags=["auth"])
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: TokenResponseSerializer, 401: ErrorSerializer},
+        operation_id="auth_login",
+        tags=["auth"],
+    )
     def post(self, request):
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -82,7 +88,12 @@ class ActivateView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [ActivateIPThrottle]
 
-    @extend_schema(request=ActivateSerializer, responses={201: TokenResponseSerializer}, operation_id="auth_activate", tags=["auth"])
+    @extend_schema(
+        request=ActivateSerializer,
+        responses={201: TokenResponseSerializer, 409: ErrorSerializer},
+        operation_id="auth_activate",
+        tags=["auth"],
+    )
     def post(self, request):
         data = ActivateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

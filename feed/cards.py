@@ -5,10 +5,10 @@ The same dicts are the REST feed, post detail, catch-up and the payload of
 Plain dicts instead of a model serializer: the feed is the hot path (DESIGN.md);
 `feed.serializers.PostCardSerializer` documents the shape for OpenAPI.
 
-Query budget, whatever the number of posts, groups, reactions or comments:
-groups 1, reaction counts 1, comment counts 1, and for a viewer: their reactions 1,
-their acknowledgements 1. Authors come from `select_related("author")` on the posts
-(one batch query when they were not loaded).
+Query budget, whatever the number of posts, groups, images, reactions or comments:
+groups 1, images 1, reaction counts 1, comment counts 1, and for a viewer: their
+reactions 1, their acknowledgements 1. Authors (with their avatar) come from
+`select_related(*AUTHOR_RELATED)` on the posts (one batch query when they were not loaded).
 """
 
 from __future__ import annotations
@@ -22,24 +22,34 @@ from django.db.models import Count
 from rest_framework.fields import DateTimeField
 
 from accounts.models import User
-from feed.models import Acknowledgement, Comment, Post, PostGroup, PostKind, Reaction, ReactionType
+from feed.models import Acknowledgement, Comment, Post, PostGroup, PostImage, PostKind, Reaction, ReactionType
+from media.serializers import media_representation
 
 _datetime_field = DateTimeField()
+# What a card needs of its author: the person and their avatar picture (media's UserAvatar,
+# reached by its related name so that no query per author is needed).
+AUTHOR_RELATED = ("author", "author__avatar__media")
 
 
 def iso(value: datetime | None) -> str | None:
     return _datetime_field.to_representation(value) if value is not None else None
 
 
+def _avatar(user: User) -> dict[str, str] | None:
+    # Only what select_related loaded: a card never costs a query per person.
+    avatar = user._state.fields_cache.get("avatar")
+    return avatar.media.variant_urls() if avatar is not None else None
+
+
 def user_summary(user: User) -> dict[str, Any]:
-    return {"id": user.pk, "name": user.name, "avatar": None}
+    return {"id": user.pk, "name": user.name, "avatar": _avatar(user)}
 
 
 def _authors(posts: Sequence[Post]) -> dict[int, User]:
-    authors = {post.author_id: post.author for post in posts if Post.author.is_cached(post)}
+    authors = {post.author_id: post.author for post in posts if Post.author.is_cached(post) and "avatar" in post.author._state.fields_cache}
     missing = {post.author_id for post in posts} - authors.keys()
     if missing:
-        authors.update(User.objects.in_bulk(missing))
+        authors.update(User.objects.select_related("avatar__media").in_bulk(missing))
     return authors
 
 
@@ -61,6 +71,10 @@ def post_cards(*, posts: Sequence[Post], viewer: User | None) -> list[dict[str, 
         .order_by("group__name", "group_id")
     ):
         groups[row["post_id"]].append({"id": row["group_id"], "name": row["group__name"], "kind": row["group__kind"]})
+
+    images: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for image in PostImage.objects.filter(post_id__in=post_ids).select_related("media").order_by("post_id", "position"):
+        images[image.post_id].append(media_representation(image.media))
 
     reaction_counts: dict[int, dict[str, int]] = defaultdict(dict)
     for row in Reaction.objects.filter(post_id__in=post_ids).values("post_id", "type").annotate(count=Count("id")).order_by():
@@ -95,7 +109,7 @@ def post_cards(*, posts: Sequence[Post], viewer: User | None) -> list[dict[str, 
                 "body": post.body,
                 "audience": "organization" if post.org_wide else "groups",
                 "groups": groups.get(post.pk, []),
-                "images": [],
+                "images": images.get(post.pk, []),
                 "created_at": iso(post.created_at),
                 "publish_at": iso(post.publish_at),
                 "published_at": iso(post.published_at),

@@ -106,6 +106,18 @@ class PostGroup(models.Model):
         indexes = [models.Index(fields=["group", "post"], name="postgroup_by_group_idx")]
 
 
+class PostImage(models.Model):
+    """A photo of a post, in the order the author chose. The upload itself lives in media."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="images")
+    # One upload, one use (media_claim enforces it too; the constraint makes it a fact).
+    media = models.OneToOneField("media.Media", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "position"], name="postimage_position_unique")]
+
+
 class Comment(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="feed_comments")

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Group, Membership, User
+from feed.cards import AUTHOR_RELATED
 from feed.models import Acknowledgement, Comment, Post, PostGroup, PostSeen
 from server.api.exceptions import NotFound
 
@@ -57,12 +58,12 @@ def _filtered(queryset: QuerySet[Post], *, group_id: int | None, kind: str | Non
 def feed_list(*, user: User, group_id: int | None = None, kind: str | None = None) -> QuerySet[Post]:
     """The stream below the pinned block, newest first; the order ends in id for the keyset cursor."""
     queryset = _filtered(visible_posts(user=user).filter(pinned=False), group_id=group_id, kind=kind)
-    return queryset.select_related("author").order_by("-published_at", "-id")
+    return queryset.select_related(*AUTHOR_RELATED).order_by("-published_at", "-id")
 
 
 def feed_pinned(*, user: User, group_id: int | None = None, kind: str | None = None) -> list[Post]:
     queryset = _filtered(visible_posts(user=user).filter(pinned=True), group_id=group_id, kind=kind)
-    return list(queryset.select_related("author").order_by("-pinned_at", "-id")[:PINNED_LIMIT])
+    return list(queryset.select_related(*AUTHOR_RELATED).order_by("-pinned_at", "-id")[:PINNED_LIMIT])
 
 
 def access_post(*, user: User, post_id: int, lock: bool = False, include_unpublished: bool = True) -> Post:
@@ -80,14 +81,14 @@ def access_post(*, user: User, post_id: int, lock: bool = False, include_unpubli
         queryset = queryset.filter(published_at__isnull=False)
     if lock:
         queryset = queryset.select_for_update(of=("self",))
-    post = queryset.select_related("author").first()
+    post = queryset.select_related(*AUTHOR_RELATED).first()
     if post is None:
         raise NotFound()
     return post
 
 
 def posts_by_id(*, user: User, post_ids: list[int]) -> list[Post]:
-    posts = {post.pk: post for post in visible_posts(user=user).filter(pk__in=post_ids).select_related("author")}
+    posts = {post.pk: post for post in visible_posts(user=user).filter(pk__in=post_ids).select_related(*AUTHOR_RELATED)}
     return [posts[post_id] for post_id in post_ids if post_id in posts]
 
 
@@ -109,7 +110,7 @@ def post_updates(*, user: User, since: tuple[datetime, int] | None, now: datetim
     rows = list(
         _in_audience(user)
         .filter(Q(updated_at__gt=since_at) | Q(updated_at=since_at, id__gt=since_id), updated_at__lte=horizon)
-        .select_related("author")
+        .select_related(*AUTHOR_RELATED)
         .order_by("updated_at", "id")[: UPDATES_LIMIT + 1]
     )
     has_more = len(rows) > UPDATES_LIMIT
@@ -135,8 +136,8 @@ def comment_list(*, post: Post) -> QuerySet[Comment]:
     """Comments of a post the caller already has access to, oldest first."""
     return (
         Comment.objects.filter(post=post, removed_at__isnull=True, hidden_at__isnull=True)
-        .select_related("author")
-        .prefetch_related("mentions")
+        .select_related(*AUTHOR_RELATED)
+        .prefetch_related(Prefetch("mentions", queryset=User.objects.select_related("avatar__media")))
         .order_by("created_at", "id")
     )
 

@@ -9,7 +9,9 @@ from accounts.models import GroupKind
 from accounts.serializers import UserSummarySerializer
 from feed.models import MEMBER_KIND_CHOICES, PostKind, ReactionType
 from feed.services.interactions import MAX_SEEN_BATCH
-from feed.services.posts import MAX_GROUPS_PER_POST
+from feed.services.posts import MAX_GROUPS_PER_POST, MAX_IMAGES_PER_POST
+from media.serializers import MediaSerializer
+from server.api.fields import IdListField
 
 # --- Output -----------------------------------------------------------------------------------
 
@@ -18,11 +20,6 @@ class PostGroupSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=GroupKind.choices)
-
-
-class ImageSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    variants = serializers.DictField(child=serializers.CharField())
 
 
 class ReactionCountsSerializer(serializers.Serializer):
@@ -40,7 +37,7 @@ class PostCardSerializer(serializers.Serializer):
     body = serializers.CharField()
     audience = serializers.ChoiceField(choices=["organization", "groups"], help_text="`groups`: only members of `groups` see it.")
     groups = PostGroupSerializer(many=True)
-    images = ImageSerializer(many=True, help_text="Always empty until media is wired in.")
+    images = MediaSerializer(many=True, help_text="In the order the author chose; see docs/media.md.")
     created_at = serializers.DateTimeField()
     publish_at = serializers.DateTimeField(allow_null=True, help_text="Scheduled time while not yet published (author only).")
     published_at = serializers.DateTimeField(allow_null=True)
@@ -55,12 +52,6 @@ class PostCardSerializer(serializers.Serializer):
     kudos = serializers.DictField(allow_null=True, help_text="Kudos card data (kind `kudos`), written by recognition.")
     award = serializers.DictField(allow_null=True, help_text="Award card data (kind `award`), written by recognition.")
     goal = serializers.DictField(allow_null=True, help_text="Goal or key-moment card data (kinds `goal_update`, `key_moment`).")
-
-
-class FeedPageSerializer(serializers.Serializer):
-    results = PostCardSerializer(many=True, help_text="On the first page, pinned posts come first.")
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
 
 
 class RemovedPostSerializer(serializers.Serializer):
@@ -86,12 +77,6 @@ class CommentSerializer(serializers.Serializer):
     body = serializers.CharField()
     mentions = UserSummarySerializer(many=True, help_text="People mentioned with `@[user:ID]` who can see the post.")
     created_at = serializers.DateTimeField()
-
-
-class CommentPageSerializer(serializers.Serializer):
-    results = CommentSerializer(many=True)
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
 
 
 class GroupRefSerializer(serializers.Serializer):
@@ -131,12 +116,17 @@ class BodyField(serializers.CharField):
 
 class PostCreateSerializer(serializers.Serializer):
     body = BodyField(help_text="Plain text, at most 5,000 characters (grapheme clusters). `@[user:ID]` mentions a colleague.")
-    group_ids = serializers.ListField(
-        child=serializers.IntegerField(),
+    group_ids = IdListField(
         required=False,
         default=list,
         max_length=MAX_GROUPS_PER_POST,
         help_text="Empty: the whole organisation.",
+    )
+    image_ids = IdListField(
+        required=False,
+        default=list,
+        max_length=MAX_IMAGES_PER_POST,
+        help_text="Your own unused uploads (POST /media), shown in this order. With images the body may be empty.",
     )
     kind = serializers.ChoiceField(choices=MEMBER_KIND_CHOICES, default=PostKind.POST)
     requires_acknowledgement = serializers.BooleanField(default=False)
@@ -154,7 +144,7 @@ class AcknowledgeSerializer(serializers.Serializer):
 
 
 class SeenSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), max_length=MAX_SEEN_BATCH)
+    ids = IdListField(max_length=MAX_SEEN_BATCH)
 
 
 class CommentCreateSerializer(serializers.Serializer):

@@ -20,9 +20,7 @@ from feed.models import PostKind
 from feed.serializers import (
     AcknowledgeSerializer,
     CommentCreateSerializer,
-    CommentPageSerializer,
     CommentSerializer,
-    FeedPageSerializer,
     FeedUpdatesSerializer,
     PostCardSerializer,
     PostCreateSerializer,
@@ -32,7 +30,9 @@ from feed.serializers import (
     SeenSerializer,
 )
 from server.api.exceptions import NotAllowed, ValidationFailed
+from server.api.fields import MAX_ID
 from server.api.pagination import KeysetPagination
+from server.api.schema import ErrorSerializer
 
 
 def _card(request, post_id: int) -> Response:
@@ -45,9 +45,12 @@ def _int_param(request, name: str) -> int | None:
     if raw in (None, ""):
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ValidationFailed(_("%(name)s must be a number.") % {"name": name}, fields={name: [_("Must be a number.")]})
+    if not 1 <= value <= MAX_ID:
+        raise ValidationFailed(_("%(name)s is not a valid id.") % {"name": name}, fields={name: [_("Not a valid id.")]})
+    return value
 
 
 # --- Feed ---------------------------------------------------------------------------------------
@@ -58,10 +61,10 @@ class FeedView(APIView):
         parameters=[
             OpenApiParameter("group", int, description="Only posts addressed to this group."),
             OpenApiParameter("kind", str, enum=PostKind.values),
-            OpenApiParameter("cursor", str, description="From `next` or `previous` of a page."),
-            OpenApiParameter("page_size", int, description="At most 100; pinned posts on page 1 come on top of it."),
         ],
-        responses={200: FeedPageSerializer},
+        # A cursor page of cards (the schema wraps lists in the page envelope); on the first
+        # page the pinned posts come on top of `page_size` ordinary ones.
+        responses={200: PostCardSerializer(many=True)},
         operation_id="feed_list",
         tags=["feed"],
     )
@@ -95,7 +98,7 @@ def _decode_since(raw: str) -> tuple[datetime, int]:
 class FeedUpdatesView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("since", str, description="The `cursor` of the previous call; absent: only the current cursor.")],
-        responses={200: FeedUpdatesSerializer},
+        responses={200: FeedUpdatesSerializer, 400: ErrorSerializer},
         operation_id="feed_updates",
         tags=["feed"],
     )
@@ -191,8 +194,7 @@ class PostReachView(APIView):
 
 class CommentListView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
-        responses={200: CommentPageSerializer},
+        responses={200: CommentSerializer(many=True)},
         operation_id="comments_list",
         tags=["feed"],
     )

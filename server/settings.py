@@ -132,7 +132,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ROUTES = {"notifications.tasks.push_*": {"queue": "push"}}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}  # filled below, one entry per periodic job
+# One entry per periodic job. Every task is idempotent, so beat may fire twice.
+CELERY_BEAT_SCHEDULE: dict = {
+    "auth-tokens-purge": {"task": "accounts.tasks.auth_tokens_purge_task", "schedule": timedelta(hours=1)},
+    "idempotency-records-prune": {"task": "server.tasks.idempotency_records_prune_task", "schedule": timedelta(hours=1)},
+}
 # Scheduled posts go live within a minute of their time.
 CELERY_BEAT_SCHEDULE["feed-publish-due-posts"] = {"task": "feed.tasks.posts_publish_due_task", "schedule": 60.0}
 
@@ -191,11 +195,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+    "ENUM_NAME_OVERRIDES": {
+        "UserRoleEnum": "accounts.models.Role.choices",
+        "MembershipRoleEnum": "accounts.models.MembershipRole.choices",
     },
-    "SECURITY": [{"bearerAuth": []}],
-    "ENUM_NAME_OVERRIDES": {},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 # Feed choice sets appear in several components; one name each keeps the phone's generated enums stable.

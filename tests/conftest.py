@@ -23,6 +23,9 @@ def _isolated_cache_and_eager_tasks(settings):
     # in-process cache (a shared Redis would be flushed under parallel workers).
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # Argon2 is deliberately slow; tests create hundreds of users. Production order is
+    # asserted in tests/accounts/test_settings.py against the settings module itself.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from server.celery import app

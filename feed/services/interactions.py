@@ -14,7 +14,7 @@ from accounts.models import User
 from feed import selectors
 from feed.cards import comment_cards
 from feed.models import Acknowledgement, Comment, CommentMention, Post, PostSeen, Reaction, ReactionType
-from feed.services.posts import emit_post_event
+from feed.services.posts import emit_post_event, ensure_not_muted
 from feed.text import clean_body, mentioned_user_ids
 from notifications import services as notifications
 from server.api.exceptions import NotAllowed, ValidationFailed
@@ -27,6 +27,7 @@ MAX_SEEN_BATCH = 200
 
 def comment_create(*, author: User, post: Post, body: str) -> Comment:
     """A comment on a post the author can see; `@[user:ID]` mentions of people who can see it too."""
+    ensure_not_muted(author)
     body = clean_body(body)
     if not post.is_published:
         raise ValidationFailed(_("You can comment once the post is published."), code="not_published")

@@ -12,12 +12,14 @@ from django.utils.translation import gettext as _
 from accounts.models import Group, Membership, MembershipRole, User
 from feed import selectors
 from feed.cards import post_card, removed_card
-from feed.models import MEMBER_KINDS, SYSTEM_KINDS, Post, PostGroup, PostKind
+from feed.models import MEMBER_KINDS, SYSTEM_KINDS, Post, PostGroup, PostImage, PostKind
 from feed.text import clean_body, mentioned_user_ids
+from media import services as media_services
 from notifications import services as notifications
-from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
+from server.api.exceptions import Conflict, Muted, NotAllowed, ValidationFailed
 
 MAX_GROUPS_PER_POST = 50
+MAX_IMAGES_PER_POST = 10
 
 
 # --- Events -----------------------------------------------------------------------------
@@ -78,7 +80,13 @@ def _resolve_groups(*, author: User, group_ids: list[int] | None) -> list[Group]
     return groups
 
 
+def ensure_not_muted(user: User) -> None:
+    if user.is_muted:
+        raise Muted()
+
+
 def _check_posting_rights(*, author: User, groups: list[Group], kind: str, requires_acknowledgement: bool, scheduled: bool) -> None:
+    ensure_not_muted(author)
     if author.is_leader_or_admin:
         return
     if kind == PostKind.ANNOUNCEMENT or requires_acknowledgement or scheduled:
@@ -109,6 +117,7 @@ def _create(
     requires_acknowledgement: bool,
     publish_at: datetime | None,
     publish: bool,
+    image_ids: list[int] | None = None,
 ) -> Post:
     now = timezone.now()
     publish_now = publish and (publish_at is None or publish_at <= now)
@@ -126,6 +135,18 @@ def _create(
         requires_acknowledgement=requires_acknowledgement,
     )
     PostGroup.objects.bulk_create([PostGroup(post=post, group=group) for group in groups])
+    if image_ids:
+        # The photos become visible to exactly the post's audience; media checks they are
+        # the author's own, unused and not failed (400 on image_ids otherwise).
+        images = media_services.media_claim(
+            owner=author,
+            media_ids=image_ids,
+            max_count=MAX_IMAGES_PER_POST,
+            field="image_ids",
+            org_wide=not groups,
+            audience_group_ids=[group.pk for group in groups],
+        )
+        PostImage.objects.bulk_create([PostImage(post=post, media=media, position=index) for index, media in enumerate(images)])
     post.author = author
     if publish_now:
         # Scheduled posts announce themselves when the scheduler publishes them.
@@ -141,11 +162,13 @@ def post_create(
     kind: str = PostKind.POST,
     requires_acknowledgement: bool = False,
     publish_at: datetime | None = None,
+    image_ids: list[int] | None = None,
 ) -> Post:
     """A post or announcement written by a person, with the posting rights checked."""
     if kind not in MEMBER_KINDS:
         raise ValidationFailed(_("This kind of post cannot be written directly."), fields={"kind": [_("Not allowed.")]})
-    body = clean_body(body)
+    # A photo with nothing to say is a post too.
+    body = clean_body(body, allow_empty=bool(image_ids))
     now = timezone.now()
     scheduled = publish_at is not None and publish_at > now
     with transaction.atomic():
@@ -162,6 +185,7 @@ def post_create(
             requires_acknowledgement=requires_acknowledgement,
             publish_at=publish_at if scheduled else None,
             publish=True,
+            image_ids=image_ids,
         )
 
 
@@ -173,12 +197,14 @@ def post_create_system(
     group_ids: list[int] | None,
     card: dict[str, Any],
     publish: bool = True,
+    image_ids: list[int] | None = None,
 ) -> Post:
     """A kudos, award, goal update or key moment post, created by the app that owns it.
 
     No posting-rights check: the calling service decided who may do this. Runs inside
     the caller's transaction, so the post exists exactly when the kudos (etc.) does.
-    With publish=False the post is a draft until `post_publish_now`.
+    With publish=False the post is a draft until `post_publish_now`. `image_ids` are
+    uploads of `author`, claimed for the post's audience (400 on `image_ids` otherwise).
     """
     if kind not in SYSTEM_KINDS:
         raise ValueError(f"post_create_system is for {', '.join(SYSTEM_KINDS)}, not {kind!r}")
@@ -194,6 +220,7 @@ def post_create_system(
             requires_acknowledgement=False,
             publish_at=None,
             publish=publish,
+            image_ids=image_ids,
         )
 
 
@@ -224,7 +251,7 @@ def posts_publish_due(*, now: datetime | None = None, limit: int = 500) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     published = 0
-    for post in Post.objects.filter(pk__in=due_ids).select_related("author").order_by("publish_at", "id"):
+    for post in Post.objects.filter(pk__in=due_ids).order_by("publish_at", "id"):
         published += post_publish_now(post=post)
     return published
 
@@ -237,6 +264,7 @@ def post_update(*, actor: User, post: Post, body: str) -> Post:
         raise NotAllowed(_("Only the author can edit a post."))
     if post.kind not in MEMBER_KINDS:
         raise NotAllowed(_("This post is kept up to date by the app that wrote it."))
+    ensure_not_muted(actor)
     body = clean_body(body)
     with transaction.atomic():
         post = selectors.access_post(user=actor, post_id=post.pk, lock=True)
@@ -258,8 +286,11 @@ def post_delete(*, actor: User, post: Post) -> None:
         removed = Post.objects.filter(pk=post.pk, removed_at__isnull=True).update(
             removed_at=now, removed_by=actor, updated_at=now, pinned=False, pinned_at=None
         )
-        if removed and post.is_published:
-            emit_post_event(type="post.deleted", post=post, payload=removed_card(post.pk))
+        if removed:
+            # The photos go with the post: owner-only at once, deleted by media's orphan sweep.
+            media_services.media_detach(media_ids=list(PostImage.objects.filter(post=post).values_list("media_id", flat=True)))
+            if post.is_published:
+                emit_post_event(type="post.deleted", post=post, payload=removed_card(post.pk))
 
 
 def post_pin(*, actor: User, post: Post, pinned: bool) -> Post:
@@ -294,7 +325,7 @@ def post_set_visibility(*, actor: User | None, post: Post, visible: bool, reason
     if actor is not None and not (actor.is_org_admin and actor.organization_id == post.organization_id):
         raise NotAllowed(_("Only admins may hide or restore posts."))
     with transaction.atomic():
-        post = Post.objects.select_for_update().select_related("author").get(pk=post.pk)
+        post = Post.objects.select_for_update().get(pk=post.pk)
         if (post.hidden_at is None) == visible:
             return post
         now = timezone.now()

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -20,7 +21,7 @@ class ApplicationError(Exception):
 
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "invalid"
-    default_message = "The request is not valid."
+    default_message = gettext_lazy("The request is not valid.")
 
     def __init__(
         self,
@@ -48,19 +49,26 @@ class ValidationFailed(ApplicationError):
 class NotFound(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
     default_code = "not_found"
-    default_message = "Not found."
+    default_message = gettext_lazy("Not found.")
 
 
 class NotAllowed(ApplicationError):
     status_code = status.HTTP_403_FORBIDDEN
     default_code = "not_allowed"
-    default_message = "You are not allowed to do this."
+    default_message = gettext_lazy("You are not allowed to do this.")
+
+
+class Muted(NotAllowed):
+    """A moderator muted this person: no posts, comments or kudos until `muted_until`."""
+
+    default_code = "muted"
+    default_message = gettext_lazy("You are muted and cannot post, comment or give kudos for now.")
 
 
 class Conflict(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
-    default_message = "This conflicts with the current state."
+    default_message = gettext_lazy("This conflicts with the current state.")
 
 
 class Throttled(ApplicationError):

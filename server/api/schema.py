@@ -1,6 +1,7 @@
 """OpenAPI: every operation documents the error envelope for the errors it can return."""
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -19,6 +20,30 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class AutoSchema(SpectacularAutoSchema):
+    def _get_paginator(self):
+        # Our list views are APIViews that paginate with KeysetPagination through
+        # `paginated()`; every top-level list a GET returns is a cursor page.
+        paginator = super()._get_paginator()
+        if paginator is None and self.method == "GET":
+            from server.api.pagination import KeysetPagination
+
+            return KeysetPagination()
+        return paginator
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self.method == "POST":
+            parameters = [
+                *parameters,
+                OpenApiParameter(
+                    "Idempotency-Key",
+                    str,
+                    OpenApiParameter.HEADER,
+                    description="A fresh UUID per request, reused on retries: a retry within 24 h replays the first answer.",
+                ),
+            ]
+        return parameters
+
     def _is_public(self) -> bool:
         return any(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
 
@@ -28,7 +53,11 @@ class AutoSchema(SpectacularAutoSchema):
         if not self._is_public():
             codes += ["401", "403"]
         if self.method in ("POST", "PUT", "PATCH"):
-            codes += ["400", "415"]
+            codes += ["400", "409", "415"]
+        if self.method == "POST":
+            codes.append("422")  # Idempotency-Key reused with another body
+        if self.method == "GET" and self._is_list_view():
+            codes.append("400")  # bad cursor or page_size
         if "{" in self.path:
             codes.append("404")
         for code in codes:

@@ -1,10 +1,18 @@
 """Rate limits. Counters live in the cache (Redis when REDIS_URL is set), so all
 processes share them. Rates are settings (REST_FRAMEWORK.DEFAULT_THROTTLE_RATES)."""
 
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 
-class UserRateThrottle(SimpleRateThrottle):
+class ConfiguredRateThrottle(SimpleRateThrottle):
+    """Reads its rate when used, not at import, so changed settings take effect."""
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class UserRateThrottle(ConfiguredRateThrottle):
     """General per-user limit; anonymous requests are limited per IP."""
 
     scope = "user"
@@ -17,7 +25,7 @@ class UserRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class IPRateThrottle(SimpleRateThrottle):
+class IPRateThrottle(ConfiguredRateThrottle):
     """Per-IP limit for a public route; subclass with a scope."""
 
     def get_cache_key(self, request, view):

@@ -70,3 +70,19 @@ def test_concurrent_acknowledgements_by_one_person_record_one(api, org):
     statuses = run_together(10, lambda i: clients[i].post(f"/api/v1/posts/{post.pk}/acknowledge", {}, format="json").status_code)
     assert statuses == [200] * 10
     assert Acknowledgement.objects.filter(post=post).count() == 1
+
+
+def test_schedulers_racing_publish_each_post_once(org, events):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from feed import services
+    from feed.models import Post
+
+    author = UserFactory(organization=org, role="leader")
+    posts = [PostFactory(author=author, published_at=None, publish_at=timezone.now() - timedelta(minutes=1)) for _ in range(5)]
+    published = run_together(6, lambda i: services.posts_publish_due())
+    assert sum(published) == 5
+    assert Post.objects.filter(published_at__isnull=True).count() == 0
+    assert sorted(e["payload"]["id"] for e in events if e["type"] == "post.created") == sorted(p.pk for p in posts)

@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 
 from feed import selectors, services
-from feed.models import Acknowledgement, Comment, Post, PostGroup, Reaction
+from feed.models import Acknowledgement, Comment, Post, PostGroup, PostImage, Reaction
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 from tests.feed.factories import PostFactory, group_post
+from tests.media.factories import MediaFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +75,7 @@ def test_scheduled_removed_and_hidden_posts_stay_out_of_the_feed(api, leader, ad
 
 
 def _busy_feed(org, groups, count):
-    """`count` posts, each with several groups, comments, reactions and acknowledgements."""
+    """`count` posts, each with several groups, images, comments, reactions and acknowledgements."""
     people = [UserFactory(organization=org) for _ in range(3)]
     for index in range(count):
         author = people[index % 3]
@@ -86,6 +87,7 @@ def _busy_feed(org, groups, count):
             [Reaction(post=post, user=person, type=t) for person, t in zip(people, ["like", "heart", "clap"], strict=False)]
         )
         Acknowledgement.objects.create(post=post, user=people[0], acknowledged_at=timezone.now())
+        PostImage.objects.bulk_create([PostImage(post=post, media=MediaFactory(owner=author), position=i) for i in range(2)])
 
 
 @pytest.mark.parametrize("count", [10, 100])
@@ -97,17 +99,17 @@ def test_feed_page_is_a_fixed_number_of_queries(api, org, leader, django_assert_
     services.post_pin(actor=leader, post=Post.objects.first(), pinned=True)
     client = api(leader)
     client.get("/api/v1/feed")  # the token's first use records last_used_at once
-    # token+user, posts page, pinned block, groups, reaction counts, comment counts, my reactions, my acks
-    with django_assert_num_queries(8):
+    # token+user, posts page, pinned block, groups, images, reaction counts, comment counts, my reactions, my acks
+    with django_assert_num_queries(9):
         response = client.get("/api/v1/feed", {"page_size": count})
     results = response.json()["results"]
     assert len(results) == count + 1  # the pinned post on top of a full page
     card = results[1]
-    assert card["comment_count"] == 3
+    assert card["comment_count"] == 3 and len(card["images"]) == 2
     assert card["reaction_counts"] == {"like": 1, "heart": 1, "clap": 1, "celebrate": 0, "insightful": 0}
     # later pages have no pinned block: one query fewer, still independent of size
     next_url = client.get("/api/v1/feed", {"page_size": count // 2}).json()["next"]
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert len(client.get(next_url).json()["results"]) == count // 2
 
 

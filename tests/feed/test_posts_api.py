@@ -187,3 +187,21 @@ def test_pin_and_unpin_by_leaders(api, leader, employee):
     response = api(leader).post(f"/api/v1/posts/{post.pk}/pin")
     assert response.status_code == 200 and response.json()["pinned"] is True
     assert api(leader).post(f"/api/v1/posts/{post.pk}/unpin").json()["pinned"] is False
+
+
+def test_a_muted_person_cannot_post_or_comment(api, leader, employee):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    post = PostFactory(author=leader)
+    leader.muted_until = employee.muted_until = timezone.now() + timedelta(days=2)
+    leader.save()
+    employee.save()
+    for response in [
+        create(api(leader)),
+        api(employee).post(f"/api/v1/posts/{post.pk}/comments", {"body": "hoi"}, format="json"),
+    ]:
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "muted"
+    assert api(employee).put(f"/api/v1/posts/{post.pk}/reaction", {"type": "like"}, format="json").status_code == 200

@@ -3,8 +3,8 @@
 import pytest
 
 from feed import services
-from feed.cards import post_cards
-from feed.models import PostKind
+from feed.cards import AUTHOR_RELATED, post_cards
+from feed.models import Post, PostKind
 from server.api.exceptions import NotAllowed, ValidationFailed
 from tests.factories import GroupFactory, OrganizationFactory
 from tests.feed.factories import PostFactory
@@ -45,11 +45,13 @@ def test_draft_system_post_publishes_later(employee, events):
 
 
 def test_post_cards_is_a_constant_number_of_queries(django_assert_num_queries, leader, employee):
-    posts = [PostFactory(author=leader) for _ in range(30)]
-    with django_assert_num_queries(5):  # groups, reaction counts, comment counts, my reactions, my acks
+    for _ in range(30):
+        PostFactory(author=leader)
+    posts = list(Post.objects.select_related(*AUTHOR_RELATED))
+    with django_assert_num_queries(6):  # groups, images, reaction counts, comment counts, my reactions, my acks
         cards = post_cards(posts=posts, viewer=employee)
     assert len(cards) == 30
-    with django_assert_num_queries(3):  # viewer-neutral (event payloads)
+    with django_assert_num_queries(4):  # viewer-neutral (event payloads)
         post_cards(posts=posts, viewer=None)
 
 
