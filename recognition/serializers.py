@@ -6,6 +6,7 @@ from rest_framework import serializers
 from accounts.serializers import UserSummarySerializer
 from media.serializers import MediaSerializer
 from recognition.models import AwardCategory, CompanyValue, DecisionMethod, Kudos, Nomination, RoundStatus
+from server.api.fields import IdField, IdListField
 
 # --- Values -----------------------------------------------------------------------------------------
 
@@ -49,18 +50,16 @@ class KudosSerializer(serializers.Serializer):
 
 
 class KudosCreateSerializer(serializers.Serializer):
-    recipient_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=10)
+    recipient_ids = IdListField(min_length=1, max_length=10)
     message = serializers.CharField(max_length=60_000)
-    value_id = serializers.IntegerField(required=False, allow_null=True, default=None)
-    image_id = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="An upload of yours (POST /media).")
+    value_id = IdField(required=False, allow_null=True, default=None)
+    image_id = IdField(required=False, allow_null=True, default=None, help_text="An upload of yours (POST /media).")
 
 
 class KudosNominateSerializer(serializers.Serializer):
-    round_id = serializers.IntegerField()
+    round_id = IdField()
     reason = serializers.CharField(max_length=60_000, required=False, allow_blank=True, default="", help_text="Empty = the kudos message.")
-    nominee_id = serializers.IntegerField(
-        required=False, allow_null=True, default=None, help_text="Needed only when the kudos has several recipients."
-    )
+    nominee_id = IdField(required=False, allow_null=True, default=None, help_text="Needed only when the kudos has several recipients.")
 
 
 # --- Categories and rounds --------------------------------------------------------------------------
@@ -103,7 +102,7 @@ class CategoryWriteSerializer(serializers.Serializer):
     confidential = serializers.BooleanField(default=False)
     max_nominations_per_nominator = serializers.IntegerField(min_value=1, max_value=100, default=3)
     leader_pick_days = serializers.IntegerField(min_value=1, max_value=60, default=7)
-    group_ids = serializers.ListField(child=serializers.IntegerField(), max_length=200, default=list)
+    group_ids = IdListField(max_length=200, default=list)
     active = serializers.BooleanField(default=True)
 
 
@@ -132,7 +131,7 @@ class RoundSerializer(serializers.Serializer):
 
 
 class NominationCreateSerializer(serializers.Serializer):
-    nominee_id = serializers.IntegerField()
+    nominee_id = IdField()
     reason = serializers.CharField(max_length=60_000)
 
 
@@ -161,7 +160,7 @@ class NominationSerializer(serializers.Serializer):
 
 
 class PickWinnerSerializer(serializers.Serializer):
-    nominee_id = serializers.IntegerField()
+    nominee_id = IdField()
 
 
 # --- Results ----------------------------------------------------------------------------------------

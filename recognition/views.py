@@ -31,7 +31,9 @@ from recognition.serializers import (
     WallOfFameSerializer,
 )
 from server.api.exceptions import NotFound, ValidationFailed
+from server.api.fields import MAX_ID
 from server.api.permissions import IsLeaderOrAdmin, IsOrgAdmin
+from server.api.schema import ErrorSerializer
 from server.api.throttling import KudosThrottle, NominationThrottle, UserRateThrottle
 
 TAGS = ["recognition"]
@@ -42,9 +44,12 @@ def _int_param(request, name: str) -> int | None:
     if raw in (None, ""):
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ValidationFailed(_("Must be a number."), fields={name: [_("Must be a number.")]})
+    if not 1 <= value <= MAX_ID:
+        raise ValidationFailed(_("Not a valid id."), fields={name: [_("Not a valid id.")]})
+    return value
 
 
 def _month_param(request) -> object:
@@ -287,7 +292,7 @@ class RoundWinnerView(APIView):
 
 
 class RoundResultsView(APIView):
-    @extend_schema(responses={200: ResultsSerializer}, operation_id="award_rounds_results", tags=TAGS)
+    @extend_schema(responses={200: ResultsSerializer, 400: ErrorSerializer}, operation_id="award_rounds_results", tags=TAGS)
     def get(self, request, round_id: int):
         round = selectors.access_round(user=request.user, round_id=round_id)
         return Response(ResultsSerializer(reports.round_results(user=request.user, round=round)).data)
@@ -306,7 +311,7 @@ class WallOfFameView(APIView):
 class LeaderboardView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("month", str, description="YYYY-MM; default this month"), OpenApiParameter("group", int)],
-        responses={200: LeaderboardSerializer},
+        responses={200: LeaderboardSerializer, 400: ErrorSerializer},
         operation_id="recognition_leaderboard",
         tags=TAGS,
     )
@@ -319,7 +324,10 @@ class InsightsView(APIView):
     permission_classes = [IsLeaderOrAdmin]
 
     @extend_schema(
-        parameters=[OpenApiParameter("group", int)], responses={200: InsightsSerializer}, operation_id="recognition_insights", tags=TAGS
+        parameters=[OpenApiParameter("group", int)],
+        responses={200: InsightsSerializer, 400: ErrorSerializer},
+        operation_id="recognition_insights",
+        tags=TAGS,
     )
     def get(self, request):
         return Response(InsightsSerializer(reports.insights(user=request.user, group_id=_int_param(request, "group"))).data)

@@ -113,10 +113,11 @@ def test_allowance_reached_over_the_api_is_400(api, org, employee):
     assert response.json()["error"]["code"] == "kudos_allowance_reached"
 
 
-def test_kudos_posting_is_throttled(api, org, employee, monkeypatch):
-    from server.api.throttling import KudosThrottle
-
-    monkeypatch.setattr(KudosThrottle, "THROTTLE_RATES", {**KudosThrottle.THROTTLE_RATES, "kudos": "2/min"})
+def test_kudos_posting_is_throttled(api, org, employee, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "kudos": "2/min"},
+    }
     colleague = UserFactory(organization=org)
     client = api(employee)
     codes = [client.post("/api/v1/kudos", {"recipient_ids": [colleague.pk], "message": "hi"}, format="json").status_code for _ in range(3)]

@@ -272,3 +272,14 @@ def test_a_deactivated_categorys_round_takes_no_nominations(api, org, employee, 
     response = nominate(api, leader, open_round.pk, employee.pk)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "round_closed"
+
+
+def test_nominating_is_throttled(api, org, employee, open_round, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "nominations": "1/min"},
+    }
+    people = UserFactory.create_batch(2, organization=org)
+    assert nominate(api, employee, open_round.pk, people[0].pk).status_code == 201
+    assert nominate(api, employee, open_round.pk, people[1].pk).status_code == 429
+    assert api(employee).get(f"/api/v1/awards/rounds/{open_round.pk}/nominations").status_code == 200
