@@ -71,7 +71,7 @@ def round_list(*, user: User, status: str | None = None, month: dt.date | None =
     if month:
         rounds = rounds.filter(month=month)
     return (
-        rounds.select_related("category")
+        rounds.select_related("category", "picked_by")
         .annotate(my_nomination_count=Count("nominations", filter=Q(nominations__nominator=user)))
         .order_by("-month", "-id")
     )

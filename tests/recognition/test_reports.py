@@ -201,3 +201,29 @@ def test_insights_months_follow_the_organisations_calendar(org, admin_user):
     kudos.save()
     report = insights(user=admin_user, group_id=team.pk, now=dt.datetime(2026, 4, 15, tzinfo=UTC))
     assert [(row["month"], row["kudos_count"]) for row in report["per_group"]] == [("2026-04", 1)]
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_leaderboard_query_count(api, org, employee, size, django_assert_num_queries):
+    org.leaderboard_enabled = True
+    org.save()
+    for _ in range(size):
+        KudosFactory(giver=employee, recipients=UserFactory.create_batch(2, organization=org))
+    client = api(employee)
+    client.get("/api/v1/me")
+    # auth, ranking, the ranked people
+    with django_assert_num_queries(3):
+        response = client.get("/api/v1/recognition/leaderboard")
+    assert len(response.json()["entries"]) == size * 2
+
+
+@pytest.mark.parametrize("size", [2, 6])
+def test_leader_pick_results_query_count(api, org, size, django_assert_num_queries):
+    round, people = closed_round(org, size, method="leader_pick")
+    leader = LeaderFactory(organization=org)
+    assert api(leader).post(f"/api/v1/awards/rounds/{round.pk}/winner", {"nominee_id": people[0].pk}, format="json").status_code == 200
+    client = api(UserFactory(organization=org))
+    client.get("/api/v1/me")
+    with django_assert_num_queries(3):
+        body = client.get(f"/api/v1/awards/rounds/{round.pk}/results").json()
+    assert body["winners"][0]["why"] == f"Picked by {leader.name} from {size} nominees."
