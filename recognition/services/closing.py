@@ -254,6 +254,8 @@ def _announce(
         payload={**card, "post_id": getattr(post, "pk", None), "decided_by": decided_by},
         group_ids=group_ids or None,
         org_wide=not group_ids,
+        # The winner hears it even if they have left the category's groups since being nominated.
+        user_ids=[winner.nominee_id],
         addressed=[{"user_id": winner.nominee_id, "reason": "award"}]
         + [{"user_id": pk, "reason": "award"} for pk in audience if pk != winner.nominee_id],
     )
@@ -271,7 +273,7 @@ def _announce(
                 "nomination_count": result.nomination_count,
             },
             user_ids=[result.nominee_id],
-            addressed=[{"user_id": result.nominee_id, "reason": "nominated"}],
+            addressed=[{"user_id": result.nominee_id, "reason": "nomination"}],
         )
     audit(
         organization_id=round.organization_id,

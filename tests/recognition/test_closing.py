@@ -82,9 +82,9 @@ def test_most_nominations_decides_by_nominators_then_endorsements_then_earliest(
     [announced] = [e for e in events.of_type("award.announced") if e.get("org_wide")]
     assert announced["payload"]["winners"] == [{"id": bob.pk, "name": bob.name, "reason": bob_nominations[0].reason}]
     assert {"user_id": bob.pk, "reason": "award"} in announced["addressed"]
-    private = [e for e in events.of_type("award.announced") if e.get("user_ids")]
+    private = [e for e in events.of_type("award.announced") if "nomination_count" in e["payload"]]
     assert sorted((e["user_ids"][0], e["payload"]["nomination_count"]) for e in private) == sorted([(alice.pk, 2), (carol.pk, 1)])
-    assert all(e["addressed"] == [{"user_id": e["user_ids"][0], "reason": "nominated"}] for e in private)
+    assert all(e["addressed"] == [{"user_id": e["user_ids"][0], "reason": "nomination"}] for e in private)
 
 
 def test_earliest_nomination_breaks_a_full_tie():
@@ -288,7 +288,7 @@ def test_concurrent_closes_give_one_result(events):
     assert AwardResult.objects.filter(round=round, is_winner=True).count() == 1
     assert RecognitionAuditEntry.objects.filter(round=round, action=AuditAction.ROUND_CLOSED).count() == 1
     assert len([e for e in events.of_type("award.announced") if e.get("org_wide")]) == 1
-    assert len([e for e in events.of_type("award.announced") if e.get("user_ids")]) == 2
+    assert len([e for e in events.of_type("award.announced") if "nomination_count" in e["payload"]]) == 2
     from feed.models import Post
 
     assert Post.objects.filter(kind="award").count() == 1
@@ -331,3 +331,27 @@ def test_one_failing_round_does_not_keep_the_others_open(monkeypatch):
     assert status(broken) == RoundStatus.OPEN  # rolled back, retried next hour
     monkeypatch.setattr(closing, "_standings", real_standings)
     assert award_rounds_close_due(now=dt.datetime(2026, 4, 1, 1, tzinfo=UTC)).closed == [broken.pk]
+
+
+def test_a_group_categorys_announcement_goes_to_its_groups(events):
+    from accounts.models import Membership
+    from feed.models import Post
+    from tests.factories import GroupFactory
+
+    round = round_in("Europe/Amsterdam", MARCH)
+    org = round.organization
+    team = GroupFactory(organization=org)
+    round.category.groups.set([team])
+    members = UserFactory.create_batch(3, organization=org)
+    for person in members:
+        Membership.objects.create(group=team, user=person)
+    outsider = UserFactory(organization=org)
+    AdminFactory(organization=org)
+    NominationFactory(round=round, nominator=members[0], nominee=members[1])
+    award_rounds_close_due(now=dt.datetime(2026, 4, 1, tzinfo=UTC))
+    [announced] = [e for e in events.of_type("award.announced") if "winners" in e["payload"]]
+    assert (announced["org_wide"], announced["group_ids"], announced["user_ids"]) == (False, [team.pk], [members[1].pk])
+    addressed = {a["user_id"] for a in announced["addressed"]}
+    assert addressed == {p.pk for p in members} and outsider.pk not in addressed
+    post = Post.objects.get(kind="award")
+    assert not post.org_wide and list(post.groups.values_list("pk", flat=True)) == [team.pk]
