@@ -1,20 +1,37 @@
 """A lived-in feed for seed_demo: a few hundred posts over two months, in Dutch and English.
 
-Rows are bulk-inserted rather than created through the services: the services would
-emit an event (outbox row, push) per post, and nobody should get 300 notifications
-for history. Idempotent: a demo organisation that already has people's posts is left alone.
+Also three goals with progress, a five-step customer journey and a mandatory read.
+History rows are bulk-inserted rather than created through the services: the services
+would emit an event (outbox row, push) per post, and nobody should get 300 notifications
+for history. Goals and key moments do go through their services (a handful of events),
+so their feed posts and cards are exactly what the app will see. Each part is
+idempotent on its own: what exists is left alone.
 """
 
 from __future__ import annotations
 
 import random
 from datetime import timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
 from accounts.demo import DemoContext
 from accounts.models import Membership
-from feed.models import Acknowledgement, Comment, CommentMention, Post, PostGroup, PostKind, PostSeen, Reaction, ReactionType
+from feed.models import (
+    Acknowledgement,
+    Comment,
+    CommentMention,
+    Goal,
+    GoalUpdate,
+    Post,
+    PostGroup,
+    PostKind,
+    PostSeen,
+    Reaction,
+    ReactionType,
+)
+from feed.services import goals
 
 POST_COUNT = 320
 
@@ -62,7 +79,56 @@ COMMENTS = [
 ]
 
 
+GOALS = [
+    {
+        "title": "Klanttevredenheid naar 8,5",
+        "why": "Tevreden klanten komen terug en vertellen het door.",
+        "how_to_help": "Begroet iedere klant binnen tien seconden en vraag of je kunt helpen.",
+        "target_value": Decimal("8.5"),
+        "unit": "NPS-cijfer",
+        "progress": [("7.6", "Eerste meting van het kwartaal."), ("7.9", "Utrecht scoort een 8,2!"), ("8.1", "Nog even doorzetten.")],
+    },
+    {
+        "title": "Zero waste in de versafdeling",
+        "why": "Minder weggooien is beter voor het milieu en voor de marge.",
+        "how_to_help": "Prijs producten die bijna over datum zijn tijdig af en meld overschotten aan de voedselbank.",
+        "target_value": Decimal("100"),
+        "unit": "% minder derving",
+        "progress": [("20", "Goede start in Rotterdam."), ("45", "Halverwege!")],
+    },
+    {
+        "title": "Every colleague trained on the new checkout",
+        "why": "A smooth checkout is the last impression a customer takes home.",
+        "how_to_help": "Book your 30-minute session with your store manager.",
+        "target_value": Decimal("40"),
+        "unit": "colleagues",
+        "progress": [("12", "First sessions done."), ("40", "Everyone is trained, thank you all!")],
+    },
+]
+KEY_MOMENTS = [
+    ("Binnenkomen", "De klant stapt de winkel in.", "Maak oogcontact en groet binnen tien seconden. Je mag het gesprek beginnen."),
+    (
+        "Zoeken en adviseren",
+        "De klant zoekt een product of twijfelt.",
+        "Loop mee naar het schap in plaats van te wijzen. Geef eerlijk advies.",
+    ),
+    (
+        "Afrekenen",
+        "De klant staat bij de kassa.",
+        "Noem het totaalbedrag, bied een bon aan, en houd de rij kort: roep een collega bij meer dan drie wachtenden.",
+    ),
+    ("Retour of klacht", "Iets is niet goed gegaan.", "Luister eerst, bied dan een oplossing. Tot 50 euro mag je zelf beslissen."),
+    ("Afscheid", "De klant verlaat de winkel.", "Bedank de klant en wens een fijne dag."),
+]
+
+
 def seed(context: DemoContext) -> None:
+    _seed_history(context)
+    _seed_goals_and_journey(context)
+    _seed_mandatory_read(context)
+
+
+def _seed_history(context: DemoContext) -> None:
     organization = context.organization
     if Post.objects.filter(organization=organization, kind__in=[PostKind.POST, PostKind.ANNOUNCEMENT]).exists():
         return
@@ -155,3 +221,67 @@ def seed(context: DemoContext) -> None:
         for reader in people[: len(people) * 2 // 3]:
             acknowledgements.append(Acknowledgement(post=post, user=reader, acknowledged_at=post.published_at + timedelta(hours=2)))
     Acknowledgement.objects.bulk_create(acknowledgements, ignore_conflicts=True)
+
+
+def _seed_goals_and_journey(context: DemoContext) -> None:
+    """Three goals with a progress history and a five-step customer journey, through the services."""
+    if Goal.objects.filter(organization=context.organization).exists():
+        return
+    leader = context.leaders[0]
+    now = timezone.now()
+    for goal_index, spec in enumerate(GOALS):
+        group_ids = [context.locations[1].pk] if goal_index == 1 else None
+        goal = goals.goal_create(
+            actor=leader,
+            title=spec["title"],
+            why=spec["why"],
+            how_to_help=spec["how_to_help"],
+            target_value=spec["target_value"],
+            unit=spec["unit"],
+            due_date=(now + timedelta(days=90)).date(),
+            group_ids=group_ids,
+        )
+        history = spec["progress"]
+        for step, (value, note) in enumerate(history):
+            update = goals.goal_progress_add(actor=leader, goal=goal, note=note, current_value=Decimal(value))
+            # Spread the history over the past weeks, oldest first.
+            moment = now - timedelta(days=7 * (len(history) - step), hours=goal_index)
+            GoalUpdate.objects.filter(pk=update.pk).update(created_at=moment)
+            Post.objects.filter(pk=update.post_id).update(created_at=moment, published_at=moment, updated_at=moment)
+    for title, description, expected in KEY_MOMENTS:
+        goals.key_moment_create(actor=leader, title=title, description=description, expected_behaviour=expected)
+
+
+def _seed_mandatory_read(context: DemoContext) -> None:
+    """An announcement with a deadline in two days, acknowledged by about half the organisation."""
+    organization = context.organization
+    if Post.objects.filter(organization=organization, acknowledgement_deadline__isnull=False).exists():
+        return
+    now = timezone.now()
+    published_at = now - timedelta(hours=20)
+    post = Post.objects.create(
+        organization=organization,
+        author=context.leaders[0],
+        kind=PostKind.ANNOUNCEMENT,
+        body="Nieuwe hygiëneregels in de versafdeling vanaf maandag. Lees ze vóór de deadline en bevestig. / "
+        "New hygiene rules in the fresh section from Monday: read and acknowledge before the deadline.",
+        org_wide=True,
+        requires_acknowledgement=True,
+        acknowledgement_deadline=now + timedelta(days=2),
+        created_at=published_at,
+        published_at=published_at,
+        updated_at=published_at,
+    )
+    readers = context.everyone[1::2]
+    Acknowledgement.objects.bulk_create(
+        [
+            Acknowledgement(post=post, user=reader, acknowledged_at=published_at + timedelta(hours=1 + index % 12))
+            for index, reader in enumerate(readers)
+        ]
+    )
+    PostSeen.objects.bulk_create(
+        [
+            PostSeen(post=post, user=reader, seen_at=published_at + timedelta(minutes=30))
+            for reader in context.everyone[::1][: len(context.everyone) * 4 // 5]
+        ]
+    )

@@ -56,6 +56,8 @@ class Post(models.Model):
     pinned = models.BooleanField(default=False)
     pinned_at = models.DateTimeField(null=True, blank=True)
     requires_acknowledgement = models.BooleanField(default=False)
+    # Mandatory reads: reminders before it, a summary of who has not acknowledged after it.
+    acknowledgement_deadline = models.DateTimeField(null=True, blank=True)
     # Soft delete: catch-up must be able to tell phones the post is gone.
     removed_at = models.DateTimeField(null=True, blank=True)
     removed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -67,6 +69,9 @@ class Post(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(pinned=False) | Q(pinned_at__isnull=False), name="post_pinned_has_time"),
             models.CheckConstraint(condition=Q(kind__in=[k.value for k in PostKind]), name="post_kind_known"),
+            models.CheckConstraint(
+                condition=Q(acknowledgement_deadline__isnull=True) | Q(requires_acknowledgement=True), name="post_deadline_needs_ack"
+            ),
         ]
         indexes = [
             # The feed: WHERE organization_id = ? AND <visible> ORDER BY published_at DESC, id DESC LIMIT n,
@@ -84,6 +89,10 @@ class Post(models.Model):
             models.Index(fields=["organization", "updated_at", "id"], name="post_updates_idx"),
             # The scheduler: posts due for publishing, a tiny set.
             models.Index(fields=["publish_at"], name="post_due_idx", condition=Q(published_at__isnull=True)),
+            # The reminder task: mandatory reads with a deadline, a tiny set.
+            models.Index(
+                fields=["acknowledgement_deadline"], name="post_ack_deadline_idx", condition=Q(acknowledgement_deadline__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -185,3 +194,128 @@ class PostSeen(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["post", "user"], name="postseen_unique")]
+
+
+# --- Goals, key moments, mandatory reads (issue 7) ----------------------------------------------
+
+
+class GoalStatus(models.TextChoices):
+    ON_TRACK = "on_track", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    ACHIEVED = "achieved", _("Achieved")
+    ARCHIVED = "archived", _("Archived")
+
+
+class Goal(models.Model):
+    """What the organisation (or some groups) is aiming for, why it matters and how to help."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="goals")
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="goals_owned")
+    title = models.CharField(max_length=200)
+    why = models.TextField(blank=True)
+    how_to_help = models.TextField(blank=True)
+    target_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    current_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    unit = models.CharField(max_length=32, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=GoalStatus.choices, default=GoalStatus.ON_TRACK)
+    org_wide = models.BooleanField(default=True)
+    groups = models.ManyToManyField(Group, through="GoalGroup", related_name="goals", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    achieved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=[s.value for s in GoalStatus]), name="goal_status_known"),
+            models.CheckConstraint(condition=Q(target_value__isnull=True) | Q(target_value__gt=0), name="goal_target_positive"),
+            models.CheckConstraint(condition=~Q(status=GoalStatus.ACHIEVED) | Q(achieved_at__isnull=False), name="goal_achieved_has_time"),
+        ]
+        # The Goals tab: active goals of an organisation, newest first, keyset on (created_at, id).
+        indexes = [models.Index(fields=["organization", "status", "created_at", "id"], name="goal_list_idx")]
+
+    @property
+    def progress(self) -> float | None:
+        if not self.target_value:
+            return None
+        return float(min(max(self.current_value / self.target_value, 0), 1))
+
+
+class GoalGroup(models.Model):
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="audience_groups")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["goal", "group"], name="goalgroup_unique")]
+        indexes = [models.Index(fields=["group", "goal"], name="goalgroup_by_group_idx")]
+
+
+class GoalUpdate(models.Model):
+    """One progress report; each is also a goal_update post in the feed."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    previous_value = models.DecimalField(max_digits=14, decimal_places=2)
+    current_value = models.DecimalField(max_digits=14, decimal_places=2)
+    reached_target = models.BooleanField(default=False)
+    post = models.OneToOneField(Post, on_delete=models.SET_NULL, null=True, blank=True, related_name="goal_update")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["goal", "created_at", "id"], name="goalupdate_history_idx")]
+
+
+class KeyMoment(models.Model):
+    """A step of the customer journey and what staff may and must do at it.
+
+    Recognition links kudos to it with a ForeignKey("feed.KeyMoment", related_name="kudos");
+    the feed counts them through that name without importing recognition.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="key_moments")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    expected_behaviour = models.TextField(blank=True)
+    # 1..n within the organisation, rewritten as a whole on every reorder.
+    position = models.PositiveIntegerField()
+    org_wide = models.BooleanField(default=True)
+    groups = models.ManyToManyField(Group, through="KeyMomentGroup", related_name="key_moments", blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "position", "id"], name="keymoment_journey_idx")]
+
+
+class KeyMomentGroup(models.Model):
+    key_moment = models.ForeignKey(KeyMoment, on_delete=models.CASCADE, related_name="audience_groups")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key_moment", "group"], name="keymomentgroup_unique")]
+        indexes = [models.Index(fields=["group", "key_moment"], name="keymomentgroup_by_group_idx")]
+
+
+class AcknowledgementReminder(models.Model):
+    """A reminder round for a mandatory read: sent once per (post, offset)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="acknowledgement_reminders")
+    offset_minutes = models.PositiveIntegerField(help_text="How long before the deadline.")
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipient_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "offset_minutes"], name="ack_reminder_once_per_offset")]
+
+
+class AcknowledgementEscalation(models.Model):
+    """After the deadline: who still had not acknowledged, as sent to the author and group managers."""
+
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="acknowledgement_escalation")
+    sent_at = models.DateTimeField(default=timezone.now)
+    audience_count = models.PositiveIntegerField()
+    acknowledged_count = models.PositiveIntegerField()
+    not_acknowledged_user_ids = models.JSONField(default=list)
+    recipient_ids = models.JSONField(default=list)

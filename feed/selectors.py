@@ -11,12 +11,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Group, Membership, User
 from feed.cards import AUTHOR_RELATED
-from feed.models import Acknowledgement, Comment, Post, PostGroup, PostSeen
+from feed.models import (
+    Acknowledgement,
+    Comment,
+    Goal,
+    GoalGroup,
+    GoalStatus,
+    KeyMoment,
+    KeyMomentGroup,
+    Post,
+    PostGroup,
+    PostSeen,
+)
 from server.api.exceptions import NotFound
 
 PINNED_LIMIT = 20
@@ -239,3 +251,77 @@ def post_reach(*, post: Post) -> dict[str, Any]:
 
 def groups_of_organization(*, user: User, group_ids: list[int]) -> list[Group]:
     return list(Group.objects.filter(organization_id=user.organization_id, pk__in=group_ids))
+
+
+# --- Goals and key moments ------------------------------------------------------------------
+
+
+def _audience_of(user: User, link_model, link_field: str) -> Q:
+    """Org-wide, or addressed to one of the user's groups; admins see all (as for posts)."""
+    if user.is_org_admin:
+        return Q()
+    my_groups = Membership.objects.filter(user_id=user.pk).values("group_id")
+    return Q(org_wide=True) | Q(Exists(link_model.objects.filter(**{link_field: OuterRef("pk")}, group_id__in=my_groups)))
+
+
+def goal_list(*, user: User, status: str | None = None, group_id: int | None = None) -> QuerySet[Goal]:
+    """Goals the user may see, newest first; archived ones only when asked for by status."""
+    queryset = Goal.objects.filter(organization_id=user.organization_id).filter(_audience_of(user, GoalGroup, "goal") | Q(owner_id=user.pk))
+    queryset = queryset.filter(status=status) if status else queryset.exclude(status=GoalStatus.ARCHIVED)
+    if group_id is not None:
+        queryset = queryset.filter(Exists(GoalGroup.objects.filter(goal=OuterRef("pk"), group_id=group_id)))
+    return (
+        queryset.select_related("owner", "owner__avatar__media")
+        .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name", "pk")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def access_goal(*, user: User, goal_id: int) -> Goal:
+    goal = (
+        Goal.objects.filter(pk=goal_id, organization_id=user.organization_id)
+        .filter(_audience_of(user, GoalGroup, "goal") | Q(owner_id=user.pk))
+        .select_related("owner", "owner__avatar__media")
+        .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name", "pk")))
+        .first()
+    )
+    if goal is None:
+        raise NotFound()
+    return goal
+
+
+def _month_start(user: User) -> datetime:
+    local = timezone.localtime(timezone.now(), user.organization.tzinfo)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _kudos_relation() -> str | None:
+    """The reverse name recognition's kudos use to cite a key moment, if recognition is installed."""
+    try:
+        KeyMoment._meta.get_field("kudos")
+    except FieldDoesNotExist:
+        return None
+    return "kudos"
+
+
+def key_moment_list(*, user: User) -> QuerySet[KeyMoment]:
+    """The customer journey in order, with how many kudos cite each step this month."""
+    queryset = (
+        KeyMoment.objects.filter(organization_id=user.organization_id)
+        .filter(_audience_of(user, KeyMomentGroup, "key_moment"))
+        .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name", "pk")))
+        .order_by("position", "id")
+    )
+    relation = _kudos_relation()
+    if relation is not None:
+        queryset = queryset.annotate(
+            kudos_this_month=Count(relation, filter=Q(**{f"{relation}__created_at__gte": _month_start(user)}), distinct=True)
+        )
+    return queryset
+
+
+def access_key_moment(*, user: User, key_moment_id: int) -> KeyMoment:
+    key_moment = key_moment_list(user=user).filter(pk=key_moment_id).first()
+    if key_moment is None:
+        raise NotFound()
+    return key_moment

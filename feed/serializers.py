@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import PolymorphicProxySerializer
+from decimal import Decimal
+
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import GroupKind
 from accounts.serializers import UserSummarySerializer
-from feed.models import MEMBER_KIND_CHOICES, PostKind, ReactionType
+from feed.cards import user_summary
+from feed.models import MEMBER_KIND_CHOICES, GoalStatus, PostKind, ReactionType
 from feed.services.interactions import MAX_SEEN_BATCH
 from feed.services.posts import MAX_GROUPS_PER_POST, MAX_IMAGES_PER_POST
 from media.serializers import MediaSerializer
@@ -47,6 +50,7 @@ class PostCardSerializer(serializers.Serializer):
     reaction_counts = ReactionCountsSerializer()
     my_reaction = serializers.ChoiceField(choices=ReactionType.choices, allow_null=True)
     requires_acknowledgement = serializers.BooleanField()
+    acknowledgement_deadline = serializers.DateTimeField(allow_null=True, help_text="Mandatory read: acknowledge before this time.")
     acknowledged_by_me = serializers.BooleanField()
     my_acknowledged_at = serializers.DateTimeField(allow_null=True)
     kudos = serializers.DictField(allow_null=True, help_text="Kudos card data (kind `kudos`), written by recognition.")
@@ -131,6 +135,12 @@ class PostCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=MEMBER_KIND_CHOICES, default=PostKind.POST)
     requires_acknowledgement = serializers.BooleanField(default=False)
     publish_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="In the future: scheduled.")
+    acknowledgement_deadline = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="With requires_acknowledgement: reminders go out before it, leaders get a summary after it.",
+    )
 
 
 class PostUpdateSerializer(serializers.Serializer):
@@ -153,3 +163,109 @@ class CommentCreateSerializer(serializers.Serializer):
 
 class ReactionSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ReactionType.choices)
+
+
+# --- Goals and key moments -----------------------------------------------------------------------
+
+
+class GoalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    why = serializers.CharField()
+    how_to_help = serializers.CharField()
+    target_value = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True, coerce_to_string=False)
+    current_value = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False)
+    unit = serializers.CharField()
+    progress = serializers.FloatField(allow_null=True, help_text="current_value / target_value, 0..1; null without a target.")
+    due_date = serializers.DateField(allow_null=True)
+    status = serializers.ChoiceField(choices=GoalStatus.choices)
+    owner = UserSummarySerializer()
+    audience = serializers.SerializerMethodField()
+    groups = GroupRefSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    achieved_at = serializers.DateTimeField(allow_null=True)
+
+    def get_audience(self, goal) -> str:
+        return "organization" if goal.org_wide else "groups"
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["owner"] = user_summary(instance.owner)
+        return data
+
+
+class GoalCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, trim_whitespace=False)
+    why = BodyField(required=False, default="")
+    how_to_help = BodyField(required=False, default="")
+    target_value = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True, default=None, min_value=Decimal("0.01")
+    )
+    current_value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, default=None)
+    unit = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
+    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+    group_ids = IdListField(required=False, default=list, max_length=MAX_GROUPS_PER_POST, help_text="Empty: the whole organisation.")
+
+
+class GoalPatchSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False, trim_whitespace=False)
+    why = BodyField(required=False)
+    how_to_help = BodyField(required=False)
+    target_value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=Decimal("0.01"))
+    current_value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    unit = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=GoalStatus.choices, required=False)
+
+
+class GoalProgressSerializer(serializers.Serializer):
+    current_value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, default=None)
+    note = BodyField(required=False, default="", help_text="What happened; the text of the feed post.")
+
+
+class GoalUpdateResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    note = serializers.CharField()
+    previous_value = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False)
+    current_value = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False)
+    reached_target = serializers.BooleanField(help_text="This update reached the target: the goal is now achieved.")
+    post_id = serializers.IntegerField(help_text="The goal_update post in the feed.")
+    goal = GoalSerializer()
+    created_at = serializers.DateTimeField()
+
+
+class KeyMomentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    expected_behaviour = serializers.CharField(help_text="What staff may and must do at this moment.")
+    position = serializers.IntegerField(help_text="1 is the first step of the journey.")
+    audience = serializers.SerializerMethodField()
+    groups = GroupRefSerializer(many=True)
+    kudos_this_month = serializers.SerializerMethodField()
+    updated_at = serializers.DateTimeField()
+
+    def get_audience(self, key_moment) -> str:
+        return "organization" if key_moment.org_wide else "groups"
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_kudos_this_month(self, key_moment) -> int | None:
+        # Null while recognition does not link kudos to key moments (see feed.models.KeyMoment).
+        return getattr(key_moment, "kudos_this_month", None)
+
+
+class KeyMomentWriteSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, trim_whitespace=False)
+    description = BodyField(required=False, default="")
+    expected_behaviour = BodyField(required=False, default="")
+    position = serializers.IntegerField(min_value=1, max_value=10_000, required=False, allow_null=True, default=None)
+    group_ids = IdListField(required=False, default=list, max_length=MAX_GROUPS_PER_POST, help_text="Empty: the whole organisation.")
+
+
+class KeyMomentPatchSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False, trim_whitespace=False)
+    description = BodyField(required=False)
+    expected_behaviour = BodyField(required=False)
+    position = serializers.IntegerField(min_value=1, max_value=10_000, required=False, help_text="Move to this place; the others shift.")
+    group_ids = IdListField(required=False, max_length=MAX_GROUPS_PER_POST)

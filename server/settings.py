@@ -139,6 +139,10 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 # Scheduled posts go live within a minute of their time.
 CELERY_BEAT_SCHEDULE["feed-publish-due-posts"] = {"task": "feed.tasks.posts_publish_due_task", "schedule": 60.0}
+# Mandatory reads: reminders before the deadline, the summary for leaders after it.
+CELERY_BEAT_SCHEDULE["feed-mandatory-reads"] = {"task": "feed.tasks.mandatory_reads_process_task", "schedule": 300.0}
+# How long before an acknowledgement deadline reminders go out (minutes; default a day and two hours).
+FEED_ACK_REMINDER_OFFSETS_MINUTES = env.list("FEED_ACK_REMINDER_OFFSETS_MINUTES", cast=int, default=[1440, 120])
 
 # --- Auth -----------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -208,6 +212,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "PostCreateKindEnum": "feed.models.MEMBER_KIND_CHOICES",
         "ReactionTypeEnum": "feed.models.ReactionType.choices",
         "GroupKindEnum": "accounts.models.GroupKind.choices",
+        "GoalStatusEnum": "feed.models.GoalStatus.choices",
         "DecisionMethodEnum": "recognition.models.DecisionMethod.choices",
         "RoundStatusEnum": "recognition.models.RoundStatus.choices",
     }

@@ -118,6 +118,7 @@ def _create(
     publish_at: datetime | None,
     publish: bool,
     image_ids: list[int] | None = None,
+    acknowledgement_deadline: datetime | None = None,
 ) -> Post:
     now = timezone.now()
     publish_now = publish and (publish_at is None or publish_at <= now)
@@ -133,6 +134,7 @@ def _create(
         publish_at=publish_at if publish and not publish_now else None,
         published_at=now if publish_now else None,
         requires_acknowledgement=requires_acknowledgement,
+        acknowledgement_deadline=acknowledgement_deadline,
     )
     PostGroup.objects.bulk_create([PostGroup(post=post, group=group) for group in groups])
     if image_ids:
@@ -163,6 +165,7 @@ def post_create(
     requires_acknowledgement: bool = False,
     publish_at: datetime | None = None,
     image_ids: list[int] | None = None,
+    acknowledgement_deadline: datetime | None = None,
 ) -> Post:
     """A post or announcement written by a person, with the posting rights checked."""
     if kind not in MEMBER_KINDS:
@@ -171,6 +174,10 @@ def post_create(
     body = clean_body(body, allow_empty=bool(image_ids))
     now = timezone.now()
     scheduled = publish_at is not None and publish_at > now
+    if acknowledgement_deadline is not None:
+        _check_deadline(
+            deadline=acknowledgement_deadline, requires_acknowledgement=requires_acknowledgement, visible_from=max(now, publish_at or now)
+        )
     with transaction.atomic():
         groups = _resolve_groups(author=author, group_ids=group_ids)
         _check_posting_rights(
@@ -186,7 +193,17 @@ def post_create(
             publish_at=publish_at if scheduled else None,
             publish=True,
             image_ids=image_ids,
+            acknowledgement_deadline=acknowledgement_deadline,
         )
+
+
+def _check_deadline(*, deadline: datetime, requires_acknowledgement: bool, visible_from: datetime) -> None:
+    if not requires_acknowledgement:
+        message = _("A deadline needs requires_acknowledgement.")
+        raise ValidationFailed(message, fields={"acknowledgement_deadline": [message]})
+    if deadline <= visible_from:
+        message = _("The deadline must be after the post is published.")
+        raise ValidationFailed(message, fields={"acknowledgement_deadline": [message]})
 
 
 def post_create_system(

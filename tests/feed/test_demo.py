@@ -2,7 +2,7 @@ import pytest
 
 from accounts import demo as accounts_demo
 from feed import demo
-from feed.models import Acknowledgement, Comment, Post
+from feed.models import Acknowledgement, Comment, Goal, GoalUpdate, KeyMoment, Post
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +13,14 @@ def test_demo_feed_is_lived_in_and_idempotent(api):
     counts = (Post.objects.count(), Comment.objects.count(), Acknowledgement.objects.count())
     demo.seed(accounts_demo.seed())
     assert (Post.objects.count(), Comment.objects.count(), Acknowledgement.objects.count()) == counts
-    assert counts[0] == demo.POST_COUNT and counts[1] > 100 and counts[2] > 0
+    assert Post.objects.filter(kind__in=["post", "announcement"]).count() == demo.POST_COUNT + 1
+    assert counts[1] > 100 and counts[2] > 0
     assert Post.objects.filter(pinned=True, requires_acknowledgement=True).count() == 2
+    assert Goal.objects.count() == 3 and GoalUpdate.objects.count() == 7
+    assert list(KeyMoment.objects.order_by("position").values_list("position", flat=True)) == [1, 2, 3, 4, 5]
+    assert Goal.objects.filter(status="achieved").count() == 1
+    deadline_post = Post.objects.get(acknowledgement_deadline__isnull=False)
+    acknowledged = Acknowledgement.objects.filter(post=deadline_post).count()
+    assert 0 < acknowledged < len(context.everyone)
     page = api(context.employees[0]).get("/api/v1/feed").json()
     assert page["results"][0]["pinned"] and page["next"]

@@ -5,6 +5,7 @@ of organisation B may learn it exists, whatever their role.
 """
 
 from feed import services
+from feed.services import goals
 
 
 def _post(world):
@@ -20,7 +21,19 @@ def _comment(world):
     return world.once("feed.comment", lambda: services.comment_create(author=world.employee_a, post=_post(world), body="Gezien"))
 
 
+def _goal(world):
+    return world.once("feed.goal", lambda: goals.goal_create(actor=world.leader_a, title="NPS 60", group_ids=[world.group_a.pk]))
+
+
+def _key_moment(world):
+    return world.once(
+        "feed.key_moment", lambda: goals.key_moment_create(actor=world.leader_a, title="Begroeten", group_ids=[world.group_a.pk])
+    )
+
+
 TENANCY_FIXTURES = {
     "post_id": lambda world: _post(world).pk,
     "comment_id": lambda world: _comment(world).pk,
+    "goal_id": lambda world: _goal(world).pk,
+    "key_moment_id": lambda world: _key_moment(world).pk,
 }
