@@ -30,7 +30,7 @@ run: setup
 	$(PY) -m uvicorn server.asgi:application --host $(HOST) --port $(PORT) --ws-per-message-deflate false
 
 test: setup
-	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist load $(PYTEST_ARGS)
 
 lint: setup
 	$(PY) -m ruff check .

@@ -7,9 +7,12 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from accounts.models import Group, Membership, User
 from server.api.exceptions import NotFound
 
+# Avatars live in the media app; joined by relation name so accounts imports nothing of it.
+AVATAR = "avatar__media"
+
 
 def user_list(*, actor: User, search: str = "") -> QuerySet[User]:
-    queryset = User.objects.filter(organization_id=actor.organization_id, is_active=True)
+    queryset = User.objects.filter(organization_id=actor.organization_id, is_active=True).select_related(AVATAR)
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(email__icontains=search))
     return queryset.prefetch_related(
@@ -19,7 +22,7 @@ def user_list(*, actor: User, search: str = "") -> QuerySet[User]:
 
 def access_user(*, actor: User, user_id: int, include_inactive: bool = False) -> User:
     """A colleague of the actor's organisation, or not found (never another organisation's)."""
-    queryset = User.objects.filter(pk=user_id, organization_id=actor.organization_id)
+    queryset = User.objects.filter(pk=user_id, organization_id=actor.organization_id).select_related(AVATAR)
     if not include_inactive:
         queryset = queryset.filter(is_active=True)
     user = queryset.prefetch_related(
@@ -50,7 +53,7 @@ def access_group(*, actor: User, group_id: int) -> Group:
 def group_member_list(*, actor: User, group: Group) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(group=group, user__is_active=True, user__organization_id=actor.organization_id)
-        .select_related("user")
+        .select_related("user", f"user__{AVATAR}")
         .order_by("user__name", "id")
     )
 

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from media.models import Media, MediaStatus
+from server.api.fields import IdField
 
 
 def media_representation(media: Media) -> dict[str, Any]:
@@ -49,4 +50,4 @@ class MediaUploadSerializer(serializers.Serializer):
 
 
 class AvatarSetSerializer(serializers.Serializer):
-    media_id = serializers.IntegerField(help_text="An upload of yours, not used elsewhere.")
+    media_id = IdField(help_text="An upload of yours, not used elsewhere.")

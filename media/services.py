@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -85,9 +85,16 @@ def media_upload(*, owner: User, upload: UploadedFile) -> Media:
                 height=inspection.height,
                 original_path=original_path,
             )
-            from media.tasks import media_process_task
+            from media.tasks import media_process_task  # here: media.tasks imports this module
 
-            media_process_task.delay_on_commit(media.pk)
+            # Not delay_on_commit: with the broker down the upload is still stored and
+            # answered, and media_process_stale requeues it, instead of a 500 after commit.
+            media_id = media.pk
+
+            def enqueue_processing() -> None:
+                media_process_task.delay(media_id)
+
+            transaction.on_commit(enqueue_processing, robust=True)
     except Exception:
         _delete_files([original_path])
         raise
@@ -259,6 +266,31 @@ def avatar_remove(*, user: User) -> None:
             return
         current.delete()
         media_detach(media_ids=[current.media_id])
+
+
+# Longer than a processing run may take (the task's time limit), so a running one is not doubled.
+STALE_PROCESSING = timedelta(minutes=5)
+# After this, an upload that still has not been processed never will be: it fails, so the
+# app stops waiting and a post does not carry a placeholder forever.
+PROCESSING_GIVE_UP = timedelta(hours=1)
+
+
+def media_process_stale(*, now: datetime | None = None, batch_size: int = 200) -> int:
+    """Queue processing again for uploads stuck in `processing` (lost publish, dead worker)."""
+    from media.tasks import media_process_task  # here: media.tasks imports this module
+
+    now = now or timezone.now()
+    for media in Media.objects.filter(status=MediaStatus.PROCESSING, created_at__lt=now - PROCESSING_GIVE_UP)[:batch_size]:
+        _finish(media, status=MediaStatus.FAILED, fields={})
+    stale = list(
+        Media.objects.filter(status=MediaStatus.PROCESSING, created_at__lt=now - STALE_PROCESSING)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    for media_id in stale:
+        # Safe to repeat: processing finishes a row once (guarded by status).
+        media_process_task.delay(media_id)
+    return len(stale)
 
 
 def media_orphans_delete(*, now: datetime | None = None, batch_size: int = 500) -> int:

@@ -15,3 +15,8 @@ def media_process_task(media_id: int) -> None:
 @shared_task(time_limit=600, soft_time_limit=540)
 def media_orphans_delete_task() -> int:
     return services.media_orphans_delete()
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def media_process_stale_task() -> int:
+    return services.media_process_stale()

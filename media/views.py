@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -14,7 +14,8 @@ from media import selectors, services
 from media.models import MediaStatus
 from media.serializers import AvatarSetSerializer, MediaSerializer, MediaUploadSerializer, media_representation
 from server.api.exceptions import NotFound
-from server.api.throttling import UploadThrottle, UserRateThrottle
+from server.api.schema import ErrorSerializer
+from server.api.throttling import ScopedUserThrottle, UploadThrottle, UserRateThrottle
 
 # Multipart framing around the file: generous, so only real oversize is refused early.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -31,9 +32,9 @@ class MediaUploadView(APIView):
         request={"multipart/form-data": MediaUploadSerializer},
         responses={
             201: MediaSerializer,
-            400: OpenApiResponse(description="Too many pixels (`too_many_pixels`) or no file."),
-            413: OpenApiResponse(description="Larger than the upload limit (`too_large`)."),
-            415: OpenApiResponse(description="Not a JPEG, PNG, WebP, HEIC or GIF image (`unsupported_media_type`)."),
+            400: OpenApiResponse(response=ErrorSerializer, description="Too many pixels (`too_many_pixels`) or no file."),
+            413: OpenApiResponse(response=ErrorSerializer, description="Larger than the upload limit (`too_large`)."),
+            415: OpenApiResponse(response=ErrorSerializer, description="Not an accepted image format (`unsupported_media_type`)."),
         },
         operation_id="media_upload",
         tags=["media"],
@@ -69,10 +70,15 @@ def _variant_schema(operation_id: str):
     )
 
 
+class MediaReadThrottle(ScopedUserThrottle):
+    scope = "media_reads"
+
+
 class MediaVariantView(APIView):
     """Serves one stored variant after the same visibility check as the JSON view."""
 
     variant = "large"
+    throttle_classes = [MediaReadThrottle]
 
     def perform_content_negotiation(self, request, force=False):
         # Image loaders send `Accept: image/*`; the JSON renderer still writes any error.
@@ -92,8 +98,11 @@ class MediaVariantView(APIView):
             response["Cache-Control"] = "private, max-age=60"
             return response
         else:
+            # Variants are small (tens of KB): read whole rather than stream, which under ASGI
+            # would be a sync iterator Django has to drain in a thread anyway.
             try:
-                response = FileResponse(default_storage.open(path, "rb"), content_type=media.content_type)
+                with default_storage.open(path, "rb") as variant:
+                    response = HttpResponse(variant.read(), content_type=media.content_type)
             except FileNotFoundError:
                 raise NotFound()
         response["Cache-Control"] = IMMUTABLE_CACHE

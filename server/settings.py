@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "server.api.timing.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -179,6 +180,8 @@ REST_FRAMEWORK = {
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="30/min"),
         "activate_ip": env.str("THROTTLE_ACTIVATE_IP", default="10/min"),
         "uploads": env.str("THROTTLE_UPLOADS", default="30/min"),
+        # Image loads: a feed page can hold 200 thumbnails; they must not eat the API budget.
+        "media_reads": env.str("THROTTLE_MEDIA_READS", default="3000/min"),
         "kudos": env.str("THROTTLE_KUDOS", default="30/min"),
         "nominations": env.str("THROTTLE_NOMINATIONS", default="30/min"),
         "reports": env.str("THROTTLE_REPORTS", default="20/min"),
@@ -258,16 +261,19 @@ MEDIA_MAX_UPLOAD_BYTES = env.int("MEDIA_MAX_UPLOAD_BYTES", default=15 * 1024 * 1
 DATA_UPLOAD_MAX_MEMORY_SIZE = MEDIA_MAX_UPLOAD_BYTES + 1024 * 1024
 # Checked from the image header before any pixel is decoded (answered 400 above it).
 MEDIA_MAX_PIXELS = env.int("MEDIA_MAX_PIXELS", default=40_000_000)
-MEDIA_VARIANT_FORMAT = env.str("MEDIA_VARIANT_FORMAT", default="webp")  # webp | jpeg
+MEDIA_VARIANT_FORMAT = env.str("MEDIA_VARIANT_FORMAT", default="webp")
+if MEDIA_VARIANT_FORMAT not in ("webp", "jpeg"):
+    raise ImproperlyConfigured("MEDIA_VARIANT_FORMAT must be webp or jpeg.")
 MEDIA_VARIANT_QUALITY = env.int("MEDIA_VARIANT_QUALITY", default=80)
 MEDIA_THUMBNAIL_SIZE = 320
 MEDIA_LARGE_SIZE = 1280
 # Uploads never attached to a post, kudos or avatar within this time are deleted.
 MEDIA_ORPHAN_TTL = timedelta(hours=env.int("MEDIA_ORPHAN_TTL_HOURS", default=24))
-# Off: variants are streamed by the authorising view. On (S3): the view answers with a
+# Off: the authorising view sends the variant bytes itself. On (S3): the view answers with a
 # redirect to a presigned URL valid AWS_QUERYSTRING_EXPIRE seconds, after the same check.
 MEDIA_SERVE_REDIRECT = env.bool("MEDIA_SERVE_REDIRECT", default=False)
 CELERY_BEAT_SCHEDULE["media-orphans-delete"] = {"task": "media.tasks.media_orphans_delete_task", "schedule": timedelta(hours=1)}
+CELERY_BEAT_SCHEDULE["media-process-stale"] = {"task": "media.tasks.media_process_stale_task", "schedule": timedelta(minutes=5)}
 
 # --- E-mail -------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -38,8 +38,14 @@ def _fingerprint(request: HttpRequest) -> str:
     digest.update(b"\0" + request.get_full_path().encode())
     content_type = request.META.get("CONTENT_TYPE", "")
     length = int(request.META.get("CONTENT_LENGTH") or 0)
+    media_type, _sep, params = content_type.partition(";")
     if length <= MAX_HASHED_BODY:
-        digest.update(b"\0" + content_type.encode() + b"\0" + request.body)
+        body = request.body
+        boundary = next((p.strip()[9:].strip('"') for p in params.split(";") if p.strip().startswith("boundary=")), "")
+        if boundary:
+            # A retried multipart upload is rebuilt with a new random boundary: same request.
+            body = body.replace(boundary.encode(), b"")
+        digest.update(b"\0" + media_type.strip().encode() + b"\0" + body)
     else:
         digest.update(b"\0" + content_type.split(";")[0].encode() + b"\0" + str(length).encode())
     return digest.hexdigest()

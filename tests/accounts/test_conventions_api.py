@@ -248,3 +248,21 @@ def test_every_post_documents_conflict_and_idempotency_errors():
         if "post" in operations:
             assert {"409", "422"} <= set(operations["post"]["responses"]), path
             assert any(p["name"] == "Idempotency-Key" for p in operations["post"].get("parameters", [])), path
+
+
+def test_multipart_retry_with_a_new_boundary_is_the_same_request(api, admin_user):
+    client = api(admin_user)
+    key = str(uuid.uuid4())
+    body = "email,name\nretry@example.com,Retry\n"
+
+    def send(boundary):
+        header = 'Content-Disposition: form-data; name="file"; filename="s.csv"\r\nContent-Type: text/csv'
+        payload = f"--{boundary}\r\n{header}\r\n\r\n{body}\r\n--{boundary}--\r\n"
+        return client.post(
+            "/api/v1/users/import", payload, content_type=f"multipart/form-data; boundary={boundary}", HTTP_IDEMPOTENCY_KEY=key
+        )
+
+    first, retry = send("aaaaBOUNDARY1"), send("zzzzBOUNDARY2")
+    assert first.status_code == retry.status_code == 200
+    assert retry["Idempotent-Replayed"] == "true"
+    assert Invitation.objects.filter(email="retry@example.com").count() == 1

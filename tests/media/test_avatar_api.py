@@ -1,5 +1,7 @@
 """POST/DELETE /api/v1/me/avatar."""
 
+import pytest
+
 from media.models import Media, UserAvatar
 from tests.factories import UserFactory
 from tests.media.factories import MediaFactory, ready_media
@@ -72,3 +74,19 @@ def test_the_avatar_is_read_through_a_string_named_relation(employee, django_ass
 def test_anonymous_is_401(api):
     assert api().post("/api/v1/me/avatar", {"media_id": 1}, format="json").status_code == 401
     assert api().delete("/api/v1/me/avatar").status_code == 401
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_avatars_show_on_me_and_the_directory_without_extra_queries(api, employee, count, django_assert_num_queries):
+    from tests.factories import UserFactory
+
+    for _ in range(count):
+        colleague = UserFactory(organization=employee.organization)
+        api(colleague).post("/api/v1/me/avatar", {"media_id": ready_media(owner=colleague).pk}, format="json")
+    client = api(employee)
+    assert client.post("/api/v1/me/avatar", {"media_id": ready_media(owner=employee).pk}, format="json").status_code == 200
+    me = client.get("/api/v1/me").json()
+    assert set(me["avatar"]) == {"thumbnail", "large"}
+    with django_assert_num_queries(3):
+        people = client.get("/api/v1/users?page_size=100").json()["results"]
+    assert all(person["avatar"] for person in people)

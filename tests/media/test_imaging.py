@@ -144,3 +144,21 @@ def test_a_picture_whose_data_stops_early_is_unreadable():
     with pytest.raises(imaging.ImageRejected) as rejected:
         render(data)
     assert rejected.value.reason == "unreadable"
+
+
+def test_heic_with_orientation_and_gps_comes_out_upright_and_clean():
+    picture = Image.new("RGB", (400, 200), (0, 0, 255))
+    picture.paste((255, 0, 0), (0, 0, 200, 200))
+    exif = Image.Exif()
+    exif[images.ORIENTATION_TAG] = 6
+    exif.get_ifd(images.GPS_IFD).update({1: "N", 2: (52.0, 22.0, 31.0)})
+    buffer = io.BytesIO()
+    picture.save(buffer, format="HEIF", exif=exif.tobytes())
+
+    rendered = render(buffer.getvalue())
+
+    assert (rendered.width, rendered.height) == (200, 400)
+    for _data, variant in variants(rendered):
+        top = variant.convert("RGB").getpixel((variant.width // 2, variant.height // 8))
+        assert top[0] > 200 and top[2] < 60
+        assert len(variant.getexif()) == 0

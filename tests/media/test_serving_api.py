@@ -76,7 +76,7 @@ def test_a_variant_is_served_with_its_type_nosniff_and_a_long_private_cache(api,
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Cache-Control"] == "private, max-age=31536000, immutable"
     with default_storage.open(group_photo.thumbnail_path) as stored:
-        assert b"".join(response.streaming_content) == stored.read()
+        assert response.content == stored.read()
 
 
 def test_image_loaders_accept_header_is_fine(api, group_photo, member):
@@ -146,3 +146,22 @@ def test_the_tenancy_harness_fixture_gives_a_photo_other_organisations_cannot_re
     for route in ROUTES:
         assert outsider.get(route.format(id=media_id)).status_code == 404
     assert api(member).get(f"/api/v1/media/{media_id}").status_code == 200
+
+
+def test_image_loads_have_their_own_budget_not_the_apis(api, group_photo, member, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "user", "2/min")
+    client = api(member)
+    assert [fetch(client, group_photo, "/api/v1/media/{id}/thumbnail").status_code for _ in range(4)] == [200] * 4
+    assert [fetch(client, group_photo).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_rendering_loaded_rows_costs_no_query(employee, django_assert_num_queries):
+    from media.serializers import media_representation
+
+    for count in (1, 5):
+        rows = list(Media.objects.filter(pk__in=[ready_media(owner=employee).pk for _ in range(count)]))
+        with django_assert_num_queries(0):
+            rendered = [media_representation(media) for media in rows]
+        assert all(item["variants"]["large"].endswith("/large") for item in rendered)

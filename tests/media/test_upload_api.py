@@ -186,3 +186,21 @@ def test_uploads_are_throttled_per_user(upload, employee, member, monkeypatch):
 
     assert codes == [201, 201, 429]
     assert upload(member, images.plain("PNG")).status_code == 201
+
+
+def test_a_retried_upload_with_the_same_idempotency_key_is_one_upload(api, employee, django_capture_on_commit_callbacks):
+    client = api(employee)
+    data = images.phone_jpeg()
+    answers = []
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            answers.append(
+                client.post(
+                    "/api/v1/media", {"file": SimpleUploadedFile("a.jpg", data)}, format="multipart", HTTP_IDEMPOTENCY_KEY="retry-1"
+                )
+            )
+
+    assert [answer.status_code for answer in answers] == [201, 201]
+    assert answers[1]["Idempotent-Replayed"] == "true"
+    assert answers[0].json()["id"] == answers[1].json()["id"]
+    assert Media.objects.count() == 1

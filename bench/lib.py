@@ -1,0 +1,119 @@
+"""Shared pieces of the benchmarks: load generation, percentiles, the report file.
+
+Load always comes from a separate process (this one) talking to the server over
+127.0.0.1; each scenario records p50/p99, throughput, the command, date and commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "docs" / "benchmarks.md"
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@dataclass
+class Sample:
+    """Latencies in milliseconds (client-side and, when the server sent it, server-side)."""
+
+    client_ms: list[float] = field(default_factory=list)
+    server_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def throughput(self) -> float:
+        return len(self.client_ms) / self.elapsed_s if self.elapsed_s else 0.0
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "n": len(self.client_ms),
+            "errors": self.errors,
+            "client_p50": percentile(self.client_ms, 50),
+            "client_p99": percentile(self.client_ms, 99),
+            "server_p50": percentile(self.server_ms, 50),
+            "server_p99": percentile(self.server_ms, 99),
+            "rps": self.throughput,
+        }
+
+
+_SERVER_TIMING = re.compile(r"app;dur=([0-9.]+)")
+
+
+async def http_load(urls: list[str], *, token: str, concurrency: int, total: int, warmup: int = 20) -> Sample:
+    """GET `urls` round-robin from `concurrency` keep-alive connections, `total` requests."""
+    import httpx
+
+    sample = Sample()
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30) as client:
+        for index in range(warmup):
+            await client.get(urls[index % len(urls)])
+        counter = iter(range(total))
+
+        async def worker() -> None:
+            for index in counter:
+                started = time.perf_counter()
+                response = await client.get(urls[index % len(urls)])
+                elapsed = (time.perf_counter() - started) * 1000
+                if response.status_code != 200:
+                    sample.errors += 1
+                    continue
+                sample.client_ms.append(elapsed)
+                match = _SERVER_TIMING.search(response.headers.get("server-timing", ""))
+                if match:
+                    sample.server_ms.append(float(match.group(1)))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        sample.elapsed_s = time.perf_counter() - started
+    return sample
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def command_line() -> str:
+    return " ".join([Path(sys.executable).name, *sys.argv])
+
+
+def write_section(heading: str, body: str) -> None:
+    """Replace (or append) the `## heading` section of docs/benchmarks.md."""
+    header = "# Benchmarks\n\nFigures measured on this project's 2-core machine. Each section says how it was produced.\n"
+    text = REPORT.read_text() if REPORT.exists() else header
+    section = f"## {heading}\n\n{body.strip()}\n"
+    pattern = re.compile(rf"^## {re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(section + "\n", text)
+    else:
+        text = text.rstrip() + "\n\n" + section
+    REPORT.write_text(text.rstrip() + "\n")
+
+
+def stamp() -> str:
+    return f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} at commit `{git_commit()}` on {os.cpu_count()} cores."
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
