@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Group, Organization, User
+from accounts.selectors import AVATAR
 from recognition.models import AwardResult, AwardRound, DecisionMethod, Kudos, KudosRecipient, Nomination, RoundStatus
 from recognition.months import month_bounds, month_of, previous_month
 from recognition.selectors import award_wins, kudos_list, result_list
@@ -79,7 +80,7 @@ def leaderboard(*, user: User, month: dt.date | None, group_id: int | None) -> d
         .annotate(kudos_received=Count("kudos_id", distinct=True))
         .order_by("-kudos_received", "recipient_id")[:LEADERBOARD_SIZE]
     )
-    people = User.objects.in_bulk([r["recipient_id"] for r in rows])
+    people = User.objects.select_related(AVATAR).in_bulk([r["recipient_id"] for r in rows])
     entries = [
         {"rank": index, "user": people[r["recipient_id"]], "kudos_received": r["kudos_received"]} for index, r in enumerate(rows, start=1)
     ]
@@ -126,7 +127,7 @@ def insights(*, user: User, group_id: int | None, now: dt.datetime | None = None
         | Exists(AwardResult.objects.filter(nominee_id=OuterRef("pk"), is_winner=True, round__announced_at__gte=since_90))
     )
     unrecognised_count = unrecognised.count()
-    unrecognised_people = list(unrecognised.order_by("name", "id")[:UNRECOGNISED_SHOWN])
+    unrecognised_people = list(unrecognised.select_related(AVATAR).order_by("name", "id")[:UNRECOGNISED_SHOWN])
 
     return {
         "group_ids": group_ids,
@@ -178,7 +179,7 @@ def _reciprocal_pairs(links) -> list[dict[str, Any]]:
     """People who gave each other kudos (A→B and B→A), flagged for a leader to look at; not proof of anything."""
     edges = {(r["giver_id"], r["recipient_id"]): r["n"] for r in links.values("giver_id", "recipient_id").annotate(n=Count("id"))}
     pairs = sorted({tuple(sorted(edge)) for edge in edges if (edge[1], edge[0]) in edges})
-    people = User.objects.in_bulk({pk for pair in pairs for pk in pair}) if pairs else {}
+    people = User.objects.select_related(AVATAR).in_bulk({pk for pair in pairs for pk in pair}) if pairs else {}
     return [{"a": people[a], "b": people[b], "a_to_b": edges[(a, b)], "b_to_a": edges[(b, a)]} for a, b in pairs]
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import User
+from accounts.selectors import AVATAR
 from recognition.models import AwardCategory, AwardResult, AwardRound, CompanyValue, Endorsement, Kudos, KudosRecipient, Nomination
 from recognition.services.common import audience_q
 from server.api.exceptions import NotFound
@@ -27,7 +28,7 @@ def access_value(*, user: User, value_id: int) -> CompanyValue:
 
 
 def _recipients_prefetch() -> Prefetch:
-    return Prefetch("recipient_links", queryset=KudosRecipient.objects.select_related("recipient").order_by("id"))
+    return Prefetch("recipient_links", queryset=KudosRecipient.objects.select_related("recipient", f"recipient__{AVATAR}").order_by("id"))
 
 
 def kudos_list(*, user: User, recipient_id: int | None = None, given_by_id: int | None = None) -> QuerySet[Kudos]:
@@ -37,7 +38,11 @@ def kudos_list(*, user: User, recipient_id: int | None = None, given_by_id: int 
         kudos = kudos.filter(recipient_links__recipient_id=recipient_id)
     if given_by_id is not None:
         kudos = kudos.filter(giver_id=given_by_id)
-    return kudos.select_related("giver", "value", "image").prefetch_related(_recipients_prefetch()).order_by("-created_at", "-id")
+    return (
+        kudos.select_related("giver", f"giver__{AVATAR}", "value", "image")
+        .prefetch_related(_recipients_prefetch())
+        .order_by("-created_at", "-id")
+    )
 
 
 def access_kudos(*, user: User, kudos_id: int) -> Kudos:
@@ -86,7 +91,7 @@ def access_round(*, user: User, round_id: int) -> AwardRound:
 
 def _nominations(*, user: User) -> QuerySet[Nomination]:
     return (
-        Nomination.objects.select_related("nominee", "nominator", "round__category")
+        Nomination.objects.select_related("nominee", f"nominee__{AVATAR}", "nominator", f"nominator__{AVATAR}", "round__category")
         .annotate(
             endorsement_count=Count("endorsements", distinct=True),
             endorsed_by_me=Exists(Endorsement.objects.filter(nomination=OuterRef("pk"), user=user)),
@@ -117,7 +122,7 @@ def can_see_nominators(*, user: User, category: AwardCategory) -> bool:
 
 
 def result_list(*, round: AwardRound) -> QuerySet[AwardResult]:
-    return AwardResult.objects.filter(round=round).select_related("nominee").order_by("rank", "id")
+    return AwardResult.objects.filter(round=round).select_related("nominee", f"nominee__{AVATAR}").order_by("rank", "id")
 
 
 def award_wins(*, subject: User) -> QuerySet[AwardResult]:

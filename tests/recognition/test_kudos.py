@@ -139,9 +139,15 @@ def test_kudos_list_filters(api, org, employee):
 
 @pytest.mark.parametrize("size", [2, 8])
 def test_kudos_list_query_count(api, org, employee, size, django_assert_num_queries):
+    from media.models import UserAvatar
+    from tests.media.factories import MediaFactory
+
     value = CompanyValueFactory(organization=org)
     for _ in range(size):
-        KudosFactory(giver=UserFactory(organization=org), recipients=UserFactory.create_batch(2, organization=org), value=value)
+        giver = UserFactory(organization=org)
+        # People with an avatar must cost no extra query either.
+        UserAvatar.objects.create(user=giver, media=MediaFactory(owner=giver))
+        KudosFactory(giver=giver, recipients=UserFactory.create_batch(2, organization=org), value=value)
     client = api(employee)
     client.get("/api/v1/me")
     # auth, page (giver and value joined), recipients prefetch
