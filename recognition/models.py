@@ -35,6 +35,8 @@ class Kudos(models.Model):
     message = models.TextField()
     value = models.ForeignKey(CompanyValue, on_delete=models.SET_NULL, null=True, blank=True, related_name="kudos")
     image = models.ForeignKey("media.Media", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The step of the customer journey this kudos is about; the feed counts kudos per key moment by this name.
+    key_moment = models.ForeignKey("feed.KeyMoment", on_delete=models.SET_NULL, null=True, blank=True, related_name="kudos")
     # The kudos' card in the feed, created in the same transaction.
     post = models.OneToOneField("feed.Post", on_delete=models.SET_NULL, null=True, blank=True, related_name="kudos_record")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

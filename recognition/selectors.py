@@ -39,7 +39,7 @@ def kudos_list(*, user: User, recipient_id: int | None = None, given_by_id: int 
     if given_by_id is not None:
         kudos = kudos.filter(giver_id=given_by_id)
     return (
-        kudos.select_related("giver", f"giver__{AVATAR}", "value", "image")
+        kudos.select_related("giver", f"giver__{AVATAR}", "value", "image", "key_moment")
         .prefetch_related(_recipients_prefetch())
         .order_by("-created_at", "-id")
     )

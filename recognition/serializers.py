@@ -34,6 +34,11 @@ class ValueCardSerializer(serializers.Serializer):
 # --- Kudos ------------------------------------------------------------------------------------------
 
 
+class KeyMomentCardSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
 class KudosSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     giver = UserSummarySerializer()
@@ -41,6 +46,7 @@ class KudosSerializer(serializers.Serializer):
     message = serializers.CharField()
     value = ValueCardSerializer(allow_null=True)
     image = MediaSerializer(allow_null=True)
+    key_moment = KeyMomentCardSerializer(allow_null=True, help_text="The customer-journey step this kudos is about.")
     post_id = serializers.IntegerField(allow_null=True, help_text="The kudos' card in the feed.")
     created_at = serializers.DateTimeField()
 
@@ -54,6 +60,7 @@ class KudosCreateSerializer(serializers.Serializer):
     message = serializers.CharField(max_length=60_000)
     value_id = IdField(required=False, allow_null=True, default=None)
     image_id = IdField(required=False, allow_null=True, default=None, help_text="An upload of yours (POST /media).")
+    key_moment_id = IdField(required=False, allow_null=True, default=None, help_text="A key moment of the customer journey.")
 
 
 class KudosNominateSerializer(serializers.Serializer):

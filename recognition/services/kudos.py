@@ -8,19 +8,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from feed.models import Post
+from feed.models import KeyMoment, Post
+from feed.selectors import access_key_moment
 from feed.services import post_create_system
 from media.services import media_claim
 from notifications.services import emit
 from recognition.models import AwardRound, CompanyValue, Kudos, KudosRecipient, Nomination
 from recognition.months import month_of, month_start
 from recognition.services.common import clean_text, colleagues
-from server.api.exceptions import ValidationFailed
+from server.api.exceptions import NotFound, ValidationFailed
 
 MAX_RECIPIENTS = 10
 
 
-def kudos_card(*, kudos: Kudos, recipients: list[User], value: CompanyValue | None) -> dict[str, Any]:
+def kudos_card(*, kudos: Kudos, recipients: list[User], value: CompanyValue | None, key_moment: KeyMoment | None) -> dict[str, Any]:
     """What the feed shows as a kudos post's `kudos` field and what `kudos.created` carries."""
     return {
         "id": kudos.pk,
@@ -29,7 +30,7 @@ def kudos_card(*, kudos: Kudos, recipients: list[User], value: CompanyValue | No
         "value": {"id": value.pk, "name": value.name, "emoji": value.emoji} if value else None,
         "message": kudos.message,
         "image_id": kudos.image_id,
-        "key_moment": None,
+        "key_moment": {"id": key_moment.pk, "title": key_moment.title} if key_moment else None,
     }
 
 
@@ -70,6 +71,16 @@ def _value(*, giver: User, value_id: int | None) -> CompanyValue | None:
     return value
 
 
+def _key_moment(*, giver: User, key_moment_id: int | None) -> KeyMoment | None:
+    if key_moment_id is None:
+        return None
+    try:
+        return access_key_moment(user=giver, key_moment_id=key_moment_id)
+    except NotFound:
+        message = _("Not a key moment you can see.")
+        raise ValidationFailed(message, fields={"key_moment_id": [message]})
+
+
 def _check_allowance(*, giver: User, now: dt.datetime) -> None:
     allowance = giver.organization.kudos_monthly_allowance
     if allowance is None:
@@ -82,19 +93,30 @@ def _check_allowance(*, giver: User, now: dt.datetime) -> None:
         raise ValidationFailed(message, code="kudos_allowance_reached", fields={"recipient_ids": [message]})
 
 
-def kudos_give(*, giver: User, recipient_ids: list[int], message: str, value_id: int | None = None, image_id: int | None = None) -> Kudos:
+def kudos_give(
+    *,
+    giver: User,
+    recipient_ids: list[int],
+    message: str,
+    value_id: int | None = None,
+    image_id: int | None = None,
+    key_moment_id: int | None = None,
+) -> Kudos:
     message = clean_text(message, field="message")
     recipients = _recipients(giver=giver, recipient_ids=recipient_ids)
     value = _value(giver=giver, value_id=value_id)
+    key_moment = _key_moment(giver=giver, key_moment_id=key_moment_id)
     with transaction.atomic():
         _check_allowance(giver=giver, now=timezone.now())
         image = None
         if image_id is not None:
             # Kudos are public to the organisation, and so is their image once claimed.
             [image] = media_claim(owner=giver, media_ids=[image_id], max_count=1, field="image_id", org_wide=True)
-        kudos = Kudos.objects.create(organization_id=giver.organization_id, giver=giver, message=message, value=value, image=image)
+        kudos = Kudos.objects.create(
+            organization_id=giver.organization_id, giver=giver, message=message, value=value, image=image, key_moment=key_moment
+        )
         KudosRecipient.objects.bulk_create([KudosRecipient(kudos=kudos, recipient=r, giver=giver) for r in recipients])
-        card = kudos_card(kudos=kudos, recipients=recipients, value=value)
+        card = kudos_card(kudos=kudos, recipients=recipients, value=value, key_moment=key_moment)
         post = _kudos_post_create(kudos=kudos, card=card)
         emit(
             type="kudos.created",

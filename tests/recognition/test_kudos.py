@@ -234,3 +234,23 @@ def test_kudos_with_an_image_claims_it_for_the_organisation(api, org, employee, 
     refused = give(api, employee, recipient_ids=[colleague.pk], image_id=other.pk)
     assert refused.status_code == 400
     assert "image_id" in refused.json()["error"]["fields"]
+
+
+def test_kudos_cites_a_key_moment_the_giver_can_see(api, org, employee, leader):
+    from feed.models import Post
+    from feed.services.goals import key_moment_create
+    from tests.factories import GroupFactory
+
+    welcome = key_moment_create(actor=leader, title="Welkom bij de deur")
+    hidden = key_moment_create(actor=leader, title="Alleen magazijn", group_ids=[GroupFactory(organization=org).pk])
+    colleague = UserFactory(organization=org)
+    body = give(api, employee, recipient_ids=[colleague.pk], key_moment_id=welcome.pk).json()
+    assert body["key_moment"] == {"id": welcome.pk, "title": "Welkom bij de deur"}
+    assert Post.objects.get(kind="kudos").card["key_moment"] == {"id": welcome.pk, "title": "Welkom bij de deur"}
+    for key_moment_id in (hidden.pk, 10**12):
+        refused = give(api, employee, recipient_ids=[colleague.pk], key_moment_id=key_moment_id)
+        assert refused.status_code == 400
+        assert "key_moment_id" in refused.json()["error"]["fields"]
+    # The feed counts kudos per key moment through the relation recognition defines.
+    journey = api(employee).get("/api/v1/key-moments").json()["results"]
+    assert [(k["id"], k["kudos_this_month"]) for k in journey] == [(welcome.pk, 1)]
