@@ -38,5 +38,10 @@ lint: setup
 schema: setup
 	$(PY) manage.py spectacular --fail-on-warn --validate --file /tmp/openapi-schema.yml
 
+# Push texts (notifications/locale). The compiled .mo files are committed, so a checkout
+# works without this step; run it after changing a translatable string.
+messages: setup
+	cd notifications && ../$(PY) ../manage.py makemessages -l nl -l en --no-obsolete && ../$(PY) ../manage.py compilemessages
+
 clean:
 	rm -rf $(VENV) db.sqlite3 uploads

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -44,10 +44,34 @@ BENCH_PASSWORD = "bench-password-2026"
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 TWO_YEARS = dt.timedelta(days=730)
 REACTION_TYPES = ["like", "heart", "clap", "celebrate", "insightful"]
-WORDS = (
-    "klant service team winkel vandaag dank goed werk samen kassa vers magazijn display actie "
-    "customer great job thanks shift store today together display promo smile helped"
-).split()
+WORDS = [
+    "klant",
+    "service",
+    "team",
+    "winkel",
+    "vandaag",
+    "dank",
+    "goed",
+    "werk",
+    "samen",
+    "kassa",
+    "vers",
+    "magazijn",
+    "display",
+    "actie",
+    "customer",
+    "great",
+    "job",
+    "thanks",
+    "shift",
+    "store",
+    "today",
+    "together",
+    "display",
+    "promo",
+    "smile",
+    "helped",
+]
 
 
 def model(label: str) -> type[models.Model]:
@@ -309,7 +333,7 @@ def seed_recognition(rng: random.Random, org_id: int, user_ids: range, kudos_pos
     givers = {}
 
     def kudos() -> Iterator[dict]:
-        for kudos_id, post_id in zip(kudos_ids, kudos_posts):
+        for kudos_id, post_id in zip(kudos_ids, kudos_posts, strict=True):
             giver = user_ids[rng.randrange(len(user_ids))]
             givers[kudos_id] = giver
             yield {
@@ -325,7 +349,7 @@ def seed_recognition(rng: random.Random, org_id: int, user_ids: range, kudos_pos
     counts["kudos"] = copy_rows("recognition.Kudos", kudos())
 
     def recipients() -> Iterator[dict]:
-        for kudos_id, post_id in zip(kudos_ids, kudos_posts):
+        for kudos_id, post_id in zip(kudos_ids, kudos_posts, strict=True):
             recipient = user_ids[rng.randrange(len(user_ids))]
             if recipient == givers[kudos_id]:
                 recipient = user_ids[(user_ids.index(recipient) + 1) % len(user_ids)]
@@ -369,10 +393,10 @@ def seed_recognition(rng: random.Random, org_id: int, user_ids: range, kudos_pos
                 }
             )
     round_ids = next_ids("recognition.AwardRound", len(rounds))
-    counts["award_rounds"] = copy_rows("recognition.AwardRound", ({**row, "id": rid} for row, rid in zip(rounds, round_ids)))
+    counts["award_rounds"] = copy_rows("recognition.AwardRound", ({**row, "id": rid} for row, rid in zip(rounds, round_ids, strict=True)))
 
     def nominations() -> Iterator[dict]:
-        for round_id, row in zip(round_ids, rounds):
+        for round_id, row in zip(round_ids, rounds, strict=True):
             for nominator in rng.sample(user_ids, 40):
                 nominee = user_ids[rng.randrange(len(user_ids))]
                 if nominee != nominator:

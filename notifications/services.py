@@ -1,12 +1,35 @@
-"""The event path: services announce changes with `emit`.
+"""The event path: services announce changes with `emit`; delivery fans them out.
 
-This is the hook the realtime issue fills in (outbox row in the caller's
-transaction, delivered after commit). Until then it validates and does nothing.
+`emit` writes an outbox row in the caller's transaction, so an event exists
+exactly when its change does (a rolled-back change emits nothing). After commit
+a Celery task delivers it: in-app inbox rows, then realtime frames, then push.
+Each finished step is recorded on the row, so the sweeper's retry repeats only
+what did not finish; inbox rows and push receipts are unique per (event,
+recipient), so a repeat never notifies anyone twice.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from notifications import push, realtime
+from notifications.models import DeliveryReceipt, Notification, NotificationReason, OutboxEvent
+from notifications.recipients import addressed_recipients, event_group_ids
+from notifications.serializers import NotificationSerializer
+from server.api.exceptions import ValidationFailed
+
+logger = logging.getLogger(__name__)
 
 EVENT_TYPES = frozenset(
     {
@@ -24,6 +47,10 @@ EVENT_TYPES = frozenset(
         "announcement.acknowledged",
     }
 )
+# A frame id for the inbox frame that is stable across re-deliveries (clients
+# de-duplicate by id) yet differs from the event's own frame id.
+_NOTIFICATION_FRAME_NAMESPACE = uuid.UUID("6f1c1a4e-3b7e-4d6a-9a53-0c2d8f1e7b21")
+MAX_RETRY_DELAY_SECONDS = 300
 
 
 def emit(
@@ -35,12 +62,220 @@ def emit(
     user_ids: list[int] | None = None,
     org_wide: bool = False,
     addressed: list[dict[str, Any]] | None = None,
-) -> None:
-    """Announce a change to its audience.
+) -> OutboxEvent:
+    """Announce a change to its audience; call it inside the service's transaction.
 
     Audience: the whole organisation (`org_wide`), members of `group_ids`, and/or
     `user_ids`. `addressed` lists people addressed personally (in-app notification
-    and push): `{"user_id": .., "reason": "mention"|"comment"|...}`.
+    and push): `{"user_id": .., "reason": "mention"|"comment"|"announcement"|...}`;
+    only those in the audience are notified. The payload is sent as is to every
+    socket of the audience, so it must hold nothing viewer-specific.
     """
     if type not in EVENT_TYPES:
         raise ValueError(f"Unknown event type {type!r}")
+    for entry in addressed or []:
+        if entry.get("reason") not in NotificationReason.values or not entry.get("user_id"):
+            raise ValueError(f"Addressed entry needs user_id and a known reason: {entry!r}")
+    event = OutboxEvent.objects.create(
+        organization_id=organization_id,
+        type=type,
+        payload=payload,
+        org_wide=org_wide,
+        group_ids=sorted(set(group_ids or [])),
+        user_ids=sorted(set(user_ids or [])),
+        addressed=list(addressed or []),
+    )
+    from notifications.tasks import outbox_event_deliver_task  # tasks import this module
+
+    outbox_event_deliver_task.delay_on_commit(str(event.pk))
+    return event
+
+
+# --- Delivery -------------------------------------------------------------------------
+
+
+def _claim(*, event_id: uuid.UUID | str, now: datetime) -> bool:
+    # A guarded UPDATE instead of SELECT ... FOR UPDATE: the steps below call Redis
+    # and FCM, and no network call may run inside a transaction holding locks.
+    claimed = (
+        OutboxEvent.objects.filter(pk=event_id, delivered_at__isnull=True)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .update(locked_until=now + settings.OUTBOX_LEASE, attempts=F("attempts") + 1)
+    )
+    return claimed == 1
+
+
+def outbox_event_deliver(*, event_id: uuid.UUID | str, now: datetime | None = None) -> bool:
+    """Deliver one event if nobody else is; True when it is (now) fully delivered."""
+    now = now or timezone.now()
+    if not _claim(event_id=event_id, now=now):
+        return False
+    event = OutboxEvent.objects.get(pk=event_id)
+    try:
+        # The inbox comes first: it is local and transactional, and the push step
+        # reads the rows it writes.
+        if event.inbox_written_at is None:
+            _inbox_write(event=event)
+    except Exception as error:
+        _delivery_failed(event=event, error=error, now=now)
+        raise
+    # Realtime and push fail independently: Redis pub/sub trouble must not hold
+    # back push, nor FCM trouble the sockets; only the failed step is retried.
+    failures: list[Exception] = []
+    for step, deliver in (("realtime_sent_at", _realtime_send), ("push_sent_at", _push_send)):
+        if getattr(event, step) is None:
+            try:
+                deliver(event=event)
+                _step_done(event=event, step=step)
+            except Exception as error:
+                failures.append(error)
+    if failures:
+        _delivery_failed(event=event, error=failures[0], now=now)
+        raise failures[0]
+    OutboxEvent.objects.filter(pk=event.pk).update(delivered_at=timezone.now(), locked_until=None, last_error="")
+    return True
+
+
+def _delivery_failed(*, event: OutboxEvent, error: Exception, now: datetime) -> None:
+    # Exponential backoff through the lease: a long Redis or FCM outage spreads the
+    # OUTBOX_MAX_ATTEMPTS over about an hour instead of burning them in minutes.
+    retry_in = timedelta(seconds=min(MAX_RETRY_DELAY_SECONDS, 2 ** min(event.attempts, 16)))
+    OutboxEvent.objects.filter(pk=event.pk).update(last_error=repr(error)[:2000], locked_until=now + retry_in)
+
+
+def _push_send(*, event: OutboxEvent) -> None:
+    push.push_event(event=event)
+
+
+def _step_done(*, event: OutboxEvent, step: str) -> None:
+    done_at = timezone.now()
+    OutboxEvent.objects.filter(pk=event.pk).update(**{step: done_at})
+    setattr(event, step, done_at)
+
+
+def _inbox_write(*, event: OutboxEvent) -> None:
+    recipients = addressed_recipients(event=event)
+    with transaction.atomic():
+        # ignore_conflicts + the unique (event_id, recipient): a crash between the
+        # insert and the marker never yields a second row on retry.
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    organization_id=event.organization_id,
+                    recipient_id=user_id,
+                    event_id=event.pk,
+                    type=event.type,
+                    reason=reason,
+                    data=event.payload,
+                )
+                for user_id, reason in recipients.items()
+            ],
+            ignore_conflicts=True,
+        )
+        _step_done(event=event, step="inbox_written_at")
+
+
+def _event_groups(event: OutboxEvent) -> list[str]:
+    if event.org_wide:
+        return [realtime.org_group(event.organization_id)]
+    groups = [realtime.member_group(group_id) for group_id in event_group_ids(event=event)]
+    if event.user_ids:
+        users = User.objects.filter(organization_id=event.organization_id, pk__in=event.user_ids).values_list("pk", flat=True)
+        groups += [realtime.user_group(user_id) for user_id in users]
+    return groups
+
+
+def _notification_frames(event: OutboxEvent) -> list[tuple[str, dict[str, Any]]]:
+    rows = list(Notification.objects.filter(event_id=event.pk))
+    if not rows:
+        return []
+    unread = dict(
+        Notification.objects.filter(
+            recipient_id__in=Notification.objects.filter(event_id=event.pk).values("recipient_id"), read_at__isnull=True
+        )
+        .values_list("recipient_id")
+        .annotate(count=Count("id"))
+    )
+    frame_id = uuid.uuid5(_NOTIFICATION_FRAME_NAMESPACE, str(event.pk))
+    messages = []
+    for row in rows:
+        data = {"notification": NotificationSerializer(row).data, "unread_count": unread.get(row.recipient_id, 0)}
+        text = realtime.frame_text(frame_id=frame_id, type="notification.created", data=data, at=row.created_at)
+        messages.append((realtime.user_group(row.recipient_id), realtime.event_message(frame_id=frame_id, text=text)))
+    return messages
+
+
+def _realtime_send(*, event: OutboxEvent) -> None:
+    text = realtime.frame_text(frame_id=event.pk, type=event.type, data=event.payload, at=event.created_at)
+    message = realtime.event_message(frame_id=event.pk, text=text)
+    messages = [(group, message) for group in _event_groups(event)]
+    messages += _notification_frames(event)
+    realtime.group_send_many(messages)
+
+
+def outbox_sweep(*, now: datetime | None = None, batch_size: int = 200, time_budget_seconds: float = 60.0) -> int:
+    """Deliver events the after-commit task did not (broker down, worker killed); returns how many.
+
+    Works through the backlog in batches until nothing is due or the time budget
+    is spent, so that recovering from an outage does not wait for many beats.
+    """
+    now = now or timezone.now()
+    started = time.monotonic()
+    tried: set[uuid.UUID] = set()
+    delivered = 0
+    while time.monotonic() - started < time_budget_seconds:
+        due = [event_id for event_id in _due_event_ids(now=now, limit=batch_size) if event_id not in tried]
+        if not due:
+            break
+        for event_id in due:
+            tried.add(event_id)
+            try:
+                delivered += outbox_event_deliver(event_id=event_id, now=now)
+            except Exception:
+                # One failing event (e.g. Redis still down) must not starve the rest;
+                # it keeps its row and a later sweep tries again after its backoff.
+                logger.exception("Outbox event %s not delivered", event_id)
+    return delivered
+
+
+def _due_event_ids(*, now: datetime, limit: int) -> list[uuid.UUID]:
+    return list(
+        OutboxEvent.objects.filter(
+            delivered_at__isnull=True,
+            created_at__lte=now - settings.OUTBOX_SWEEP_AFTER,
+            attempts__lt=settings.OUTBOX_MAX_ATTEMPTS,
+        )
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def outbox_prune(*, now: datetime | None = None) -> int:
+    """Delete outbox rows past retention (delivered or given up); the inbox keeps its own rows."""
+    cutoff = (now or timezone.now()) - settings.OUTBOX_RETENTION
+    abandoned = OutboxEvent.objects.filter(created_at__lt=cutoff, delivered_at__isnull=True).count()
+    if abandoned:
+        logger.error("Pruning %d outbox events that were never delivered", abandoned)
+    deleted, _by_model = OutboxEvent.objects.filter(created_at__lt=cutoff).delete()
+    DeliveryReceipt.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- In-app inbox ---------------------------------------------------------------------
+
+
+def notifications_mark_read(*, user: User, ids: list[int] | None = None, mark_all: bool = False) -> int:
+    """Mark some or all of the user's notifications read; returns the new unread count."""
+    mine = Notification.objects.filter(recipient=user)
+    if mark_all:
+        mine.filter(read_at__isnull=True).update(read_at=timezone.now())
+    else:
+        wanted = set(ids or [])
+        found = set(mine.filter(pk__in=wanted).values_list("pk", flat=True))
+        if wanted - found:
+            raise ValidationFailed(
+                _("Some notifications do not exist."), fields={"ids": [_("Unknown notification ids: %s") % sorted(wanted - found)]}
+            )
+        mine.filter(pk__in=found, read_at__isnull=True).update(read_at=timezone.now())
+    return mine.filter(read_at__isnull=True).count()

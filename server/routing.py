@@ -1,2 +1,8 @@
-# WebSocket routes; the realtime consumer registers /ws/v1/stream here.
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from notifications.consumers import StreamConsumer
+
+# WebSocket routes (HTTP routes are in server/urls.py).
+websocket_urlpatterns: list = [
+    path("ws/v1/stream", StreamConsumer.as_asgi()),
+]

@@ -104,7 +104,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Redis pub/sub ignores database numbers: deployments (and test runs) sharing
+            # one Redis keep their groups apart by prefix.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi")},
         }
     }
 else:
@@ -129,9 +131,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
     "max_retries": 1,
+    # Retry the connection at once: a refused connection then costs milliseconds, not 2 s.
+    "interval_start": 0,
 }
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_TASK_ROUTES = {"notifications.tasks.push_*": {"queue": "push"}}
+# Deployments (and end-to-end test runs) sharing one Redis keep their workers apart.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Push has its own queue (and workers): a 10,000-device announcement must not hold up
+# the outbox; the name is configurable so benchmarks sharing one Redis stay apart.
+PUSH_QUEUE = env.str("PUSH_QUEUE", default="push")
+CELERY_TASK_ROUTES = {"notifications.tasks.push_*": {"queue": PUSH_QUEUE}}
 CELERY_TIMEZONE = "UTC"
 # One entry per periodic job. Every task is idempotent, so beat may fire twice.
 CELERY_BEAT_SCHEDULE: dict = {
@@ -205,6 +214,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UserRoleEnum": "accounts.models.Role.choices",
         "MembershipRoleEnum": "accounts.models.MembershipRole.choices",
+        "GroupKindEnum": "accounts.models.GroupKind.choices",
+        "PostKindEnum": "feed.models.PostKind.choices",
+        "ReactionTypeEnum": "feed.models.ReactionType.choices",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
@@ -286,10 +298,30 @@ FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="fcm" if FIREBASE_CREDENTIALS else "log")
 # Only tests and benchmarks set this: it points firebase-admin at the local fake FCM.
 FCM_ENDPOINT_OVERRIDE = env.str("FCM_ENDPOINT_OVERRIDE", default="")
+# Fixed sender pool per worker process (firebase-admin's send_each would start 500 threads).
+PUSH_SENDER_POOL_SIZE = env.int("PUSH_SENDER_POOL_SIZE", default=32)
+PUSH_FCM_SEND_MODE = env.str("PUSH_FCM_SEND_MODE", default="pool")  # pool | send_each
+PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=6)
+CELERY_BEAT_SCHEDULE["push-deliveries-sweep"] = {
+    "task": "notifications.tasks.push_deliveries_sweep_task",
+    "schedule": 120.0,
+}
 
 # --- Realtime -----------------------------------------------------------------------
 # Browser origins allowed on the WebSocket; native apps send no Origin at all.
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
+# Outbox: the sweeper re-delivers events still undelivered this long after they were
+# written (the after-commit task normally delivers within milliseconds).
+OUTBOX_SWEEP_AFTER = timedelta(seconds=env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=30))
+# A delivery claims its event for this long; a crashed worker's claim expires.
+OUTBOX_LEASE = timedelta(seconds=env.int("OUTBOX_LEASE_SECONDS", default=60))
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
+OUTBOX_RETENTION = timedelta(days=env.int("OUTBOX_RETENTION_DAYS", default=7))
+# After a failed publish the process stops trying the broker for this long and
+# leaves delivery to the sweeper, so requests do not each pay the connect timeout.
+OUTBOX_BROKER_BACKOFF_SECONDS = env.float("OUTBOX_BROKER_BACKOFF_SECONDS", default=15.0)
+CELERY_BEAT_SCHEDULE["outbox-sweep"] = {"task": "notifications.tasks.outbox_sweep_task", "schedule": 15.0}
+CELERY_BEAT_SCHEDULE["outbox-prune"] = {"task": "notifications.tasks.outbox_prune_task", "schedule": 3600.0}
 
 # --- Security -----------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

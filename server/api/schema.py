@@ -56,8 +56,8 @@ class AutoSchema(SpectacularAutoSchema):
             codes += ["400", "409", "415"]
         if self.method == "POST":
             codes.append("422")  # Idempotency-Key reused with another body
-        if self.method == "GET" and self._is_list_view():
-            codes.append("400")  # bad cursor or page_size
+        if self.method == "GET" and (self._is_list_view() or any(p.get("in") == "query" for p in self._get_parameters())):
+            codes.append("400")  # bad cursor, page_size or filter
         if "{" in self.path:
             codes.append("404")
         for code in codes:

@@ -1,0 +1,366 @@
+"""Push step of event delivery (FCM): plan once per event, send in batches of ≤ 500.
+
+`push_event` decides who gets a push (addressed people and, for some event
+types, the whole audience), applies preferences, mutes and quiet hours, records
+one `PushDelivery` per (event, device) and enqueues one batch task per 500
+devices. `push_send_batch` (run by that task) claims its rows, renders the texts
+in each recipient's language, sends through the configured backend outside any
+transaction, deletes dead tokens and schedules the transient failures again.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import random
+import zoneinfo
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from accounts.models import User
+from notifications.fcm import FCM_MAX_BATCH, Outcome, PushMessage, SendResult, get_backend
+from notifications.models import Device, Notification, NotificationPreference, OutboxEvent, PushDelivery, PushStatus
+from notifications.push_texts import (
+    CHANNEL,
+    CHANNEL_REQUIRED,
+    PREFERENCE_FIELD,
+    PREFERENCE_FIELDS,
+    REASON_TYPES,
+    PushType,
+    collapse_key,
+    data_payload,
+    normalized,
+    render,
+)
+from notifications.recipients import addressed_recipients, audience_filter
+
+logger = logging.getLogger("notifications.push")
+
+# A batch task is killed after CELERY_TASK_TIME_LIMIT; a lease past that means its worker died.
+LEASE = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 300.0
+ID_CHUNK = 2000  # keeps IN (...) lists well inside SQLite's and PostgreSQL's comfort
+
+
+@dataclass(frozen=True)
+class Recipient:
+    push_type: PushType
+    personal: bool
+
+
+# --- who: the plan -------------------------------------------------------------------
+
+
+def audience_push_type(event: OutboxEvent) -> PushType | None:
+    """The push an event's whole audience gets, if any (addressed people get their own)."""
+    payload = event.payload or {}
+    if event.type == "post.created":
+        return {"announcement": PushType.ANNOUNCEMENT, "post": PushType.POST}.get(payload.get("kind", "post"))
+    return {
+        "award.announced": PushType.AWARD,
+        "goal.updated": PushType.GOAL,
+        "key_moment.updated": PushType.KEY_MOMENT,
+    }.get(event.type)
+
+
+def requires_acknowledgement(event: OutboxEvent, push_type: PushType) -> bool:
+    return push_type == PushType.ANNOUNCEMENT and bool((event.payload or {}).get("requires_acknowledgement"))
+
+
+def _actor_id(payload: dict[str, Any]) -> int | None:
+    for key in ("actor", "author", "giver"):
+        if isinstance(payload.get(key), dict) and payload[key].get("id") is not None:
+            return int(payload[key]["id"])
+    for key in ("actor_id", "author_id"):
+        if payload.get(key) is not None:
+            return int(payload[key])
+    return None
+
+
+def recipients_of(event: OutboxEvent, *, among: set[int] | None = None) -> dict[int, Recipient]:
+    """user id → what push they get; `among` limits the queries to a batch's users.
+
+    Who may hear of an event is `notifications.recipients`' answer, shared with
+    the inbox and realtime steps; push only decides which of them get a push.
+    """
+    payload = event.payload or {}
+    recipients: dict[int, Recipient] = {}
+    audience_type = audience_push_type(event)
+    if audience_type is not None:
+        users = User.objects.filter(audience_filter(event=event))
+        if among is not None:
+            users = users.filter(pk__in=among)
+        recipients = {user_id: Recipient(audience_type, personal=False) for user_id in users.values_list("pk", flat=True)}
+    addressed_event = event
+    if among is not None and event.addressed:
+        # A batch asks about its ≤ 500 people, not about the 10,000 an announcement addresses.
+        addressed_event = copy.copy(event)
+        addressed_event.addressed = [entry for entry in event.addressed if int(entry["user_id"]) in among]
+    for user_id, reason in addressed_recipients(event=addressed_event).items():
+        push_type = REASON_TYPES.get(reason)
+        if push_type is not None:
+            recipients[user_id] = Recipient(push_type, personal=True)
+    # Nobody is buzzed about their own action.
+    recipients.pop(_actor_id(payload), None)
+    return recipients
+
+
+def in_quiet_hours(*, start: time | None, end: time | None, tz_name: str, at: datetime) -> bool:
+    if start is None or end is None:
+        return False
+    local = at.astimezone(zoneinfo.ZoneInfo(tz_name)).time()
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end  # the window wraps midnight (22:00–07:00)
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for index in range(0, len(items), size):
+        yield items[index : index + size]
+
+
+def _wanted(event: OutboxEvent, recipients: dict[int, Recipient], *, at: datetime) -> dict[int, bool]:
+    """user id → high priority, for the recipients whose preferences let the push through."""
+    user_ids = list(recipients)
+    preferences: dict[int, dict[str, Any]] = {}
+    muted: dict[int, set[int]] = {}
+    group_ids = set(event.group_ids or [])
+    through = NotificationPreference.muted_groups.through
+    for chunk in _chunks(user_ids, ID_CHUNK):
+        for row in NotificationPreference.objects.filter(user_id__in=chunk).values(
+            "user_id", "quiet_hours_start", "quiet_hours_end", "user__timezone", "user__organization__timezone", *PREFERENCE_FIELDS
+        ):
+            preferences[row["user_id"]] = row
+        if group_ids:
+            for user_id, group_id in through.objects.filter(notificationpreference_id__in=chunk, group_id__in=group_ids).values_list(
+                "notificationpreference_id", "group_id"
+            ):
+                muted.setdefault(user_id, set()).add(group_id)
+    defaults = {name: NotificationPreference._meta.get_field(name).default for name in PREFERENCE_FIELDS}
+    wanted: dict[int, bool] = {}
+    for user_id, recipient in recipients.items():
+        if requires_acknowledgement(event, recipient.push_type):
+            # A must-read announcement ignores switches, mutes and quiet hours.
+            wanted[user_id] = True
+            continue
+        preference = preferences.get(user_id)
+        if not (preference or defaults)[PREFERENCE_FIELD[recipient.push_type]]:
+            continue
+        if preference is None:
+            wanted[user_id] = False
+            continue
+        # Mutes silence a group's news for its audience, not what addresses you personally.
+        if not recipient.personal and group_ids and group_ids <= muted.get(user_id, set()):
+            continue
+        tz_name = preference["user__timezone"] or preference["user__organization__timezone"] or "UTC"
+        if in_quiet_hours(start=preference["quiet_hours_start"], end=preference["quiet_hours_end"], tz_name=tz_name, at=at):
+            continue
+        wanted[user_id] = False
+    return wanted
+
+
+def push_event(*, event: OutboxEvent) -> None:
+    """Send the push messages for `event`; raise to have the whole event retried later.
+
+    Safe to call again for the same event (task retry, sweeper): existing
+    (event, device) rows are kept and only unfinished ones are enqueued.
+    """
+    recipients = recipients_of(event)
+    if not recipients:
+        return
+    wanted = _wanted(event, recipients, at=timezone.now())
+    rows: list[PushDelivery] = []
+    for chunk in _chunks(list(wanted), ID_CHUNK):
+        for device_id, user_id in Device.objects.filter(user_id__in=chunk, user__is_active=True).values_list("pk", "user_id"):
+            rows.append(PushDelivery(event_id=event.pk, device_id=device_id, high_priority=wanted[user_id]))
+    if not rows:
+        return
+    PushDelivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    push_enqueue(event_id=str(event.pk), device_ids=_unfinished_device_ids(event_id=str(event.pk)))
+
+
+def _claimable(now: datetime) -> Q:
+    return Q(status=PushStatus.QUEUED) | Q(status=PushStatus.SENDING, lease_until__lt=now)
+
+
+def _unfinished_device_ids(*, event_id: str) -> list[int]:
+    return list(
+        PushDelivery.objects.filter(_claimable(timezone.now()), event_id=event_id).order_by("device_id").values_list("device_id", flat=True)
+    )
+
+
+def push_enqueue(*, event_id: str, device_ids: list[int], countdown: float | None = None) -> None:
+    """One batch task per ≤ 500 devices: big audiences fan out over the push workers."""
+    from notifications.tasks import push_send_batch_task
+
+    for chunk in _chunks(device_ids, FCM_MAX_BATCH):
+        push_send_batch_task.apply_async(args=(event_id, chunk), countdown=countdown)
+
+
+# --- how: one batch -------------------------------------------------------------------
+
+
+def _claim(*, event_id: str, device_ids: list[int]) -> list[int]:
+    """Take the rows no other task owns; the lease outlives a killed worker's time limit."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = list(
+            PushDelivery.objects.select_for_update(skip_locked=True)
+            .filter(_claimable(now), event_id=event_id, device_id__in=device_ids)
+            .values_list("pk", flat=True)
+        )
+        PushDelivery.objects.filter(pk__in=claimed).update(status=PushStatus.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1)
+    return claimed
+
+
+def _badges(user_ids: Iterable[int]) -> dict[int, int]:
+    return dict(
+        Notification.objects.filter(recipient_id__in=set(user_ids), read_at__isnull=True)
+        .values("recipient_id")
+        .annotate(unread=Count("id"))
+        .values_list("recipient_id", "unread")
+    )
+
+
+def _messages(event: OutboxEvent, deliveries: list[PushDelivery]) -> list[PushMessage]:
+    user_ids = {delivery.device.user_id for delivery in deliveries}
+    recipients = recipients_of(event, among=user_ids)
+    badges = _badges(user_ids)
+    payload = normalized(event_type=event.type, payload=event.payload or {})
+    messages = []
+    for delivery in deliveries:
+        device = delivery.device
+        recipient = recipients.get(device.user_id)
+        if recipient is None:  # left the audience since planning (group left, deactivated)
+            continue
+        ack = requires_acknowledgement(event, recipient.push_type)
+        text = render(
+            push_type=recipient.push_type,
+            payload=payload,
+            requires_ack=ack,
+            personal=recipient.personal,
+            language=device.user.effective_language,
+        )
+        messages.append(
+            PushMessage(
+                device_id=device.pk,
+                token=device.token,
+                platform=device.platform,
+                title=text.title,
+                body=text.body,
+                data=data_payload(
+                    event_id=str(event.pk), event_type=event.type, push_type=recipient.push_type, payload=payload, requires_ack=ack
+                ),
+                channel_id=CHANNEL_REQUIRED if ack else CHANNEL[recipient.push_type],
+                collapse_key=collapse_key(push_type=recipient.push_type, payload=payload, event_id=str(event.pk)),
+                badge=badges.get(device.user_id, 0),
+                high_priority=delivery.high_priority,
+            )
+        )
+    return messages
+
+
+def backoff_seconds(*, attempt: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter, never sooner than the server's Retry-After."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    # Half fixed, half random: spreads a burst of retries without ever retrying at once.
+    delay = ceiling / 2 + random.uniform(0, ceiling / 2)
+    return max(delay, retry_after or 0.0)
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    sent: int
+    dead: int
+    failed: int
+    retried: int
+    countdown: float | None
+
+
+def push_send_batch(*, event_id: str, device_ids: list[int]) -> BatchReport:
+    claimed = _claim(event_id=event_id, device_ids=device_ids)
+    if not claimed:
+        return BatchReport(0, 0, 0, 0, None)
+    deliveries = list(PushDelivery.objects.filter(pk__in=claimed).select_related("device__user__organization"))
+    event = OutboxEvent.objects.filter(pk=event_id).first()
+    if event is None:  # pruned: nothing left to say
+        PushDelivery.objects.filter(pk__in=claimed).update(status=PushStatus.FAILED, last_error="event gone")
+        return BatchReport(0, 0, len(claimed), 0, None)
+    messages = _messages(event, deliveries)
+    by_device = {delivery.device_id: delivery for delivery in deliveries}
+    skipped = set(by_device) - {message.device_id for message in messages}
+    results = get_backend().send(messages) if messages else []
+    return _record(event_id=event_id, by_device=by_device, results=results, skipped=skipped)
+
+
+def _record(*, event_id: str, by_device: dict[int, PushDelivery], results: list[SendResult], skipped: set[int]) -> BatchReport:
+    now = timezone.now()
+    grouped: dict[Outcome, list[SendResult]] = {outcome: [] for outcome in Outcome}
+    for result in results:
+        grouped[result.outcome].append(result)
+    retry = [r for r in grouped[Outcome.RETRY] if by_device[r.device_id].attempts < settings.PUSH_MAX_ATTEMPTS]
+    exhausted = [r for r in grouped[Outcome.RETRY] if by_device[r.device_id].attempts >= settings.PUSH_MAX_ATTEMPTS]
+    with transaction.atomic():
+        PushDelivery.objects.filter(event_id=event_id, device_id__in=[r.device_id for r in grouped[Outcome.SENT]]).update(
+            status=PushStatus.SENT, sent_at=now, lease_until=None, last_error=""
+        )
+        # UNREGISTERED / INVALID_ARGUMENT: the token is dead; its delivery rows go with it.
+        dead_ids = [r.device_id for r in grouped[Outcome.DEAD]]
+        Device.objects.filter(pk__in=dead_ids).delete()
+        for result in grouped[Outcome.FAILED] + exhausted:
+            PushDelivery.objects.filter(event_id=event_id, device_id=result.device_id).update(
+                status=PushStatus.FAILED, lease_until=None, last_error=result.error[:500]
+            )
+        PushDelivery.objects.filter(event_id=event_id, device_id__in=skipped).update(
+            status=PushStatus.FAILED, lease_until=None, last_error="recipient left the audience"
+        )
+        countdown = None
+        if retry:
+            attempt = max(by_device[r.device_id].attempts for r in retry)
+            countdown = backoff_seconds(attempt=attempt, retry_after=max((r.retry_after or 0.0) for r in retry))
+            PushDelivery.objects.filter(event_id=event_id, device_id__in=[r.device_id for r in retry]).update(
+                status=PushStatus.QUEUED, lease_until=None, last_error=retry[0].error[:500]
+            )
+            retry_ids = sorted(r.device_id for r in retry)
+            transaction.on_commit(lambda: push_enqueue(event_id=event_id, device_ids=retry_ids, countdown=countdown))
+    if dead_ids:
+        logger.info("push: deleted %d dead tokens for event %s", len(dead_ids), event_id)
+    return BatchReport(
+        sent=len(grouped[Outcome.SENT]),
+        dead=len(dead_ids),
+        failed=len(grouped[Outcome.FAILED]) + len(exhausted) + len(skipped),
+        retried=len(retry),
+        countdown=countdown,
+    )
+
+
+# --- the backstop --------------------------------------------------------------------
+
+
+def push_deliveries_sweep(*, now: datetime | None = None, older_than: timedelta = timedelta(minutes=5)) -> int:
+    """Re-enqueue deliveries whose task message was lost or whose worker died.
+
+    Claiming is guarded, so a batch that is in fact still queued in the broker
+    and later runs finds nothing left to send.
+    """
+    now = now or timezone.now()
+    stale = (
+        PushDelivery.objects.filter(_claimable(now), created_at__lt=now - older_than)
+        .order_by("event_id", "device_id")
+        .values_list("event_id", "device_id")[:50_000]
+    )
+    by_event: dict[str, list[int]] = {}
+    for event_id, device_id in stale:
+        by_event.setdefault(str(event_id), []).append(device_id)
+    for event_id, device_ids in by_event.items():
+        push_enqueue(event_id=event_id, device_ids=device_ids)
+    PushDelivery.objects.filter(created_at__lt=now - timedelta(days=7), status__in=[PushStatus.SENT, PushStatus.FAILED]).delete()
+    return sum(len(ids) for ids in by_event.values())

@@ -1,0 +1,53 @@
+"""Events as the feed emits them, for tests that need notifications without feed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from notifications.models import OutboxEvent
+from notifications.services import emit
+
+
+def post_card(*, post_id: int = 1, author_id: int = 1, body: str = "Hello", group_ids: list[int] | None = None) -> dict[str, Any]:
+    """A post card shaped like the REST API's, for a viewer without reaction."""
+    return {
+        "id": post_id,
+        "kind": "post",
+        "author": {"id": author_id, "name": "Author", "avatar": None},
+        "body": body,
+        "groups": [{"id": gid, "name": f"Group {gid}"} for gid in group_ids or []],
+        "images": [],
+        "created_at": "2026-11-23T10:00:00Z",
+        "published_at": "2026-11-23T10:00:00Z",
+        "edited_at": None,
+        "pinned": False,
+        "comment_count": 0,
+        "reaction_counts": {},
+        "my_reaction": None,
+        "requires_acknowledgement": False,
+        "acknowledged_by_me": False,
+        "my_acknowledged_at": None,
+    }
+
+
+def emit_post(
+    *,
+    organization_id: int,
+    group_ids: list[int] | None = None,
+    addressed: list[dict[str, Any]] | None = None,
+    body: str = "Hello",
+    post_id: int = 1,
+    author_id: int = 1,
+) -> OutboxEvent:
+    """Emit post.created in its own transaction, as the feed's post_create would."""
+    with transaction.atomic():
+        return emit(
+            type="post.created",
+            organization_id=organization_id,
+            payload=post_card(post_id=post_id, author_id=author_id, body=body, group_ids=group_ids),
+            org_wide=not group_ids,
+            group_ids=group_ids or [],
+            addressed=addressed or [],
+        )

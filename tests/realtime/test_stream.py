@@ -1,0 +1,278 @@
+"""The WebSocket stream through Channels' WebsocketCommunicator (in-memory layer).
+
+transaction=True: the consumer reads tokens through database_sync_to_async, which
+closes connections that sit in a test transaction; committed rows avoid that.
+Each test body is a coroutine run with async_to_sync, so no asyncio test plugin
+is needed and thread-sensitive database calls stay on the test's thread.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.utils import timezone
+
+from accounts import services as account_services
+from accounts.authentication import hash_token
+from accounts.models import AuthToken
+from server.routing import websocket_urlpatterns
+from tests.factories import AdminFactory, GroupFactory, MembershipFactory, OrganizationFactory, UserFactory, issue_token
+from tests.notifications.factories import emit_post
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+application = URLRouter(websocket_urlpatterns)
+NOTHING_WITHIN = 0.2
+
+
+def run(scenario):
+    return async_to_sync(scenario)()
+
+
+async def open_stream(*, token: str | None = None, subprotocols=None, headers=None, query: str | None = None):
+    path = "/ws/v1/stream"
+    if query is not None:
+        path += f"?{query}"
+    elif token is not None:
+        path += f"?token={token}"
+    communicator = WebsocketCommunicator(application, path, headers=headers or [], subprotocols=subprotocols)
+    connected, subprotocol = await communicator.connect()
+    return communicator, connected, subprotocol
+
+
+async def assert_closed_with(communicator, code: int, *, within: float = 1) -> None:
+    output = await communicator.receive_output(timeout=within)
+    assert output == {"type": "websocket.close", "code": code}
+
+
+async def next_frame(communicator) -> dict:
+    return json.loads(await communicator.receive_from(timeout=1))
+
+
+@pytest.fixture
+def world():
+    org = OrganizationFactory()
+    other = OrganizationFactory()
+    team = GroupFactory(organization=org)
+    member = MembershipFactory(group=team).user
+    outsider = UserFactory(organization=org)
+    stranger = UserFactory(organization=other)
+    return {"org": org, "other": other, "team": team, "member": member, "outsider": outsider, "stranger": stranger}
+
+
+def test_missing_bad_and_expired_tokens_close_4401(world):
+    expired = issue_token(world["member"])
+    AuthToken.objects.filter(key_hash=hash_token(expired)).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    async def scenario():
+        for query in ("", "token=not-a-token", f"token={expired}"):
+            communicator, connected, _ = await open_stream(query=query)
+            assert connected
+            await assert_closed_with(communicator, 4401)
+
+    run(scenario)
+
+
+def test_subprotocol_auth_echoes_only_the_protocol_name(world):
+    token = issue_token(world["member"])
+
+    async def scenario():
+        communicator, connected, subprotocol = await open_stream(subprotocols=["bearer", token])
+        assert connected
+        assert subprotocol == "bearer"
+        await communicator.send_json_to({"type": "ping"})
+        assert await communicator.receive_json_from(timeout=1) == {"type": "pong"}
+        await communicator.disconnect()
+
+    run(scenario)
+
+
+def test_ping_pong_and_garbage_is_ignored(world):
+    token = issue_token(world["member"])
+
+    async def scenario():
+        communicator, _, _ = await open_stream(token=token)
+        await communicator.send_to(text_data="not json")
+        await communicator.send_json_to({"type": "ping"})
+        assert await communicator.receive_json_from(timeout=1) == {"type": "pong"}
+        await communicator.disconnect()
+
+    run(scenario)
+
+
+def test_browser_origins_must_be_allowed_native_apps_send_none(world, settings):
+    token = issue_token(world["member"])
+    settings.WEBSOCKET_ALLOWED_ORIGINS = ["https://app.example.com"]
+
+    async def scenario():
+        for origin in (b"https://evil.example.net", b"null", b"https://localhost.evil.net"):
+            _, connected, _ = await open_stream(token=token, headers=[(b"origin", origin)])
+            assert not connected, origin
+        for origin in (b"https://app.example.com", b"http://localhost:3000"):  # setting, ALLOWED_HOSTS
+            communicator, connected, _ = await open_stream(token=token, headers=[(b"origin", origin)])
+            assert connected
+            await communicator.disconnect()
+        communicator, connected, _ = await open_stream(token=token)
+        assert connected
+        await communicator.disconnect()
+
+    run(scenario)
+
+
+def test_org_wide_post_reaches_own_organisation_only(world):
+    member_token, stranger_token = issue_token(world["member"]), issue_token(world["stranger"])
+
+    async def scenario():
+        mine, _, _ = await open_stream(token=member_token)
+        theirs, _, _ = await open_stream(token=stranger_token)
+        event = await sync_to_async(emit_post)(organization_id=world["org"].pk, body="Org news")
+        frame = await next_frame(mine)
+        assert frame["id"] == str(event.pk)
+        assert frame["type"] == "post.created"
+        assert frame["data"]["body"] == "Org news"
+        assert set(frame) == {"id", "type", "data", "at"}
+        assert await theirs.receive_nothing(timeout=NOTHING_WITHIN)
+        await mine.disconnect()
+        await theirs.disconnect()
+
+    run(scenario)
+
+
+def test_group_post_reaches_members_only(world):
+    member_token, outsider_token = issue_token(world["member"]), issue_token(world["outsider"])
+
+    async def scenario():
+        member, _, _ = await open_stream(token=member_token)
+        outsider, _, _ = await open_stream(token=outsider_token)
+        await sync_to_async(emit_post)(organization_id=world["org"].pk, group_ids=[world["team"].pk], body="Team only")
+        assert (await next_frame(member))["data"]["body"] == "Team only"
+        assert await outsider.receive_nothing(timeout=NOTHING_WITHIN)
+        await member.disconnect()
+        await outsider.disconnect()
+
+    run(scenario)
+
+
+def test_post_to_two_of_my_groups_arrives_once(world):
+    second = GroupFactory(organization=world["org"])
+    MembershipFactory(group=second, user=world["member"])
+    token = issue_token(world["member"])
+
+    async def scenario():
+        member, _, _ = await open_stream(token=token)
+        await sync_to_async(emit_post)(organization_id=world["org"].pk, group_ids=[world["team"].pk, second.pk])
+        await next_frame(member)
+        assert await member.receive_nothing(timeout=NOTHING_WITHIN)
+        await member.disconnect()
+
+    run(scenario)
+
+
+def test_membership_change_while_connected_joins_and_leaves_the_group_stream(world):
+    admin = AdminFactory(organization=world["org"])
+    outsider = world["outsider"]
+    token = issue_token(outsider)
+    team = world["team"]
+
+    async def scenario():
+        socket, _, _ = await open_stream(token=token)
+        await sync_to_async(account_services.user_update)(actor=admin, user=outsider, group_ids=[team.pk])
+        await sync_to_async(emit_post)(organization_id=world["org"].pk, group_ids=[team.pk], body="Welcome", post_id=1)
+        assert (await next_frame(socket))["data"]["body"] == "Welcome"
+        await sync_to_async(account_services.user_update)(actor=admin, user=outsider, group_ids=[])
+        await sync_to_async(emit_post)(organization_id=world["org"].pk, group_ids=[team.pk], body="After leaving", post_id=2)
+        assert await socket.receive_nothing(timeout=NOTHING_WITHIN)
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_deactivation_closes_every_socket_of_the_user_with_4403(world):
+    admin = AdminFactory(organization=world["org"])
+    phone, tablet = issue_token(world["member"], "phone"), issue_token(world["member"], "tablet")
+
+    async def scenario():
+        first, _, _ = await open_stream(token=phone)
+        second, _, _ = await open_stream(token=tablet)
+        await sync_to_async(account_services.user_deactivate)(actor=admin, user=world["member"])
+        await assert_closed_with(first, 4403)
+        await assert_closed_with(second, 4403)
+
+    run(scenario)
+
+
+def test_logout_closes_only_that_device_with_4401(world):
+    phone, tablet = issue_token(world["member"], "phone"), issue_token(world["member"], "tablet")
+    phone_session = AuthToken.objects.get(key_hash=hash_token(phone))
+
+    async def scenario():
+        first, _, _ = await open_stream(token=phone)
+        second, _, _ = await open_stream(token=tablet)
+        await sync_to_async(account_services.logout)(token=phone_session)
+        await assert_closed_with(first, 4401)
+        await second.send_json_to({"type": "ping"})
+        assert await second.receive_json_from(timeout=1) == {"type": "pong"}
+        await second.disconnect()
+
+    run(scenario)
+
+
+def test_mention_pushes_notification_created_with_unread_count(world):
+    token = issue_token(world["member"])
+
+    async def scenario():
+        socket, _, _ = await open_stream(token=token)
+        await sync_to_async(emit_post)(organization_id=world["org"].pk, addressed=[{"user_id": world["member"].pk, "reason": "mention"}])
+        frames = [await next_frame(socket), await next_frame(socket)]
+        by_type = {frame["type"]: frame for frame in frames}
+        assert set(by_type) == {"post.created", "notification.created"}
+        notification = by_type["notification.created"]
+        assert notification["data"]["unread_count"] == 1
+        assert notification["data"]["notification"]["reason"] == "mention"
+        assert notification["id"] != by_type["post.created"]["id"]
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_frames_and_pings_skip_the_database_connection_hop(world):
+    token = issue_token(world["member"])
+    hops = []
+
+    async def counting_hop():
+        hops.append(1)
+
+    async def scenario():
+        with mock.patch("channels.consumer.aclose_old_connections", counting_hop):
+            socket, _, _ = await open_stream(token=token)
+            connect_hops = len(hops)
+            await socket.send_json_to({"type": "ping"})
+            await socket.receive_json_from(timeout=1)
+            await sync_to_async(emit_post)(organization_id=world["org"].pk)
+            await next_frame(socket)
+            await socket.disconnect()
+        # Only the handshake (it reads the token) pays for it.
+        assert connect_hops == 1
+        assert len(hops) == 1
+
+    run(scenario)
+
+
+def test_a_token_expiring_while_connected_closes_the_socket_with_4401(world):
+    token = issue_token(world["member"])
+    AuthToken.objects.filter(key_hash=hash_token(token)).update(expires_at=timezone.now() + timedelta(seconds=1.5))
+
+    async def scenario():
+        socket, connected, _ = await open_stream(token=token)
+        assert connected
+        await socket.send_json_to({"type": "ping"})
+        assert await socket.receive_json_from(timeout=1) == {"type": "pong"}
+        await assert_closed_with(socket, 4401, within=3)
+
+    run(scenario)
