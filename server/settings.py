@@ -225,6 +225,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "PostCreateKindEnum": "feed.models.MEMBER_KIND_CHOICES",
         "GoalStatusEnum": "feed.models.GoalStatus.choices",
+        "DecisionMethodEnum": "recognition.models.DecisionMethod.choices",
+        "RoundStatusEnum": "recognition.models.RoundStatus.choices",
     }
 )
 
@@ -345,3 +347,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 CSRF_FAILURE_VIEW = "server.api.exceptions.csrf_failure"
+
+CELERY_BEAT_SCHEDULE["recognition-close-award-rounds"] = {
+    # Hourly: a round closes within an hour of midnight on the 1st in its organisation's zone;
+    # the close itself is idempotent, so an overlapping or repeated run changes nothing.
+    "task": "recognition.tasks.award_rounds_close_task",
+    "schedule": 3600.0,
+}

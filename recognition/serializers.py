@@ -1,0 +1,262 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.serializers import UserSummarySerializer
+from media.serializers import MediaSerializer
+from recognition.models import AwardCategory, CompanyValue, DecisionMethod, Kudos, Nomination, RoundStatus
+from server.api.fields import IdField, IdListField
+
+# --- Values -----------------------------------------------------------------------------------------
+
+
+class ValueSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CompanyValue
+        fields = ["id", "name", "description", "emoji", "active", "position"]
+
+
+class ValueWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=2000, allow_blank=True, default="")
+    emoji = serializers.CharField(max_length=16, allow_blank=True, default="")
+    active = serializers.BooleanField(default=True)
+    position = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
+
+
+class ValueCardSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    emoji = serializers.CharField()
+
+
+# --- Kudos ------------------------------------------------------------------------------------------
+
+
+class KeyMomentCardSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class KudosSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    giver = UserSummarySerializer()
+    recipients = serializers.SerializerMethodField()
+    message = serializers.CharField()
+    value = ValueCardSerializer(allow_null=True)
+    image = MediaSerializer(allow_null=True)
+    key_moment = KeyMomentCardSerializer(allow_null=True, help_text="The customer-journey step this kudos is about.")
+    post_id = serializers.IntegerField(allow_null=True, help_text="The kudos' card in the feed.")
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(UserSummarySerializer(many=True))
+    def get_recipients(self, kudos: Kudos) -> list[dict]:
+        return UserSummarySerializer([link.recipient for link in kudos.recipient_links.all()], many=True).data
+
+
+class KudosCreateSerializer(serializers.Serializer):
+    recipient_ids = IdListField(min_length=1, max_length=10)
+    message = serializers.CharField(max_length=60_000)
+    value_id = IdField(required=False, allow_null=True, default=None)
+    image_id = IdField(required=False, allow_null=True, default=None, help_text="An upload of yours (POST /media).")
+    key_moment_id = IdField(required=False, allow_null=True, default=None, help_text="A key moment of the customer journey.")
+
+
+class KudosNominateSerializer(serializers.Serializer):
+    round_id = IdField()
+    reason = serializers.CharField(max_length=60_000, required=False, allow_blank=True, default="", help_text="Empty = the kudos message.")
+    nominee_id = IdField(required=False, allow_null=True, default=None, help_text="Needed only when the kudos has several recipients.")
+
+
+# --- Categories and rounds --------------------------------------------------------------------------
+
+
+class RoundBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    month = serializers.CharField(source="month_label")
+    status = serializers.ChoiceField(choices=RoundStatus.choices)
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    group_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AwardCategory
+        fields = [
+            "id",
+            "name",
+            "description",
+            "icon",
+            "method",
+            "confidential",
+            "max_nominations_per_nominator",
+            "leader_pick_days",
+            "group_ids",
+            "active",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_group_ids(self, category: AwardCategory) -> list[int]:
+        return sorted(g.pk for g in category.groups.all())
+
+
+class CategoryWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=2000, allow_blank=True, default="")
+    icon = serializers.CharField(max_length=16, allow_blank=True, default="")
+    method = serializers.ChoiceField(choices=DecisionMethod.choices, default=DecisionMethod.MOST_NOMINATIONS)
+    confidential = serializers.BooleanField(default=False)
+    max_nominations_per_nominator = serializers.IntegerField(min_value=1, max_value=100, default=3)
+    leader_pick_days = serializers.IntegerField(min_value=1, max_value=60, default=7)
+    group_ids = IdListField(max_length=200, default=list)
+    active = serializers.BooleanField(default=True)
+
+
+class CategoryCardSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    icon = serializers.CharField()
+    method = serializers.ChoiceField(choices=DecisionMethod.choices)
+    confidential = serializers.BooleanField()
+
+
+class RoundSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    category = CategoryCardSerializer()
+    month = serializers.CharField(source="month_label", help_text="YYYY-MM in the organisation's calendar.")
+    status = serializers.ChoiceField(choices=RoundStatus.choices)
+    opens_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+    pick_deadline = serializers.DateTimeField(allow_null=True, help_text="Leader-pick rounds: when most nominations decides instead.")
+    announced_at = serializers.DateTimeField(allow_null=True)
+    post_id = serializers.IntegerField(allow_null=True, help_text="The announcement's card in the feed, once announced.")
+    my_nomination_count = serializers.IntegerField(help_text="Nominations you made in this round.")
+
+
+# --- Nominations --------------------------------------------------------------------------------
+
+
+class NominationCreateSerializer(serializers.Serializer):
+    nominee_id = IdField()
+    reason = serializers.CharField(max_length=60_000)
+
+
+class NominationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    round_id = serializers.IntegerField()
+    nominee = UserSummarySerializer()
+    nominator = serializers.SerializerMethodField(help_text="Null in confidential categories, except for admins.")
+    reason = serializers.CharField()
+    evidence_kudos_ids = serializers.SerializerMethodField()
+    endorsement_count = serializers.IntegerField()
+    endorsed_by_me = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(UserSummarySerializer(allow_null=True))
+    def get_nominator(self, nomination: Nomination) -> dict | None:
+        viewer = self.context["request"].user
+        category = nomination.round.category
+        if viewer.pk == nomination.nominator_id or viewer.is_org_admin or not category.confidential:
+            return UserSummarySerializer(nomination.nominator).data
+        return None
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_evidence_kudos_ids(self, nomination: Nomination) -> list[int]:
+        return sorted(k.pk for k in nomination.evidence_kudos.all())
+
+
+class PickWinnerSerializer(serializers.Serializer):
+    nominee_id = IdField()
+
+
+# --- Results ----------------------------------------------------------------------------------------
+
+
+class StandingSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    nominee = UserSummarySerializer()
+    nomination_count = serializers.IntegerField(help_text="Distinct colleagues who nominated this person.")
+    endorsement_count = serializers.IntegerField()
+    first_nominated_at = serializers.DateTimeField()
+    is_winner = serializers.BooleanField()
+
+
+class WinnerSerializer(StandingSerializer):
+    reason = serializers.CharField(help_text="The nomination reason quoted in the announcement.")
+    why = serializers.CharField(help_text='"Why this winner": the rule that decided, in words.')
+
+
+class ResultsSerializer(serializers.Serializer):
+    round = RoundSerializer()
+    decided_by = serializers.ChoiceField(
+        choices=["most_nominations", "leader_pick", "most_nominations_fallback", ""],
+        help_text="Empty while a leader-pick round waits for its pick.",
+    )
+    rule = serializers.CharField(help_text="How this category decides, in words.")
+    winners = WinnerSerializer(many=True)
+    standings = StandingSerializer(many=True)
+
+
+# --- Wall of fame, leaderboard, insights -------------------------------------------------------------
+
+
+class ValueCountSerializer(serializers.Serializer):
+    value = ValueCardSerializer()
+    count = serializers.IntegerField()
+
+
+class AwardWonSerializer(serializers.Serializer):
+    round_id = serializers.IntegerField()
+    category = CategoryCardSerializer()
+    month = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class WallOfFameSerializer(serializers.Serializer):
+    user = UserSummarySerializer()
+    kudos_received_count = serializers.IntegerField()
+    kudos_given_count = serializers.IntegerField()
+    by_value = ValueCountSerializer(many=True)
+    awards = AwardWonSerializer(many=True)
+    recent_kudos = KudosSerializer(many=True)
+
+
+class LeaderboardEntrySerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user = UserSummarySerializer()
+    kudos_received = serializers.IntegerField()
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    month = serializers.CharField()
+    group_id = serializers.IntegerField(allow_null=True)
+    entries = LeaderboardEntrySerializer(many=True, help_text="The top 20 by kudos received that month.")
+
+
+class GroupCardSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class GroupMonthSerializer(serializers.Serializer):
+    month = serializers.CharField()
+    group = GroupCardSerializer()
+    kudos_count = serializers.IntegerField()
+    nomination_count = serializers.IntegerField()
+
+
+class ReciprocalPairSerializer(serializers.Serializer):
+    a = UserSummarySerializer()
+    b = UserSummarySerializer()
+    a_to_b = serializers.IntegerField()
+    b_to_a = serializers.IntegerField()
+
+
+class InsightsSerializer(serializers.Serializer):
+    group_ids = serializers.ListField(child=serializers.IntegerField(), help_text="The groups this report covers.")
+    per_group = GroupMonthSerializer(many=True, help_text="Kudos received and nominations per group per month (last 6 months).")
+    values_used = ValueCountSerializer(many=True, help_text="Last 90 days.")
+    not_recognised_count = serializers.IntegerField()
+    not_recognised = UserSummarySerializer(many=True, help_text="Up to 50 people with no kudos or award in 90 days, by name.")
+    reciprocal_pairs = ReciprocalPairSerializer(many=True, help_text="Pairs who gave each other kudos in the last 90 days.")

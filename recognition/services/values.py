@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from recognition.models import CompanyValue
+from server.api.exceptions import ValidationFailed
+
+EDITABLE = ("name", "description", "emoji", "active", "position")
+
+
+def _save(value: CompanyValue) -> CompanyValue:
+    try:
+        with transaction.atomic():
+            value.save()
+    except IntegrityError:
+        raise ValidationFailed(_("A value with this name already exists."), fields={"name": [_("Already exists.")]})
+    return value
+
+
+def value_create(*, actor: User, name: str, description: str = "", emoji: str = "", active: bool = True, position: int = 0) -> CompanyValue:
+    value = CompanyValue(
+        organization_id=actor.organization_id, name=name.strip(), description=description, emoji=emoji, active=active, position=position
+    )
+    return _save(value)
+
+
+def value_update(*, actor: User, value: CompanyValue, **changes) -> CompanyValue:
+    for field, new in changes.items():
+        if field not in EDITABLE:
+            raise TypeError(field)
+        setattr(value, field, new.strip() if field == "name" else new)
+    return _save(value)
