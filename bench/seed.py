@@ -16,6 +16,7 @@ reuses a seed of the same scale (see bench/.data/seed.json).
 from __future__ import annotations
 
 import argparse
+import itertools
 import datetime as dt
 import json
 import os
@@ -87,12 +88,19 @@ def _plain(field: models.Field, value):
 def copy_rows(label: str, rows: Iterable[dict]) -> int:
     """COPY dict rows into the model's table; columns absent from a row get the field default."""
     target = model(label)
-    fields = [f for f in target._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))]
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return 0
+    rows = itertools.chain([first], rows)
+    # Rows that carry their id (reserved with next_ids) keep it; others take the sequence's.
+    fields = [f for f in target._meta.concrete_fields if not (f.primary_key and f.attname not in first)]
     defaults = {}
     for field in fields:
-        if field.has_default():
+        if field.has_default() or not field.null:
+            # Django's own default: "" for text without one, a callable's value otherwise.
             defaults[field.attname] = field.get_default()
-        elif field.null:
+        else:
             defaults[field.attname] = None
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     written = 0
@@ -373,12 +381,16 @@ def seed_recognition(rng: random.Random, org_id: int, user_ids: range, kudos_pos
         ),
     )
     rounds = []
+    first = (NOW - TWO_YEARS).date().replace(day=1)
+
+    def month_start(index: int) -> dt.date:
+        years, month = divmod(first.month - 1 + index, 12)
+        return dt.date(first.year + years, month + 1, 1)
+
     for month_index in range(24):
-        first = (NOW - TWO_YEARS).date().replace(day=1)
-        year, month = divmod(first.month - 1 + month_index, 12)
-        month_date = dt.date(first.year + year, month + 1, 1)
-        next_year, next_month = divmod(month, 12)
-        closes = dt.datetime(first.year + year + next_year, next_month + 1, 1, tzinfo=dt.UTC)
+        month_date, next_month = month_start(month_index), month_start(month_index + 1)
+        opens = dt.datetime(month_date.year, month_date.month, 1, tzinfo=dt.UTC)
+        closes = dt.datetime(next_month.year, next_month.month, 1, tzinfo=dt.UTC)
         for category in category_ids:
             rounds.append(
                 {
@@ -386,7 +398,7 @@ def seed_recognition(rng: random.Random, org_id: int, user_ids: range, kudos_pos
                     "category_id": category,
                     "month": month_date,
                     "status": "announced",
-                    "opens_at": dt.datetime(month_date.year, month_date.month, 1, tzinfo=dt.UTC),
+                    "opens_at": opens,
                     "closes_at": closes,
                     "closed_at": closes,
                     "announced_at": closes,

@@ -13,7 +13,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
@@ -39,7 +41,16 @@ def fuzz_world(db, settings):
         "DEFAULT_THROTTLE_RATES": dict.fromkeys(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "100000/min"),
     }
     settings.LOGIN_FAILURE_LIMIT = 100000
-    return build_fuzz_world()
+    # Requests go through the raw WSGI app, where Django closes the database connection
+    # at the end of each request; that would end the test's transaction (Django's own
+    # test client disconnects the same handler).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield build_fuzz_world()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.mark.fuzz

@@ -1,5 +1,3 @@
-
-
 def test_fuzzer_regressions_ids_beyond_bigint_and_hhmm_times(api, employee):
     # Found by tests/fuzz: a 20-digit group id reached the database (500), and the
     # schema promised RFC 3339 times while the API answers "22:00".
