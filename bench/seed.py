@@ -16,8 +16,8 @@ reuses a seed of the same scale (see bench/.data/seed.json).
 from __future__ import annotations
 
 import argparse
-import itertools
 import datetime as dt
+import itertools
 import json
 import os
 import random
