@@ -37,6 +37,7 @@ EVENT_TYPES = frozenset(
         "post.updated",
         "post.deleted",
         "comment.created",
+        "comment.deleted",
         "reaction.updated",
         "kudos.created",
         "award.announced",
@@ -45,6 +46,10 @@ EVENT_TYPES = frozenset(
         "media.ready",
         "notification.created",
         "announcement.acknowledged",
+        # Moderation: a report for moderators, a decision for the author, the outcome for reporters.
+        "report.created",
+        "report.resolved",
+        "moderation.decided",
     }
 )
 # A frame id for the inbox frame that is stable across re-deliveries (clients
