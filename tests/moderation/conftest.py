@@ -43,4 +43,6 @@ def inbox(user) -> list[tuple[str, dict]]:
 
 
 def report(client, target_type: str, target_id: int, reason: str = "spam", note: str = ""):
-    return client.post("/api/v1/reports", {"target_type": target_type, "target_id": target_id, "reason": reason, "note": note}, format="json")
+    return client.post(
+        "/api/v1/reports", {"target_type": target_type, "target_id": target_id, "reason": reason, "note": note}, format="json"
+    )

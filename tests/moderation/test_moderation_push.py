@@ -48,7 +48,9 @@ from notifications.push_texts import PushType, data_payload, render
 )
 def test_moderation_texts_in_both_languages(event_type, payload, english, dutch):
     for language, expected in (("en", english), ("nl", dutch)):
-        text = render(push_type=PushType.MODERATION, payload=payload, requires_ack=False, personal=True, language=language, event_type=event_type)
+        text = render(
+            push_type=PushType.MODERATION, payload=payload, requires_ack=False, personal=True, language=language, event_type=event_type
+        )
         assert (text.title, text.body) == expected
 
 

@@ -85,7 +85,8 @@ def test_other_organisation_targets_are_404(api, employee):
 
 
 def test_report_burst_is_throttled(api, settings, employee, leader):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "reports": "2/min"}}
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "reports": "2/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     posts = [PostFactory(author=leader) for _ in range(3)]
     client = api(employee)
     codes = [report(client, "post", post.pk).status_code for post in posts]
@@ -145,7 +146,9 @@ def test_post_is_hidden_at_the_threshold_until_a_moderator_decides(
     assert api(employee).get(f"/api/v1/posts/{post.pk}").status_code == 200
 
 
-def test_keyword_flags_do_not_count_towards_auto_hide(api, org, threshold, leader, employee, admin_user, django_capture_on_commit_callbacks):
+def test_keyword_flags_do_not_count_towards_auto_hide(
+    api, org, threshold, leader, employee, admin_user, django_capture_on_commit_callbacks
+):
     api(admin_user).put("/api/v1/moderation/keywords", {"keywords": ["idiot"]}, format="json")
     with django_capture_on_commit_callbacks(execute=True):
         post = feed_services.post_create(author=leader, body="What an idiot")
