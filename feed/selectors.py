@@ -154,7 +154,8 @@ def may_moderate(*, user: User, post: Post) -> bool:
         return False
     if user.is_org_admin:
         return True
-    if post.org_wide:
+    # Employees never moderate, even as a group's manager (moderation answers them 403 too).
+    if post.org_wide or not user.is_leader_or_admin:
         return False
     return Membership.objects.filter(
         user_id=user.pk, role=MembershipRole.MANAGER, group_id__in=PostGroup.objects.filter(post=post).values("group_id")

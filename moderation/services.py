@@ -8,6 +8,7 @@ announced on `accounts.signals.admin_action` (see `announce`) for the audit log.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from typing import Any
@@ -38,6 +39,8 @@ from moderation.models import (
 from notifications import push
 from notifications import services as notifications
 from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
+
+logger = logging.getLogger(__name__)
 
 MAX_KEYWORDS = 200
 MAX_MUTE_DAYS = 365
@@ -287,7 +290,12 @@ def content_flag_keywords(*, organization_id: int, author_id: int, post_id: int,
 
 
 def on_content_published(sender, *, organization_id, author_id, post_id, comment_id, body, **kwargs) -> None:
-    content_flag_keywords(organization_id=organization_id, author_id=author_id, post_id=post_id, comment_id=comment_id, body=body)
+    # Runs after the content's commit, in the request that wrote it: a failure to flag must
+    # not turn a published post into an error for its author.
+    try:
+        content_flag_keywords(organization_id=organization_id, author_id=author_id, post_id=post_id, comment_id=comment_id, body=body)
+    except Exception:
+        logger.exception("Keyword flag failed for post %s comment %s", post_id, comment_id)
 
 
 def keywords_set(*, actor: User, keywords: list[str]) -> list[str]:

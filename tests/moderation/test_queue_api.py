@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from moderation.models import ReportCase
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import GroupFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.feed.factories import CommentFactory, PostFactory, group_post
 from tests.moderation.conftest import report
 from tests.security.harness import all_routes
@@ -82,7 +82,7 @@ def test_queue_is_a_fixed_number_of_queries(api, admin_user, leader, colleagues,
 
 
 def test_group_manager_sees_and_moderates_only_their_groups(api, org, manager, managed_group, leader, employee, colleagues):
-    other_group = MembershipFactory(user=employee).group
+    other_group = MembershipFactory(group=GroupFactory(organization=org), user=employee).group
     mine = group_post(managed_group, author=leader)
     theirs = group_post(other_group, author=leader)
     everyone = PostFactory(author=leader)
@@ -154,3 +154,14 @@ def test_other_organisation_admin_sees_an_empty_queue(api, leader, employee):
     assert client.post(f"/api/v1/moderation/reports/{case.pk}/resolve", {"action": "remove"}, format="json").status_code == 404
     assert client.post(f"/api/v1/moderation/users/{employee.pk}/mute", {"days": 3}, format="json").status_code == 404
     assert api(employee).get(f"/api/v1/posts/{post.pk}").status_code == 200
+
+
+def test_an_employee_who_manages_a_group_is_still_no_moderator(api, org, employee, leader, colleagues):
+    from accounts.models import MembershipRole
+
+    group = MembershipFactory(group=GroupFactory(organization=org), user=employee, role=MembershipRole.MANAGER).group
+    MembershipFactory(group=group, user=colleagues[0])
+    post = group_post(group, author=leader)
+    report(api(colleagues[0]), "post", post.pk)
+    assert api(employee).get("/api/v1/moderation/reports").status_code == 403
+    assert api(employee).delete(f"/api/v1/posts/{post.pk}").status_code == 403

@@ -268,3 +268,26 @@ def test_concurrent_first_reports_by_different_people_share_one_row(api):
     assert codes == [201] * 4
     case = ReportCase.objects.get()
     assert case.report_count == 4
+
+
+def test_report_event_goes_to_moderators_only(api, org, employee, leader, admin_user, events):
+    post = PostFactory(author=leader)
+    report(api(employee), "post", post.pk, reason="confidential", note="Shows a salary")
+    [event] = [e for e in events if e["type"] == "report.created"]
+    assert event["user_ids"] == [admin_user.pk] and not event.get("org_wide") and not event.get("group_ids")
+    assert event["addressed"] == [{"user_id": admin_user.pk, "reason": "moderation"}]
+    assert event["payload"]["reason"] == "confidential" and event["payload"]["report_id"] == ReportCase.objects.get().pk
+
+
+def test_a_failing_keyword_flag_does_not_fail_the_post(api, org, leader, admin_user, monkeypatch, django_capture_on_commit_callbacks):
+    from moderation import services
+
+    api(admin_user).put("/api/v1/moderation/keywords", {"keywords": ["boom"]}, format="json")
+
+    def explode(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(services, "content_flag_keywords", explode)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(leader).post("/api/v1/posts", {"body": "boom"}, format="json")
+    assert response.status_code == 201
