@@ -27,6 +27,7 @@ from moderation.serializers import (
 )
 from server.api.exceptions import ValidationFailed
 from server.api.pagination import KeysetPagination
+from server.api.schema import ErrorSerializer
 from server.api.throttling import ReportThrottle, UserRateThrottle
 
 TAGS = ["moderation"]
@@ -42,7 +43,13 @@ class ReportCreateView(APIView):
     # A burst of reports from one person is capped (THROTTLE_REPORTS, default 20/min).
     throttle_classes = [UserRateThrottle, ReportThrottle]
 
-    @extend_schema(request=ReportCreateSerializer, responses={201: ReportCreatedSerializer}, operation_id="reports_create", tags=TAGS)
+    # 404: a target the reporter cannot see (or of another organisation).
+    @extend_schema(
+        request=ReportCreateSerializer,
+        responses={201: ReportCreatedSerializer, 404: ErrorSerializer},
+        operation_id="reports_create",
+        tags=TAGS,
+    )
     def post(self, request):
         data = _valid(ReportCreateSerializer, request)
         report = services.report_create(
