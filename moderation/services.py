@@ -36,7 +36,6 @@ from moderation.models import (
     Resolution,
     TargetType,
 )
-from notifications import push
 from notifications import services as notifications
 from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
 
@@ -342,14 +341,14 @@ def _set_visibility(*, actor: User | None, case: ReportCase, visible: bool, reas
             return False
         feed_services.comment_set_visibility(actor=actor, comment=comment, visible=visible, reason=reason)
         if not visible:
-            push.push_withdraw(organization_id=case.organization_id, comment_id=comment.pk)
+            notifications.content_withdraw(organization_id=case.organization_id, comment_id=comment.pk)
         return True
     post = Post.objects.get(pk=case.post_id)
     if post.removed_at is not None or (post.hidden_at is None) == visible:
         return False
     feed_services.post_set_visibility(actor=actor, post=post, visible=visible, reason=reason)
     if not visible:
-        push.push_withdraw(organization_id=case.organization_id, post_id=post.pk)
+        notifications.content_withdraw(organization_id=case.organization_id, post_id=post.pk)
     return True
 
 
@@ -357,11 +356,11 @@ def _remove(*, actor: User, case: ReportCase) -> None:
     if case.target_type == TargetType.COMMENT:
         comment = Comment.objects.select_related("post").get(pk=case.comment_id)
         feed_services.comment_delete(actor=actor, comment=comment)
-        push.push_withdraw(organization_id=case.organization_id, comment_id=comment.pk)
+        notifications.content_withdraw(organization_id=case.organization_id, comment_id=comment.pk)
     else:
         post = Post.objects.get(pk=case.post_id)
         feed_services.post_delete(actor=actor, post=post)
-        push.push_withdraw(organization_id=case.organization_id, post_id=post.pk)
+        notifications.content_withdraw(organization_id=case.organization_id, post_id=post.pk)
 
 
 def _tell_author(*, case: ReportCase, action: str, note: str, extra: dict[str, Any] | None = None) -> None:

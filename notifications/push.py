@@ -347,24 +347,15 @@ def _record(*, event_id: str, by_device: dict[int, PushDelivery], results: list[
 # --- withdrawn content -------------------------------------------------------------------
 
 
-def push_withdraw(*, organization_id: int, post_id: int | None = None, comment_id: int | None = None) -> int:
-    """Drop pushes not sent yet about a post (and its comments) or one comment a moderator hid or removed.
+def push_withdraw(*, event_ids: list) -> int:
+    """Drop the pushes of these events that were not sent yet; returns how many deliveries were dropped.
 
-    Called by the moderating service inside its transaction. Events still to be planned
-    get their push step marked done; queued deliveries fail as withdrawn, so a batch task
-    that runs later claims nothing. Returns how many deliveries were dropped.
+    Events still to be planned get their push step marked done; queued deliveries fail as
+    withdrawn, so a batch task that runs later claims nothing.
     """
-    about = Q(pk__in=[])
-    if post_id is not None:
-        about |= Q(type__in=["post.created", "post.updated"], payload__id=post_id) | Q(type="comment.created", payload__post_id=post_id)
-    if comment_id is not None:
-        about |= Q(type="comment.created", payload__id=comment_id)
-    now = timezone.now()
-    events = OutboxEvent.objects.filter(about, organization_id=organization_id, created_at__gte=now - settings.OUTBOX_RETENTION)
-    event_ids = list(events.values_list("pk", flat=True))
     if not event_ids:
         return 0
-    OutboxEvent.objects.filter(pk__in=event_ids, push_sent_at__isnull=True).update(push_sent_at=now)
+    OutboxEvent.objects.filter(pk__in=event_ids, push_sent_at__isnull=True).update(push_sent_at=timezone.now())
     return PushDelivery.objects.filter(event_id__in=event_ids, status=PushStatus.QUEUED).update(
         status=PushStatus.FAILED, lease_until=None, last_error="withdrawn: the content was hidden or removed"
     )

@@ -279,3 +279,17 @@ def test_keyword_changes_are_announced_for_the_audit_log(api, admin_user, audit,
     [entry] = audit
     assert entry["action"] == "moderation.keywords_changed"
     assert entry["before"] == {"keywords": []} and entry["after"] == {"keywords": ["a"]}
+
+
+def test_inbox_items_quoting_hidden_content_are_deleted(api, leader, employee, admin_user, colleagues, django_capture_on_commit_callbacks):
+    from notifications.models import Notification
+
+    post = PostFactory(author=leader)
+    with django_capture_on_commit_callbacks(execute=True):
+        comment = feed_services.comment_create(author=employee, post=post, body=f"Nasty @[user:{colleagues[1].pk}]")
+    assert Notification.objects.filter(recipient=leader, reason="comment").exists()
+    assert Notification.objects.filter(recipient=colleagues[1], reason="mention").exists()
+    report(api(colleagues[0]), "comment", comment.pk)
+    assert resolve(api(admin_user), ReportCase.objects.get().pk, "hide").status_code == 200
+    assert not Notification.objects.filter(reason__in=["comment", "mention"]).exists()
+    assert api(colleagues[1]).get("/api/v1/notifications").json()["results"] == []
