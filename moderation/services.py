@@ -352,15 +352,21 @@ def _set_visibility(*, actor: User | None, case: ReportCase, visible: bool, reas
     return True
 
 
-def _remove(*, actor: User, case: ReportCase) -> None:
+def _remove(*, actor: User, case: ReportCase) -> bool:
+    """Delete the case's post or comment as a moderator; False when its author had already deleted it."""
     if case.target_type == TargetType.COMMENT:
         comment = Comment.objects.select_related("post").get(pk=case.comment_id)
+        if comment.removed_at is not None:
+            return False
         feed_services.comment_delete(actor=actor, comment=comment)
         notifications.content_withdraw(organization_id=case.organization_id, comment_id=comment.pk)
-    else:
-        post = Post.objects.get(pk=case.post_id)
-        feed_services.post_delete(actor=actor, post=post)
-        notifications.content_withdraw(organization_id=case.organization_id, post_id=post.pk)
+        return True
+    post = Post.objects.get(pk=case.post_id)
+    if post.removed_at is not None:
+        return False
+    feed_services.post_delete(actor=actor, post=post)
+    notifications.content_withdraw(organization_id=case.organization_id, post_id=post.pk)
+    return True
 
 
 def _tell_author(*, case: ReportCase, action: str, note: str, extra: dict[str, Any] | None = None) -> None:
@@ -436,8 +442,7 @@ def case_resolve(*, actor: User, case_id: int, action: str, note: str = "") -> R
             changed = _set_visibility(actor=actor, case=case, visible=False, reason=note or _("Hidden by a moderator."))
             changed = changed or case.auto_hidden_at is not None
         elif action == Resolution.REMOVE:
-            _remove(actor=actor, case=case)
-            changed = True
+            changed = _remove(actor=actor, case=case)
         elif case.auto_hidden_at is not None:
             # The threshold hid it for the moderator to decide; dismissing shows it again.
             if _set_visibility(actor=actor, case=case, visible=True, reason=""):
