@@ -15,7 +15,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Group, Membership, User
+from accounts.models import Group, Membership, MembershipRole, User
 from feed.cards import AUTHOR_RELATED
 from feed.models import (
     Acknowledgement,
@@ -142,6 +142,24 @@ def post_updates(*, user: User, since: tuple[datetime, int] | None, now: datetim
         # Nothing new: move the cursor up to the horizon so the next query scans less.
         cursor = max((since_at, since_id), (horizon, 0))
     return PostChanges(ordered_ids=ordered_ids, changed=changed, removed_ids=removed_ids, cursor=cursor, has_more=has_more)
+
+
+def may_moderate(*, user: User, post: Post) -> bool:
+    """Admins moderate their organisation; a group manager moderates posts addressed to their groups.
+
+    The one rule the feed's moderation handles (hide, restore, remove) check, so that
+    moderation, which decides who is a moderator, and the feed agree on it.
+    """
+    if user.organization_id != post.organization_id:
+        return False
+    if user.is_org_admin:
+        return True
+    # Employees never moderate, even as a group's manager (moderation answers them 403 too).
+    if post.org_wide or not user.is_leader_or_admin:
+        return False
+    return Membership.objects.filter(
+        user_id=user.pk, role=MembershipRole.MANAGER, group_id__in=PostGroup.objects.filter(post=post).values("group_id")
+    ).exists()
 
 
 def comment_list(*, post: Post) -> QuerySet[Comment]:

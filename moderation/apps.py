@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class ModerationConfig(AppConfig):
     name = "moderation"
     verbose_name = "Moderation"
+
+    def ready(self) -> None:
+        from feed import signals as feed_signals
+        from feed.services import interactions
+        from moderation import services
+
+        # New posts and comments with a listed keyword go to the queue (after their commit).
+        feed_signals.content_published.connect(services.on_content_published, dispatch_uid="moderation.keyword_flag")
+        if services.comment_lock_guard not in interactions.comment_create_guards:
+            interactions.comment_create_guards.append(services.comment_lock_guard)

@@ -72,6 +72,7 @@ class NotificationReason(models.TextChoices):
     KUDOS = "kudos", "Kudos received"
     AWARD = "award", "Award won"
     NOMINATION = "nomination", "Nominated"
+    MODERATION = "moderation", "Moderation"
 
 
 class Notification(models.Model):

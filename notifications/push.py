@@ -152,7 +152,8 @@ def _wanted(event: OutboxEvent, recipients: dict[int, Recipient], *, at: datetim
             wanted[user_id] = True
             continue
         preference = preferences.get(user_id)
-        if not (preference or defaults)[PREFERENCE_FIELD[recipient.push_type]]:
+        switch = PREFERENCE_FIELD.get(recipient.push_type)
+        if switch is not None and not (preference or defaults)[switch]:
             continue
         if preference is None:
             wanted[user_id] = False
@@ -248,6 +249,7 @@ def _messages(event: OutboxEvent, deliveries: list[PushDelivery]) -> list[PushMe
             requires_ack=ack,
             personal=recipient.personal,
             language=device.user.effective_language,
+            event_type=event.type,
         )
         messages.append(
             PushMessage(
@@ -339,6 +341,23 @@ def _record(*, event_id: str, by_device: dict[int, PushDelivery], results: list[
         failed=len(grouped[Outcome.FAILED]) + len(exhausted) + len(skipped),
         retried=len(retry),
         countdown=countdown,
+    )
+
+
+# --- withdrawn content -------------------------------------------------------------------
+
+
+def push_withdraw(*, event_ids: list) -> int:
+    """Drop the pushes of these events that were not sent yet; returns how many deliveries were dropped.
+
+    Events still to be planned get their push step marked done; queued deliveries fail as
+    withdrawn, so a batch task that runs later claims nothing.
+    """
+    if not event_ids:
+        return 0
+    OutboxEvent.objects.filter(pk__in=event_ids, push_sent_at__isnull=True).update(push_sent_at=timezone.now())
+    return PushDelivery.objects.filter(event_id__in=event_ids, status=PushStatus.QUEUED).update(
+        status=PushStatus.FAILED, lease_until=None, last_error="withdrawn: the content was hidden or removed"
     )
 
 

@@ -31,10 +31,13 @@ class PushType(StrEnum):
     NOMINATION = "nomination"  # a kind of award news: shares the `award` switch
     GOAL = "goal"
     KEY_MOMENT = "key_moment"
+    # Reports for moderators, decisions about your content, outcomes of your reports:
+    # service messages without a switch (quiet hours still apply).
+    MODERATION = "moderation"
 
 
-# The preference column that switches each type on or off.
-PREFERENCE_FIELD: dict[PushType, str] = {t: t.value for t in PushType} | {PushType.NOMINATION: "award"}
+# The preference column that switches each type on or off (none for moderation).
+PREFERENCE_FIELD: dict[PushType, str] = {t: t.value for t in PushType if t != PushType.MODERATION} | {PushType.NOMINATION: "award"}
 PREFERENCE_FIELDS = ("announcement", "post", "mention", "comment", "reaction", "kudos", "award", "goal", "key_moment")
 
 # Android channel ids (the app creates these channels); acknowledgement-required
@@ -50,6 +53,7 @@ CHANNEL: dict[PushType, str] = {
     PushType.NOMINATION: "recognition",
     PushType.GOAL: "goals",
     PushType.KEY_MOMENT: "goals",
+    PushType.MODERATION: "moderation",
 }
 CHANNEL_REQUIRED = "announcements_required"
 
@@ -62,6 +66,7 @@ REASON_TYPES: dict[str, PushType] = {
     "award": PushType.AWARD,
     "nomination": PushType.NOMINATION,
     "reaction": PushType.REACTION,
+    "moderation": PushType.MODERATION,
 }
 
 
@@ -108,13 +113,60 @@ def _named(payload: dict[str, Any], *keys: str) -> str:
     return ""
 
 
-def render(*, push_type: PushType, payload: dict[str, Any], requires_ack: bool, personal: bool, language: str) -> PushText:
+def _report_reason(reason: str) -> str:
+    return {
+        "harassment": _("harassment"),
+        "inappropriate": _("inappropriate content"),
+        "spam": _("spam"),
+        "confidential": _("confidential information"),
+        "other": _("other"),
+    }.get(reason, reason)
+
+
+def _content_name(target_type: str) -> str:
+    return {"post": _("Your post"), "comment": _("Your comment")}.get(target_type, _("Your content"))
+
+
+def moderation_text(*, event_type: str, payload: dict[str, Any]) -> PushText:
+    """Texts of report.created (moderators), moderation.decided (author), report.resolved (reporters)."""
+    note = excerpt({"note": payload.get("note", "")})
+    action = payload.get("action", "")
+    if event_type == "report.created":
+        if payload.get("source") == "keyword":
+            title = _("Flagged for review: matched keywords")
+        else:
+            title = _("New report: %(reason)s") % {"reason": _report_reason(payload.get("reason", ""))}
+        return PushText(title, excerpt({"excerpt": payload.get("excerpt", "")}))
+    if event_type == "moderation.decided":
+        if action == "mute":
+            return PushText(_("You are muted until %(until)s") % {"until": str(payload.get("muted_until", ""))[:10]}, note)
+        if action == "unmute":
+            return PushText(_("You can post again"), note)
+        content = _content_name(payload.get("target_type", ""))
+        title = {
+            "hide": _("%(content)s was hidden by a moderator"),
+            "remove": _("%(content)s was removed by a moderator"),
+            "restore": _("%(content)s is visible again"),
+            "auto_hide": _("%(content)s is hidden while a moderator looks at reports"),
+        }.get(action, _("%(content)s was reviewed by a moderator"))
+        return PushText(title % {"content": content}, note)
+    if event_type == "report.resolved":
+        body = _("Action was taken. Thank you for reporting.") if action in ("hide", "remove") else _("No action was needed.")
+        return PushText(_("Your report was reviewed"), body)
+    return PushText(_("Moderation"), note)
+
+
+def render(
+    *, push_type: PushType, payload: dict[str, Any], requires_ack: bool, personal: bool, language: str, event_type: str = ""
+) -> PushText:
     """Title and body in `language` (English for languages without a catalogue).
 
     `personal`: the recipient is addressed by the event (the kudos is theirs, the
     award is theirs), not merely in its audience.
     """
     with translation.override(language):
+        if push_type == PushType.MODERATION:
+            return moderation_text(event_type=event_type, payload=payload)
         actor = actor_name(payload) or pgettext("push actor fallback", "A colleague")
         snippet = excerpt(payload)
         award = _named(payload, "award", "category", "award_name")
@@ -169,12 +221,14 @@ def deep_link(*, push_type: PushType, payload: dict[str, Any]) -> str:
         return f"goals/{_id(payload, 'goal_id')}"
     if push_type == PushType.KEY_MOMENT and _id(payload, "key_moment_id"):
         return f"key-moments/{_id(payload, 'key_moment_id')}"
+    if push_type == PushType.MODERATION and _id(payload, "report_id"):
+        return f"moderation/reports/{_id(payload, 'report_id')}"
     if post_id:
         return f"posts/{post_id}"
     return "notifications"
 
 
-ID_KEYS = ("post_id", "comment_id", "kudos_id", "round_id", "category_id", "nomination_id", "goal_id", "key_moment_id")
+ID_KEYS = ("report_id", "post_id", "comment_id", "kudos_id", "round_id", "category_id", "nomination_id", "goal_id", "key_moment_id")
 
 
 def data_payload(*, event_id: str, event_type: str, push_type: PushType, payload: dict[str, Any], requires_ack: bool) -> dict[str, str]:

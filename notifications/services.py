@@ -37,6 +37,7 @@ EVENT_TYPES = frozenset(
         "post.updated",
         "post.deleted",
         "comment.created",
+        "comment.deleted",
         "reaction.updated",
         "kudos.created",
         "award.announced",
@@ -45,6 +46,10 @@ EVENT_TYPES = frozenset(
         "media.ready",
         "notification.created",
         "announcement.acknowledged",
+        # Moderation: a report for moderators, a decision for the author, the outcome for reporters.
+        "report.created",
+        "report.resolved",
+        "moderation.decided",
     }
 )
 # A frame id for the inbox frame that is stable across re-deliveries (clients
@@ -260,6 +265,31 @@ def outbox_prune(*, now: datetime | None = None) -> int:
     deleted, _by_model = OutboxEvent.objects.filter(created_at__lt=cutoff).delete()
     DeliveryReceipt.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+# --- Withdrawn content -----------------------------------------------------------------
+
+
+def content_withdraw(*, organization_id: int, post_id: int | None = None, comment_id: int | None = None) -> list[uuid.UUID]:
+    """A moderator hid or removed a post (with its comments) or one comment: its news stops travelling.
+
+    Called by the moderating service inside its transaction. Pushes not sent yet are
+    dropped and inbox items that quote the content are deleted (they would show it
+    after it is gone). Realtime frames already sent are answered by the feed's
+    `post.deleted` / `comment.deleted`. Returns the ids of the events withdrawn.
+    """
+    about = Q(pk__in=[])
+    if post_id is not None:
+        about |= Q(type__in=["post.created", "post.updated"], payload__id=post_id) | Q(type="comment.created", payload__post_id=post_id)
+    if comment_id is not None:
+        about |= Q(type="comment.created", payload__id=comment_id)
+    recent = timezone.now() - settings.OUTBOX_RETENTION
+    events = OutboxEvent.objects.filter(about, organization_id=organization_id, created_at__gte=recent)
+    event_ids = list(events.values_list("pk", flat=True))
+    if event_ids:
+        push.push_withdraw(event_ids=event_ids)
+        Notification.objects.filter(organization_id=organization_id, event_id__in=event_ids).delete()
+    return event_ids
 
 
 # --- In-app inbox ---------------------------------------------------------------------

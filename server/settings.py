@@ -354,3 +354,11 @@ CELERY_BEAT_SCHEDULE["recognition-close-award-rounds"] = {
     "task": "recognition.tasks.award_rounds_close_task",
     "schedule": 3600.0,
 }
+
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "ModerationCaseStatusEnum": "moderation.models.CaseStatus.choices",
+        "ReportReasonEnum": "moderation.models.ReportReason.choices",
+        "ModerationTargetTypeEnum": "moderation.models.TargetType.choices",
+    }
+)

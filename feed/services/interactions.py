@@ -62,21 +62,49 @@ def comment_create(*, author: User, post: Post, body: str) -> Comment:
         return comment
 
 
+def _emit_comment_gone(*, post: Post, comment_id: int, now) -> None:
+    # The post's comment_count changed: catch-up (/feed/updates) must hand the card out again.
+    Post.objects.filter(pk=post.pk).update(updated_at=now)
+    emit_post_event(type="comment.deleted", post=post, payload={"id": comment_id, "post_id": post.pk, "removed": True})
+
+
 def comment_delete(*, actor: User, comment: Comment) -> None:
-    if comment.author_id != actor.pk and not (actor.is_org_admin and actor.organization_id == comment.post.organization_id):
+    post = comment.post
+    if comment.author_id != actor.pk and not selectors.may_moderate(user=actor, post=post):
         raise NotAllowed(_("Only the author or an admin can delete a comment."))
-    Comment.objects.filter(pk=comment.pk, removed_at__isnull=True).update(removed_at=timezone.now())
+    with transaction.atomic():
+        now = timezone.now()
+        removed = Comment.objects.filter(pk=comment.pk, removed_at__isnull=True).update(removed_at=now)
+        if removed and comment.hidden_at is None:
+            _emit_comment_gone(post=post, comment_id=comment.pk, now=now)
 
 
 def comment_set_visibility(*, actor: User | None, comment: Comment, visible: bool, reason: str) -> Comment:
-    """Moderation's handle on comments, like post_set_visibility for posts."""
-    organization_id = Post.objects.filter(pk=comment.post_id).values_list("organization_id", flat=True).get()
-    if actor is not None and not (actor.is_org_admin and actor.organization_id == organization_id):
+    """Moderation's handle on comments, like post_set_visibility for posts.
+
+    Hiding answers like a deletion everywhere (comment lists, counts, a `comment.deleted`
+    event, catch-up through the post's updated_at); showing again re-announces the comment
+    with `comment.created` (same comment id: phones de-duplicate by it).
+    """
+    post = comment.post
+    if actor is not None and not selectors.may_moderate(user=actor, post=post):
         raise NotAllowed(_("Only admins may hide or restore comments."))
-    comment.hidden_at = None if visible else timezone.now()
-    comment.hidden_reason = "" if visible else reason[:500]
-    comment.save(update_fields=["hidden_at", "hidden_reason"])
-    return comment
+    with transaction.atomic():
+        comment = Comment.objects.select_for_update().select_related("post").get(pk=comment.pk)
+        if (comment.hidden_at is None) == visible:
+            return comment
+        now = timezone.now()
+        comment.hidden_at = None if visible else now
+        comment.hidden_reason = "" if visible else reason[:500]
+        comment.save(update_fields=["hidden_at", "hidden_reason"])
+        if comment.removed_at is None and post.removed_at is None:
+            if visible:
+                Post.objects.filter(pk=post.pk).update(updated_at=now)
+                card = comment_cards(comments=[selectors.comment_list(post=post).get(pk=comment.pk)])[0]
+                emit_post_event(type="comment.created", post=post, payload=card)
+            else:
+                _emit_comment_gone(post=post, comment_id=comment.pk, now=now)
+        return comment
 
 
 # --- Reactions --------------------------------------------------------------------------------

@@ -304,7 +304,7 @@ def post_update(*, actor: User, post: Post, body: str) -> Post:
 
 
 def post_delete(*, actor: User, post: Post) -> None:
-    if post.author_id != actor.pk and not (actor.is_org_admin and actor.organization_id == post.organization_id):
+    if post.author_id != actor.pk and not selectors.may_moderate(user=actor, post=post):
         raise NotAllowed(_("Only the author or an admin can delete a post."))
     with transaction.atomic():
         now = timezone.now()
@@ -347,7 +347,7 @@ def post_set_visibility(*, actor: User | None, post: Post, visible: bool, reason
 
     `actor` None is the system (e.g. the automatic hide after N reports).
     """
-    if actor is not None and not (actor.is_org_admin and actor.organization_id == post.organization_id):
+    if actor is not None and not selectors.may_moderate(user=actor, post=post):
         raise NotAllowed(_("Only admins may hide or restore posts."))
     with transaction.atomic():
         post = Post.objects.select_for_update().get(pk=post.pk)

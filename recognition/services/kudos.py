@@ -11,6 +11,7 @@ from accounts.models import User
 from feed.models import KeyMoment, Post
 from feed.selectors import access_key_moment
 from feed.services import post_create_system
+from feed.services.posts import ensure_not_muted
 from media.services import media_claim
 from notifications.services import emit
 from recognition.models import AwardRound, CompanyValue, Kudos, KudosRecipient, Nomination
@@ -102,6 +103,8 @@ def kudos_give(
     image_id: int | None = None,
     key_moment_id: int | None = None,
 ) -> Kudos:
+    # A moderator's mute covers kudos too (issue 9): 403 with code `muted`, like posts and comments.
+    ensure_not_muted(giver)
     message = clean_text(message, field="message")
     recipients = _recipients(giver=giver, recipient_ids=recipient_ids)
     value = _value(giver=giver, value_id=value_id)

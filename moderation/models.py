@@ -1,0 +1,154 @@
+"""Reports and the moderation queue, comment locks, mutes and the keyword list.
+
+A `Report` is one person's (or the keyword filter's) complaint about one target.
+Open reports on the same target are grouped in one `ReportCase`: the queue row a
+moderator decides on. The case carries the counts the queue shows, kept under its
+row lock, so the queue is one indexed keyset scan with no GROUP BY.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class TargetType(models.TextChoices):
+    POST = "post", _("Post")
+    COMMENT = "comment", _("Comment")
+    USER = "user", _("User")
+
+
+class ReportReason(models.TextChoices):
+    HARASSMENT = "harassment", _("Harassment")
+    INAPPROPRIATE = "inappropriate", _("Inappropriate")
+    SPAM = "spam", _("Spam")
+    CONFIDENTIAL = "confidential", _("Confidential information")
+    OTHER = "other", _("Other")
+
+
+class ReportSource(models.TextChoices):
+    USER = "user", _("A colleague")
+    KEYWORD = "keyword", _("Keyword filter")
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class Resolution(models.TextChoices):
+    HIDE = "hide", _("Hidden")
+    REMOVE = "remove", _("Removed")
+    DISMISS = "dismiss", _("Dismissed")
+    RESTORE = "restore", _("Restored")
+
+
+class ReportCase(models.Model):
+    """One target's open reports: a row of the moderation queue."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    target_type = models.CharField(max_length=8, choices=TargetType.choices)
+    target_id = models.BigIntegerField()
+    # The post itself, or the comment's post: who may moderate it follows its audience.
+    post = models.ForeignKey("feed.Post", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    comment = models.ForeignKey("feed.Comment", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    target_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    status = models.CharField(max_length=8, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    report_count = models.PositiveIntegerField(default=0)
+    # Reports by people (the keyword filter's flag is not a person): what auto-hide counts.
+    person_report_count = models.PositiveIntegerField(default=0)
+    reason_counts = models.JSONField(default=dict)
+    flagged_keywords = models.JSONField(default=list, blank=True)
+    first_reported_at = models.DateTimeField(default=timezone.now)
+    last_reported_at = models.DateTimeField(default=timezone.now)
+    # The system hid the target at the threshold; a dismissal shows it again.
+    auto_hidden_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=8, choices=Resolution.choices, blank=True)
+    resolution_note = models.CharField(max_length=1000, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            # At most one open queue row per target, whatever reports race in.
+            models.UniqueConstraint(
+                fields=["organization", "target_type", "target_id"], condition=Q(status="open"), name="reportcase_one_open_per_target"
+            ),
+            models.CheckConstraint(condition=Q(target_type__in=["post", "comment", "user"]), name="reportcase_target_known"),
+            models.CheckConstraint(condition=Q(status="open") | Q(resolved_at__isnull=False), name="reportcase_resolved_has_time"),
+        ]
+        indexes = [
+            # The queue: WHERE organization_id = ? AND status = ? ORDER BY first_reported_at, id.
+            models.Index(fields=["organization", "status", "first_reported_at", "id"], name="reportcase_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target_type} {self.target_id} ({self.status})"
+
+
+class Report(models.Model):
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(ReportCase, on_delete=models.CASCADE, related_name="reports")
+    # Empty for the keyword filter's flag.
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    source = models.CharField(max_length=8, choices=ReportSource.choices, default=ReportSource.USER)
+    target_type = models.CharField(max_length=8, choices=TargetType.choices)
+    target_id = models.BigIntegerField()
+    reason = models.CharField(max_length=16, choices=ReportReason.choices)
+    note = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # One report per person per target, ever: a second one (even racing) is a 409.
+            models.UniqueConstraint(
+                fields=["reporter", "target_type", "target_id"], condition=Q(reporter__isnull=False), name="report_once_per_reporter"
+            ),
+            models.CheckConstraint(
+                condition=Q(reason__in=["harassment", "inappropriate", "spam", "confidential", "other"]), name="report_reason_known"
+            ),
+            models.CheckConstraint(condition=Q(source="keyword") | Q(reporter__isnull=False), name="report_person_has_reporter"),
+        ]
+        indexes = [models.Index(fields=["case", "created_at", "id"], name="report_by_case_idx")]
+
+
+class CommentLock(models.Model):
+    """Comments on this post are closed (a guard in feed's comment_create refuses new ones)."""
+
+    post = models.OneToOneField("feed.Post", on_delete=models.CASCADE, primary_key=True, related_name="comment_lock")
+    locked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    locked_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=1000, blank=True)
+
+
+class Mute(models.Model):
+    """History of mutes; `User.muted_until` is the live value the feed and recognition read."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes")
+    muted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField()
+    note = models.CharField(max_length=1000, blank=True)
+    ended_early_at = models.DateTimeField(null=True, blank=True)
+    ended_early_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="mute_ends_after_start")]
+        indexes = [models.Index(fields=["user", "-starts_at"], name="mute_history_idx")]
+
+
+class FlaggedKeyword(models.Model):
+    """A word or phrase that puts new posts and comments into the queue (never deletes them)."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    keyword = models.CharField(max_length=100)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("organization", Lower("keyword"), name="flaggedkeyword_unique_per_org")]
