@@ -1,0 +1,1 @@
+from moderation.audit import AuditEntry  # noqa: F401
