@@ -76,7 +76,12 @@ def test_award_pick_self_pick_and_fallback_override_are_logged(api, org):
     assert "award.round.self_pick_refused" in logged and "award.round.winner_picked" in logged
     assert logged[-1] == "award.round.announced"
     pick = AuditEntry.objects.get(action="award.round.winner_picked")
-    assert (pick.actor_id, pick.target_type, pick.target_id, pick.after) == (leader.pk, "award_round", picked.pk, {"nominee_id": nomination.nominee_id})
+    assert (pick.actor_id, pick.target_type, pick.target_id, pick.after) == (
+        leader.pk,
+        "award_round",
+        picked.pk,
+        {"nominee_id": nomination.nominee_id},
+    )
 
     other_category = AwardCategoryFactory(organization=org, method=DecisionMethod.LEADER_PICK, leader_pick_days=5)
     unpicked = AwardRoundFactory(category=other_category, month=month)
@@ -192,7 +197,7 @@ def read_csv(response) -> list[list[str]]:
 
 
 def test_csv_export_streams_the_filtered_log_with_formula_safe_cells(api, admin_user):
-    evil = UserFactory(organization=admin_user.organization, name="=HYPERLINK(\"http://evil\")")
+    evil = UserFactory(organization=admin_user.organization, name='=HYPERLINK("http://evil")')
     account_services.user_update(actor=admin_user, user=evil, role="leader")
     group = GroupFactory(organization=admin_user.organization, name="@SUM(A1)")
     account_services.group_update(actor=admin_user, group=group, name="+1 Kassa")
@@ -205,7 +210,7 @@ def test_csv_export_streams_the_filtered_log_with_formula_safe_cells(api, admin_
     body = rows[1:]
     assert [row[2] for row in body] == ["group.updated", "user.updated"]
     labels = [row[7] for row in body]
-    assert labels == ["'+1 Kassa", "'=HYPERLINK(\"http://evil\")"]
+    assert labels == ["'+1 Kassa", '\'=HYPERLINK("http://evil")']
     for row in body:
         assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row)
     filtered = read_csv(api(admin_user).get(AUDIT + ".csv", {"action": "user."}))
