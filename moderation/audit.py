@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.dispatch import receiver
 
 from accounts import signals
-from accounts.models import Group, Organization, User
+from accounts.models import Group, Invitation, Organization, User
 
 # PostgreSQL session setting the trigger checks; set with SET LOCAL (one transaction) by erasure.
 REDACTION_SETTING = "feedapp.audit_redaction"
@@ -118,10 +118,11 @@ def audit_entry_list(
 
 
 def audit_entries_about(*, user: User) -> QuerySet[AuditEntry]:
-    """Entries where the person acted or was the target (for their data export)."""
+    """Entries where the person acted or was the target, or their invitation was (for their data export)."""
+    invitation_ids = Invitation.objects.filter(accepted_user=user).values("pk")
     return (
         AuditEntry.objects.filter(organization_id=user.organization_id)
-        .filter(Q(actor=user) | Q(target_type="user", target_id=user.pk))
+        .filter(Q(actor=user) | Q(target_type="user", target_id=user.pk) | Q(target_type="invitation", target_id__in=invitation_ids))
         .order_by("created_at", "id")
     )
 

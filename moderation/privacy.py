@@ -113,6 +113,10 @@ def user_export(*, user: User) -> dict[str, Any]:
         _model("recognition.Kudos").objects.filter(pk__in=kudos_ids).order_by("pk").values("id", "giver_id", "message", "created_at")
     )
     export["audit_entries"] = [_row(entry, ()) for entry in audit_entries_about(user=user)]
+    log_entries = _model("admin.LogEntry").objects.filter(
+        content_type__app_label="accounts", content_type__model="user", object_id=str(user.pk)
+    )
+    export["admin_site_changes_about"] = [_row(entry, ()) for entry in log_entries.order_by("pk")]
     return export
 
 
@@ -229,7 +233,7 @@ def user_erase(*, actor: User, user: User) -> ErasureReport:
     if user.pk == actor.pk:
         raise ValidationFailed(_("You cannot erase yourself."), code="not_on_self")
     with transaction.atomic():
-        user = User.objects.select_for_update().select_related("organization").get(pk=user.pk)
+        user = User.objects.select_for_update(of=("self",)).select_related("organization").get(pk=user.pk)
         if user.email.endswith("@" + ERASED_EMAIL_DOMAIN):
             raise Conflict(_("This person has already been erased."), code="already_erased")
         old_name, old_email, was_active = user.name, user.email, user.is_active
