@@ -15,7 +15,7 @@ from accounts.models import AuthToken, Membership, User
 from feed.models import Comment, Post
 from media.models import Media, UserAvatar
 from moderation.audit import AuditEntry
-from moderation.privacy import EXPORT_EXCLUDED, EXPORT_SECTIONS, user_export
+from moderation.privacy import EXPORT_EXCLUDED, EXPORT_SECTIONS
 from notifications.models import Device, Notification, OutboxEvent
 from tests.factories import AdminFactory, MembershipFactory, UserFactory, issue_token
 from tests.media.factories import ready_media
