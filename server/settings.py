@@ -30,7 +30,7 @@ if not DEBUG:
         raise ImproperlyConfigured("Set ALLOWED_HOSTS when DEBUG is off.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "server.admin_site.OrganizationAdminConfig",  # the organisation-scoped admin site (server/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
