@@ -244,3 +244,11 @@ def test_erasure_removes_posts_and_comments_when_the_organisation_says_so(api, o
     assert OutboxEvent.objects.filter(type="post.deleted", payload__id=post.pk).exists()
     # Awards are kept (anonymised) even when content goes.
     assert Post.objects.filter(kind="award", removed_at__isnull=True).exists()
+
+
+def test_the_tenancy_harness_walks_the_admin_routes():
+    from tests.security.harness import all_routes, object_routes
+    from tests.security.tenancy_moderation_admin import ADMIN_ROUTE_NAMES
+
+    assert ADMIN_ROUTE_NAMES <= {route.name for route in all_routes()}
+    assert {"moderation-user-export", "moderation-user-erase"} <= {route.name for route in object_routes()}
