@@ -38,9 +38,14 @@ lint: setup
 schema: setup
 	$(PY) manage.py spectacular --fail-on-warn --validate --file /tmp/openapi-schema.yml
 
-# Push texts (notifications/locale). The compiled .mo files are committed, so a checkout
-# works without this step; run it after changing a translatable string.
+# Translations: API texts (errors, validation messages, labels of every app but
+# notifications) in locale/, push texts in notifications/locale. The compiled .mo files are
+# committed, so a checkout works without this step; run it after adding or changing a
+# translatable string, translate the new (empty or fuzzy) entries in the .po files, and run
+# it again to compile them. tests/test_i18n.py fails until the project catalogue is complete.
 messages: setup
+	$(PY) manage.py makemessages -l nl --no-obsolete --ignore=.venv --ignore=notifications --ignore=tests --ignore=bench --ignore=staticfiles
+	$(PY) manage.py compilemessages -l nl --ignore=.venv --ignore=notifications --ignore=tests --ignore=bench --ignore=staticfiles
 	cd notifications && ../$(PY) ../manage.py makemessages -l nl -l en --no-obsolete && ../$(PY) ../manage.py compilemessages
 
 clean:

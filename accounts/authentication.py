@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import trans_real
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
@@ -49,6 +50,30 @@ def _raw_from_header(request: HttpRequest) -> str | None:
     return raw.strip()
 
 
+def language_from_header(request: HttpRequest) -> str | None:
+    """The supported language the Accept-Language header asks for, or None.
+
+    None when the header is absent, empty, `*` or names only languages we do not offer
+    (a phone set to French): then the user's saved language decides.
+    """
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    for code, _quality in trans_real.parse_accept_lang_header(header):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return None
+
+
+def activate_user_language(request: HttpRequest, user: User) -> None:
+    """Accept-Language wins when it names a language we offer; otherwise the user's saved one."""
+    language = language_from_header(request) or user.effective_language
+    translation.activate(language)
+    request.LANGUAGE_CODE = translation.get_language()
+
+
 def authenticate_request_once(request: HttpRequest) -> tuple[User, AuthToken] | None:
     """Authenticate a Django request at most once (middleware and DRF share the result)."""
     cached = getattr(request, _CACHE_ATTR, None)
@@ -59,6 +84,9 @@ def authenticate_request_once(request: HttpRequest) -> tuple[User, AuthToken] | 
         except exceptions.AuthenticationFailed as failure:
             cached = failure
         setattr(request, _CACHE_ATTR, cached)
+        if isinstance(cached, tuple):
+            # Before any message is built: the idempotency middleware's errors and the view's alike.
+            activate_user_language(request, cached[0])
     if cached is _NO_CREDENTIALS:
         return None
     if isinstance(cached, exceptions.AuthenticationFailed):
@@ -75,12 +103,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         result = authenticate_request_once(django_request)
         if result is None:
             return None
-        user, token = result
-        # Accept-Language wins; without it the user's saved language picks messages.
-        if "HTTP_ACCEPT_LANGUAGE" not in django_request.META:
-            translation.activate(user.effective_language)
-            django_request.LANGUAGE_CODE = user.effective_language
-        return user, token
+        return result
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from accounts import signals
 from accounts.authentication import hash_token, new_raw_token
@@ -167,7 +167,7 @@ def _login_failure_record(key: str) -> None:
 class NotAuthenticated(ValidationFailed):
     status_code = 401
     default_code = "invalid_credentials"
-    default_message = "E-mail address or password is wrong."
+    default_message = gettext_lazy("E-mail address or password is wrong.")
 
     def __init__(self) -> None:
         super().__init__(_("E-mail address or password is wrong."))
