@@ -250,5 +250,5 @@ def test_the_tenancy_harness_walks_the_admin_routes():
     from tests.security.harness import all_routes, object_routes
     from tests.security.tenancy_moderation_admin import ADMIN_ROUTE_NAMES
 
-    assert ADMIN_ROUTE_NAMES <= {route.name for route in all_routes()}
+    assert {route.name for route in all_routes()} >= ADMIN_ROUTE_NAMES
     assert {"moderation-user-export", "moderation-user-erase"} <= {route.name for route in object_routes()}
