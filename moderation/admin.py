@@ -22,5 +22,6 @@ class AuditEntryAdmin(ReadOnlyOrganizationAdmin):
         "before",
         "after",
         "note",
+        "ip",
         "created_at",
     ]

@@ -10,6 +10,8 @@ and e-mail (moderation.privacy), which opens the trigger for its own transaction
 
 from __future__ import annotations
 
+import ipaddress
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +22,9 @@ from django.dispatch import receiver
 
 from accounts import signals
 from accounts.models import Group, Invitation, Organization, User
+
+# The client address of the request being served, for the entries it causes (None in tasks).
+_client_ip: ContextVar[str | None] = ContextVar("audit_client_ip", default=None)
 
 # PostgreSQL session setting the trigger checks; set with SET LOCAL (one transaction) by erasure.
 REDACTION_SETTING = "feedapp.audit_redaction"
@@ -38,6 +43,8 @@ class AuditEntry(models.Model):
     before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     note = models.TextField(blank=True)
+    # The address the request came from (behind NUM_PROXIES proxies); empty for scheduled work.
+    ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -95,7 +102,37 @@ def record_admin_action(
         before=before,
         after=after,
         note=note or "",
+        ip=_client_ip.get(),
     )
+
+
+def client_ip(request: Any) -> str | None:
+    """The client's address as the rate limits see it: REMOTE_ADDR, or X-Forwarded-For behind NUM_PROXIES proxies."""
+    num_proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    address = request.META.get("REMOTE_ADDR")
+    if num_proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            address = hops[-min(num_proxies, len(hops))]
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None
+
+
+class AuditClientIPMiddleware:
+    """Makes the request's client address available to the audit receiver."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        token = _client_ip.set(client_ip(request))
+        try:
+            return self.get_response(request)
+        finally:
+            _client_ip.reset(token)
 
 
 # --- Selectors ------------------------------------------------------------------------------

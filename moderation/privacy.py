@@ -277,6 +277,8 @@ def user_erase(*, actor: User, user: User) -> ErasureReport:
         if len(old_name.strip()) >= 3:
             replacements.append((_name_pattern(old_name), ERASED_NAME))
         redacted = _redact_everywhere(needles=needles, replacements=replacements, skip={User})
+        # Where they connected from is personal data too; what they did stays on the record.
+        redacted += AuditEntry.objects.filter(actor=user, ip__isnull=False).update(ip=None)
 
         report = ErasureReport(
             content=content,

@@ -46,6 +46,7 @@ class AuditEntrySerializer(serializers.Serializer):
     before = serializers.JSONField(allow_null=True)
     after = serializers.JSONField(allow_null=True)
     note = serializers.CharField()
+    ip = serializers.IPAddressField(allow_null=True, help_text="Where the request came from; null for scheduled work.")
 
 
 class AuditFilterSerializer(serializers.Serializer):
@@ -97,7 +98,20 @@ class _Echo:
         return value
 
 
-CSV_HEADER = ["id", "created_at", "action", "actor_id", "actor_name", "target_type", "target_id", "target_label", "before", "after", "note"]
+CSV_HEADER = [
+    "id",
+    "created_at",
+    "action",
+    "actor_id",
+    "actor_name",
+    "target_type",
+    "target_id",
+    "target_label",
+    "before",
+    "after",
+    "note",
+    "ip",
+]
 
 
 def _csv_rows(entries) -> Iterator[str]:
@@ -120,6 +134,7 @@ def _csv_rows(entries) -> Iterator[str]:
                 safe_cell(before),
                 safe_cell(after),
                 safe_cell(entry.note),
+                safe_cell(entry.ip),
             ]
         )
 

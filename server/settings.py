@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "server.api.idempotency.IdempotencyMiddleware",
+    "moderation.audit.AuditClientIPMiddleware",  # the client address for audit entries
 ]
 
 ROOT_URLCONF = "server.urls"

@@ -39,6 +39,15 @@ def test_invitation_import_role_change_and_deactivation_are_logged(api, admin_us
     assert (change.actor_id, change.target_type, change.target_id) == (admin_user.pk, "user", employee.pk)
     assert change.target_label == employee.name
     assert change.before["role"] == "employee" and change.after["role"] == "leader"
+    assert change.ip == "127.0.0.1"
+
+
+def test_the_client_address_behind_a_proxy(api, admin_user, employee, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    api(admin_user).patch(
+        f"/api/v1/users/{employee.pk}", {"role": "leader"}, format="json", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7"
+    )
+    assert AuditEntry.objects.get().ip == "198.51.100.7"
 
 
 def test_group_and_membership_changes_are_logged(api, admin_user, employee):
@@ -89,7 +98,7 @@ def test_award_pick_self_pick_and_fallback_override_are_logged(api, org):
     award_rounds_close_due(now=dt.datetime(2026, 4, 1, tzinfo=UTC))
     award_rounds_close_due(now=dt.datetime(2026, 4, 7, tzinfo=UTC))
     fallback = AuditEntry.objects.get(action="award.round.pick_fallback")
-    assert (fallback.actor_id, fallback.target_id) == (None, unpicked.pk)
+    assert (fallback.actor_id, fallback.target_id, fallback.ip) == (None, unpicked.pk, None)
 
 
 def test_the_entry_is_written_in_the_actions_transaction(admin_user, employee):

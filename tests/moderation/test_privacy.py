@@ -224,6 +224,7 @@ def test_erasure_leaves_no_trace_of_name_or_email_in_any_table(api, admin_user, 
     assert Comment.objects.filter(author=person, removed_at__isnull=True).exists()
     award = Post.objects.get(kind="award")
     assert "Former colleague" in award.body
+    assert not AuditEntry.objects.filter(actor=person, ip__isnull=False).exists()
     entry = AuditEntry.objects.get(action="user.erased")
     assert (entry.actor_id, entry.target_id, entry.target_label) == (admin_user.pk, person.pk, "Former colleague")
     # Erasing twice is refused, not repeated.
