@@ -60,18 +60,18 @@ def _audit(
     after=None,
     note: str = "",
 ) -> None:
-    transaction.on_commit(
-        lambda: signals.admin_action.send(
-            sender=User,
-            organization_id=organization_id,
-            actor=actor,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            before=before,
-            after=after,
-            note=note,
-        )
+    # Synchronous, inside the caller's transaction: the audit entry commits or rolls back with
+    # the change it records, so a crash between commit and an on_commit hook cannot lose it.
+    signals.admin_action.send(
+        sender=User,
+        organization_id=organization_id,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        before=before,
+        after=after,
+        note=note,
     )
 
 

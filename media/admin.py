@@ -1,12 +1,15 @@
 from django.contrib import admin
 
 from media.models import Media
+from server.admin_site import OrganizationScopedAdmin
 
 
 @admin.register(Media)
-class MediaAdmin(admin.ModelAdmin):
+class MediaAdmin(OrganizationScopedAdmin):
+    org_admin_can_add = False
     list_display = ["id", "organization", "owner", "status", "width", "height", "attached_at", "created_at"]
     list_filter = ["status"]
+    list_select_related = ["owner", "organization"]
     # Paths and processing state are the pipeline's; the admin looks, it does not edit.
     readonly_fields = [field.name for field in Media._meta.fields]
     raw_id_fields = ["owner"]

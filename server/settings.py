@@ -30,7 +30,7 @@ if not DEBUG:
         raise ImproperlyConfigured("Set ALLOWED_HOSTS when DEBUG is off.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "server.admin_site.OrganizationAdminConfig",  # the organisation-scoped admin site (server/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "server.api.idempotency.IdempotencyMiddleware",
+    "moderation.audit.AuditClientIPMiddleware",  # the client address for audit entries
 ]
 
 ROOT_URLCONF = "server.urls"

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("media.urls")),
     path("", include("recognition.urls")),
     path("", include("moderation.urls")),
+    path("", include("moderation.urls_admin")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -17,7 +17,7 @@ from recognition.models import (
     RoundStatus,
 )
 from recognition.months import month_bounds, month_of
-from recognition.services.common import audit, clean_text, colleagues, in_category_audience
+from recognition.services.common import admin_audit, audit, clean_text, colleagues, in_category_audience
 from server.api.exceptions import Conflict, ValidationFailed
 
 NOMINATION_REASON_MIN_LENGTH = 20
@@ -39,6 +39,10 @@ def _save_category(category: AwardCategory) -> None:
             category.save()
     except IntegrityError:
         raise ValidationFailed(_("A category with this name already exists."), fields={"name": [_("Already exists.")]})
+
+
+def _category_snapshot(category: AwardCategory, groups: list[Group]) -> dict:
+    return {**{field: getattr(category, field) for field in CATEGORY_FIELDS}, "group_ids": sorted(g.pk for g in groups)}
 
 
 def award_round_ensure(*, category: AwardCategory, month: dt.date) -> AwardRound:
@@ -76,12 +80,21 @@ def award_category_create(*, actor: User, group_ids: list[int] | None = None, no
         category.groups.set(groups)
         # Creating a category opens the current month's round at once, not at the next hourly sweep.
         award_round_ensure(category=category, month=month_of(now or timezone.now(), actor.organization.timezone))
+        admin_audit(
+            actor=actor,
+            action="award_category.created",
+            target_type="award_category",
+            target_id=category.pk,
+            target_label=category.name,
+            after=_category_snapshot(category, groups),
+        )
     return category
 
 
 def award_category_update(*, actor: User, category: AwardCategory, group_ids: list[int] | None = None, **changes) -> AwardCategory:
     groups = _groups(actor=actor, group_ids=group_ids) if group_ids is not None else None
     with transaction.atomic():
+        before = _category_snapshot(category, list(category.groups.all()))
         for field, new in changes.items():
             if field not in CATEGORY_FIELDS:
                 raise TypeError(field)
@@ -89,6 +102,17 @@ def award_category_update(*, actor: User, category: AwardCategory, group_ids: li
         _save_category(category)
         if groups is not None:
             category.groups.set(groups)
+        after = _category_snapshot(category, groups if groups is not None else list(category.groups.all()))
+        if after != before:
+            admin_audit(
+                actor=actor,
+                action="award_category.updated",
+                target_type="award_category",
+                target_id=category.pk,
+                target_label=category.name,
+                before=before,
+                after=after,
+            )
     return category
 
 

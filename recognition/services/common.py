@@ -4,11 +4,25 @@ import grapheme
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
+from accounts import signals
 from accounts.models import Membership, User
 from recognition.models import AuditAction, AwardCategory, AwardRound, Nomination, RecognitionAuditEntry
 from server.api.exceptions import ValidationFailed
 
 MAX_TEXT_GRAPHEMES = 5000
+
+# Decisions about awards (not people's own nominations or endorsements) also go to the
+# organisation's audit log: who closed a round early, who picked (or tried to pick
+# themselves), when the scheduler overrode a missing pick, what was announced.
+ADMIN_AUDIT_ACTIONS = frozenset(
+    {
+        AuditAction.ROUND_CLOSED,
+        AuditAction.WINNER_PICKED,
+        AuditAction.SELF_PICK_REFUSED,
+        AuditAction.PICK_FALLBACK,
+        AuditAction.ROUND_ANNOUNCED,
+    }
+)
 
 
 def clean_text(text: str, *, field: str, min_length: int = 1) -> str:
@@ -59,6 +73,36 @@ def audit(
     nomination: Nomination | None = None,
     data: dict | None = None,
 ) -> RecognitionAuditEntry:
-    return RecognitionAuditEntry.objects.create(
+    entry = RecognitionAuditEntry.objects.create(
         organization_id=organization_id, actor=actor, action=action, round=round, nomination=nomination, data=data or {}
+    )
+    if action in ADMIN_AUDIT_ACTIONS:
+        signals.admin_action.send(
+            sender=RecognitionAuditEntry,
+            organization_id=organization_id,
+            actor=actor,
+            action=f"award.{action}",
+            target_type="award_round" if round is not None else "organization",
+            target_id=round.pk if round is not None else organization_id,
+            target_label=f"{round.category.name} {round.month_label}" if round is not None else "",
+            before=None,
+            after=data or None,
+            note="",
+        )
+    return entry
+
+
+def admin_audit(*, actor: User, action: str, target_type: str, target_id: int, target_label: str, before=None, after=None) -> None:
+    """An admin's change to the recognition set-up (values, award categories), for the audit log."""
+    signals.admin_action.send(
+        sender=RecognitionAuditEntry,
+        organization_id=actor.organization_id,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=target_label,
+        before=before,
+        after=after,
+        note="",
     )

@@ -1,0 +1,329 @@
+"""An employee's data request: export everything we hold about one person, or erase them.
+
+Both walk explicit tables of (model, user field). tests/moderation/test_privacy.py walks
+every installed model and fails when a model with a relation to User is in neither
+EXPORT_SECTIONS nor EXPORT_EXCLUDED, so a new table cannot slip past a data request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db import models, transaction
+from django.db.models import Model, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import signals
+from accounts.models import AuthToken, Invitation, Membership, User
+from media.models import Media, UserAvatar
+from media.services import _delete_files
+from moderation.audit import AuditEntry, audit_entries_about, redaction_allowed
+from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
+
+ERASED_NAME = "Former colleague"
+ERASED_EMAIL_DOMAIN = "erased.invalid"
+# Never exported: credentials and secrets, whoever they belong to.
+SECRET_FIELDS = frozenset({"password", "key_hash", "code_hash", "token", "response_body"})
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    model: str  # app_label.ModelName
+    field: str  # the relation to User that selects the person's rows
+    omit: tuple[str, ...] = ()  # other people's data on those rows (a confidential nominator...)
+
+
+EXPORT_SECTIONS: tuple[Section, ...] = (
+    Section("memberships", "accounts.Membership", "user"),
+    Section("sessions", "accounts.AuthToken", "user"),
+    Section("own_invitation", "accounts.Invitation", "accepted_user", omit=("invited_by",)),
+    Section("invitations_sent", "accounts.Invitation", "invited_by", omit=("email", "name", "accepted_user")),
+    Section("notifications", "notifications.Notification", "recipient"),
+    Section("push_receipts", "notifications.DeliveryReceipt", "recipient"),
+    Section("devices", "notifications.Device", "user"),
+    Section("notification_preferences", "notifications.NotificationPreference", "user"),
+    Section("media", "media.Media", "owner"),
+    Section("avatar", "media.UserAvatar", "user"),
+    Section("posts", "feed.Post", "author"),
+    Section("posts_removed", "feed.Post", "removed_by", omit=("author", "body", "card")),
+    Section("comments", "feed.Comment", "author"),
+    Section("mentions", "feed.CommentMention", "user"),
+    Section("reactions", "feed.Reaction", "user"),
+    Section("acknowledgements", "feed.Acknowledgement", "user"),
+    Section("posts_seen", "feed.PostSeen", "user"),
+    Section("goals", "feed.Goal", "owner"),
+    Section("goal_updates", "feed.GoalUpdate", "author"),
+    Section("key_moments", "feed.KeyMoment", "created_by"),
+    Section("kudos_given", "recognition.Kudos", "giver"),
+    Section("kudos_received", "recognition.KudosRecipient", "recipient"),
+    Section("award_rounds_closed", "recognition.AwardRound", "closed_by"),
+    Section("award_rounds_picked", "recognition.AwardRound", "picked_by"),
+    Section("nominations_made", "recognition.Nomination", "nominator"),
+    # Who nominated someone is confidential (nominees only ever learn counts).
+    Section("nominations_received", "recognition.Nomination", "nominee", omit=("nominator",)),
+    Section("endorsements", "recognition.Endorsement", "user"),
+    Section("award_results", "recognition.AwardResult", "nominee"),
+    Section("recognition_audit", "recognition.RecognitionAuditEntry", "actor"),
+    Section("admin_site_changes", "admin.LogEntry", "user"),
+    # Reports they made, and the queue rows about them (who reported them stays confidential:
+    # a ReportCase carries counts and the decision, never reporters).
+    Section("reports_made", "moderation.Report", "reporter"),
+    Section("reports_about_them", "moderation.ReportCase", "target_user", omit=("resolved_by",)),
+    Section("mutes", "moderation.Mute", "user"),
+)
+
+# (model, field) deliberately left out of the export, with the reason.
+EXPORT_EXCLUDED: dict[tuple[str, str], str] = {
+    ("recognition.KudosRecipient", "giver"): "a copy of Kudos.giver for a constraint; the rows are in kudos_given",
+    ("server.IdempotencyRecord", "user"): "a 24-hour replay cache of API responses, copies of data exported elsewhere",
+    ("moderation.AuditEntry", "actor"): "exported as audit_entries (as actor and as target) by audit_entries_about",
+    # Decisions taken as a moderator: every one is also an audit entry with this person as actor.
+    ("moderation.ReportCase", "resolved_by"): "moderation decisions are exported as audit_entries (actor)",
+    ("moderation.CommentLock", "locked_by"): "comment locks are exported as audit_entries (actor)",
+    ("moderation.Mute", "muted_by"): "mutes given are exported as audit_entries (actor)",
+    ("moderation.Mute", "ended_early_by"): "unmutes are exported as audit_entries (actor)",
+    ("moderation.FlaggedKeyword", "created_by"): "keyword list changes are exported as audit_entries (actor)",
+}
+
+
+def _model(label: str) -> type[Model]:
+    return apps.get_model(label)
+
+
+def _row(instance: Model, omit: tuple[str, ...]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in SECRET_FIELDS or field.name in omit or isinstance(field, models.BinaryField):
+            continue
+        row[field.attname] = getattr(instance, field.attname)
+    return row
+
+
+def _section_rows(section: Section, user: User) -> list[dict[str, Any]]:
+    model = _model(section.model)
+    queryset = model._default_manager.filter(**{section.field: user}).order_by("pk")
+    return [_row(instance, section.omit) for instance in queryset]
+
+
+def user_export(*, user: User) -> dict[str, Any]:
+    """Everything we hold about `user`, as JSON-ready data (datetimes and decimals left to the renderer)."""
+    profile = _row(user, omit=("organization",))
+    profile["organization"] = {"id": user.organization_id, "name": user.organization.name if user.organization_id else None}
+    export: dict[str, Any] = {"exported_at": timezone.now(), "profile": profile}
+    for section in EXPORT_SECTIONS:
+        export[section.name] = _section_rows(section, user)
+    kudos_ids = [row["kudos_id"] for row in export["kudos_received"]]
+    export["kudos_received_messages"] = list(
+        _model("recognition.Kudos").objects.filter(pk__in=kudos_ids).order_by("pk").values("id", "giver_id", "message", "created_at")
+    )
+    export["audit_entries"] = [_row(entry, ()) for entry in audit_entries_about(user=user)]
+    log_entries = _model("admin.LogEntry").objects.filter(
+        content_type__app_label="accounts", content_type__model="user", object_id=str(user.pk)
+    )
+    export["admin_site_changes_about"] = [_row(entry, ()) for entry in log_entries.order_by("pk")]
+    return export
+
+
+# --- Erasure -------------------------------------------------------------------------------
+
+
+@dataclass
+class ErasureReport:
+    content: str  # "kept" | "removed"
+    posts_removed: int
+    comments_removed: int
+    media_deleted: int
+    rows_redacted: int
+
+
+def _email_pattern(email: str) -> re.Pattern[str]:
+    # Bounded so that erasing an@example.com leaves jan@example.com alone.
+    return re.compile(r"(?<![\w.+-])" + re.escape(email) + r"(?![\w-]|\.\w)", re.IGNORECASE)
+
+
+def _name_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)", re.IGNORECASE)
+
+
+def _replace(value: Any, replacements: list[tuple[re.Pattern[str], str]]) -> Any:
+    if isinstance(value, str):
+        for pattern, replacement in replacements:
+            value = pattern.sub(replacement, value)
+        return value
+    if isinstance(value, list):
+        return [_replace(item, replacements) for item in value]
+    if isinstance(value, dict):
+        return {_replace(key, replacements): _replace(item, replacements) for key, item in value.items()}
+    return value
+
+
+def _json_forms(text: str) -> set[str]:
+    # JSON columns are matched as text: raw on PostgreSQL (jsonb), \u-escaped on SQLite.
+    return {text, json.dumps(text)[1:-1]}
+
+
+def _redact_everywhere(*, needles: list[str], replacements: list[tuple[re.Pattern[str], str]], skip: set[type[Model]]) -> int:
+    """Replace the person's name and e-mail in every text and JSON column of every table.
+
+    Others' posts quoting the name, award and kudos cards, outbox payloads, notifications,
+    the audit log's before/after: a data request leaves no copy behind. The database finds
+    candidate rows (icontains); Python replaces with word boundaries.
+    """
+    changed = 0
+    for model in apps.get_models():
+        if model in skip or model._meta.proxy or not model._meta.managed:
+            continue
+        text_fields = [f for f in model._meta.concrete_fields if isinstance(f, (models.CharField, models.TextField)) and not f.choices]
+        json_fields = [f for f in model._meta.concrete_fields if isinstance(f, models.JSONField)]
+        binary_fields = [f for f in model._meta.concrete_fields if isinstance(f, models.BinaryField)]
+        condition = Q()
+        for field in text_fields:
+            for needle in needles:
+                condition |= Q(**{f"{field.name}__icontains": needle})
+        for field in json_fields:
+            for needle in needles:
+                for form in _json_forms(needle):
+                    condition |= Q(**{f"{field.name}__icontains": form})
+        if condition:
+            for instance in model._default_manager.filter(condition).iterator():
+                updates = {}
+                for field in [*text_fields, *json_fields]:
+                    old = getattr(instance, field.attname)
+                    new = _replace(old, replacements)
+                    if new != old:
+                        updates[field.attname] = new
+                if updates:
+                    model._default_manager.filter(pk=instance.pk).update(**updates)
+                    changed += 1
+        if binary_fields:
+            # Binary columns (cached API responses) cannot be searched by the database and are
+            # not ours to rewrite: a row holding the person is dropped.
+            encoded = [form.encode() for needle in needles for form in _json_forms(needle)]
+            doomed = []
+            for instance in model._default_manager.only("pk", *[f.name for f in binary_fields]).iterator():
+                for field in binary_fields:
+                    blob = bytes(getattr(instance, field.attname) or b"").lower()
+                    if any(form.lower() in blob for form in encoded):
+                        doomed.append(instance.pk)
+                        break
+            if doomed:
+                model._default_manager.filter(pk__in=doomed).delete()
+                changed += len(doomed)
+    return changed
+
+
+def _remove_content(*, actor: User, user: User) -> tuple[int, int]:
+    from feed.models import MEMBER_KINDS, Comment, Post
+    from feed.services.interactions import comment_delete
+    from feed.services.posts import post_delete
+
+    posts = list(Post.objects.filter(author=user, kind__in=MEMBER_KINDS, removed_at__isnull=True).order_by("pk"))
+    for post in posts:
+        # Through feed's service: phones learn from a post.deleted event and catch-up.
+        post_delete(actor=actor, post=post)
+    comments = list(Comment.objects.select_related("post").filter(author=user, removed_at__isnull=True).order_by("pk"))
+    for comment in comments:
+        comment_delete(actor=actor, comment=comment)
+    # Removed rows stay (catch-up must tell phones they are gone), without their words.
+    Post.objects.filter(author=user, kind__in=MEMBER_KINDS).update(body="")
+    Comment.objects.filter(author=user).update(body="")
+    return len(posts), len(comments)
+
+
+def user_erase(*, actor: User, user: User) -> ErasureReport:
+    """Anonymise one employee for good (see docs/privacy.md); irreversible."""
+    if not actor.is_org_admin or actor.organization_id != user.organization_id:
+        raise NotAllowed()
+    if user.pk == actor.pk:
+        raise ValidationFailed(_("You cannot erase yourself."), code="not_on_self")
+    with transaction.atomic():
+        user = User.objects.select_for_update(of=("self",)).select_related("organization").get(pk=user.pk)
+        if user.email.endswith("@" + ERASED_EMAIL_DOMAIN):
+            raise Conflict(_("This person has already been erased."), code="already_erased")
+        old_name, old_email, was_active = user.name, user.email, user.is_active
+        organization = user.organization
+
+        token_ids = list(AuthToken.objects.filter(user=user).values_list("pk", flat=True))
+        AuthToken.objects.filter(user=user).delete()
+        _model("notifications.Device").objects.filter(user=user).delete()
+        _model("notifications.Notification").objects.filter(recipient=user).delete()
+        _model("notifications.DeliveryReceipt").objects.filter(recipient=user).delete()
+        _model("notifications.NotificationPreference").objects.filter(user=user).delete()
+        _model("server.IdempotencyRecord").objects.filter(user=user).delete()
+        Membership.objects.filter(user=user).delete()
+
+        if organization.erasure_keeps_content:
+            content, posts_removed, comments_removed = "kept", 0, 0
+        else:
+            content = "removed"
+            posts_removed, comments_removed = _remove_content(actor=actor, user=user)
+
+        media = list(Media.objects.filter(owner=user).values_list("pk", "original_path", "thumbnail_path", "large_path"))
+        UserAvatar.objects.filter(user=user).delete()
+        Media.objects.filter(owner=user).delete()
+
+        user.name = ERASED_NAME
+        user.email = f"erased-{user.pk}-{secrets.token_hex(6)}@{ERASED_EMAIL_DOMAIN}"
+        user.set_unusable_password()
+        user.is_active = False
+        user.is_staff = False
+        user.deactivated_at = user.deactivated_at or timezone.now()
+        user.language = ""
+        user.timezone = ""
+        user.muted_until = None
+        user.last_login = None
+        user.save()
+
+        Invitation.objects.filter(Q(accepted_user=user) | Q(email__iexact=old_email)).update(name=ERASED_NAME, email=user.email)
+        redaction_allowed()
+        needles = [old_email] + ([old_name] if len(old_name.strip()) >= 3 else [])
+        replacements = [(_email_pattern(old_email), user.email)]
+        if len(old_name.strip()) >= 3:
+            replacements.append((_name_pattern(old_name), ERASED_NAME))
+        redacted = _redact_everywhere(needles=needles, replacements=replacements, skip={User})
+        # Where they connected from is personal data too; what they did stays on the record.
+        redacted += AuditEntry.objects.filter(actor=user, ip__isnull=False).update(ip=None)
+
+        report = ErasureReport(
+            content=content,
+            posts_removed=posts_removed,
+            comments_removed=comments_removed,
+            media_deleted=len(media),
+            rows_redacted=redacted,
+        )
+        # Written after the redaction and without name or e-mail: the entry itself must not undo the erasure.
+        signals.admin_action.send(
+            sender=AuditEntry,
+            organization_id=organization.pk,
+            actor=actor,
+            action="user.erased",
+            target_type="user",
+            target_id=user.pk,
+            target_label=ERASED_NAME,
+            after={
+                "content": content,
+                "posts_removed": posts_removed,
+                "comments_removed": comments_removed,
+                "media_deleted": len(media),
+                "rows_redacted": redacted,
+            },
+            before=None,
+            note="",
+        )
+
+        def announce() -> None:
+            # Files after the commit: if the transaction rolled back, the rows still need them.
+            _delete_files(path for row in media for path in row[1:])
+            signals.auth_tokens_revoked.send(sender=AuthToken, user_id=user.pk, token_ids=token_ids)
+            if was_active:
+                signals.user_deactivated.send(sender=User, user=user)
+
+        transaction.on_commit(announce)
+    return report

@@ -1,0 +1,156 @@
+"""The Django admin site for an organisation's admins, through Django's test client on the admin pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts import services as account_services
+from accounts.models import User
+from feed.models import Goal
+from moderation.audit import AuditEntry
+from recognition.models import CompanyValue
+from tests.factories import AdminFactory, GroupFactory, OrganizationFactory, UserFactory
+from tests.feed.factories import PostFactory
+from tests.recognition.factories import AwardCategoryFactory
+
+
+@pytest.fixture
+def orgs(db):
+    org_a, org_b = OrganizationFactory(name="Alpha Stores"), OrganizationFactory(name="Beta Retail")
+    return org_a, org_b
+
+
+@pytest.fixture
+def people(orgs):
+    org_a, org_b = orgs
+    return {
+        "admin_a": AdminFactory(organization=org_a, is_staff=True, name="Ada Admin"),
+        "alice": UserFactory(organization=org_a, name="Sam Alpha", email="sam.alpha@example.com"),
+        "bob": UserFactory(organization=org_b, name="Sam Beta", email="sam.beta@example.com"),
+        "admin_b": AdminFactory(organization=org_b, is_staff=True),
+    }
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def org_admin(people):
+    return logged_in(people["admin_a"])
+
+
+def test_org_admin_can_log_in_but_employees_and_non_staff_admins_cannot(people, orgs):
+    assert logged_in(people["admin_a"]).get("/admin/").status_code == 200
+    staff_employee = UserFactory(organization=orgs[0], is_staff=True)
+    assert logged_in(staff_employee).get("/admin/").status_code == 302
+    assert logged_in(AdminFactory(organization=orgs[0], is_staff=False)).get("/admin/").status_code == 302
+
+
+def test_user_changelist_shows_only_the_own_organisation(org_admin, people):
+    page = org_admin.get("/admin/accounts/user/").content.decode()
+    assert "sam.alpha@example.com" in page
+    assert "sam.beta@example.com" not in page
+    assert "Beta Retail" not in page  # no organisation filter or column of other tenants
+
+
+def test_search_finds_only_the_own_organisation(org_admin, people):
+    page = org_admin.get("/admin/accounts/user/", {"q": "Sam"}).content.decode()
+    assert "sam.alpha@example.com" in page and "sam.beta@example.com" not in page
+    assert "1 result" in page
+
+
+def test_change_form_offers_only_own_organisation_choices(org_admin, people, orgs):
+    org_a, org_b = orgs
+    GroupFactory(organization=org_a, name="Kassa Alpha")
+    GroupFactory(organization=org_b, name="Kassa Beta")
+    category = AwardCategoryFactory(organization=org_a)
+    page = org_admin.get(f"/admin/recognition/awardcategory/{category.pk}/change/").content.decode()
+    assert "Kassa Alpha" in page and "Kassa Beta" not in page
+    assert 'name="organization"' not in page  # set automatically, never editable by an org admin
+    goal = Goal.objects.create(organization=org_a, owner=people["alice"], title="Sell more")
+    page = org_admin.get(f"/admin/feed/goal/{goal.pk}/change/").content.decode()
+    assert "Sam Alpha" in page and "Sam Beta" not in page
+
+
+def test_change_form_rejects_another_organisations_related_object(org_admin, people, orgs):
+    goal = Goal.objects.create(organization=orgs[0], owner=people["alice"], title="Sell more")
+    response = org_admin.post(
+        f"/admin/feed/goal/{goal.pk}/change/",
+        {"owner": people["bob"].pk, "title": "Sell more", "status": "on_track", "current_value": "0", "org_wide": "on"},
+    )
+    assert response.status_code == 200  # the form again, with an error
+    assert "Select a valid choice" in response.content.decode()
+    goal.refresh_from_db()
+    assert goal.owner_id == people["alice"].pk
+
+
+def test_another_organisations_object_is_not_reachable(org_admin, people, orgs):
+    for url in (
+        f"/admin/accounts/user/{people['bob'].pk}/change/",
+        f"/admin/accounts/organization/{orgs[1].pk}/change/",
+        f"/admin/recognition/awardcategory/{AwardCategoryFactory(organization=orgs[1]).pk}/change/",
+    ):
+        response = org_admin.get(url)
+        assert response.status_code in (302, 404), url
+        if response.status_code == 302:
+            assert response["Location"] == "/admin/"
+    response = org_admin.get(f"/admin/accounts/user/{people['bob'].pk}/change/", follow=True)
+    assert "sam.beta@example.com" not in response.content.decode()
+
+
+def test_added_rows_belong_to_the_admins_organisation(org_admin, orgs):
+    response = org_admin.post(
+        "/admin/recognition/companyvalue/add/", {"name": "Service", "description": "", "emoji": "", "active": "on", "position": "0"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert CompanyValue.objects.get(name="Service").organization_id == orgs[0].pk
+    # ...and the change is in the audit log.
+    entry = AuditEntry.objects.get(action="admin_site.added")
+    assert (entry.organization_id, entry.target_type, entry.target_label) == (orgs[0].pk, "companyvalue", "Service")
+
+
+def test_org_admin_cannot_grant_platform_powers_or_bulk_delete(org_admin, people):
+    page = org_admin.get(f"/admin/accounts/user/{people['alice'].pk}/change/").content.decode()
+    assert 'name="is_superuser"' not in page
+    changelist = org_admin.get("/admin/accounts/user/").content.decode()
+    assert "delete_selected" not in changelist
+
+
+def test_platform_models_are_hidden_from_org_admins(org_admin):
+    assert org_admin.get("/admin/notifications/outboxevent/").status_code == 403
+    assert org_admin.get("/admin/accounts/organization/add/").status_code == 403
+
+
+def test_user_content_is_shown_escaped(org_admin, people):
+    PostFactory(author=people["alice"], body="<script>alert('x')</script> hello")
+    page = org_admin.get("/admin/feed/post/").content.decode()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert" in page
+
+
+def test_audit_log_admin_is_read_only_and_scoped(org_admin, people, orgs):
+    account_services.user_update(actor=people["admin_a"], user=people["alice"], role="leader")
+    account_services.user_update(actor=people["admin_b"], user=people["bob"], role="leader")
+    page = org_admin.get("/admin/moderation/auditentry/").content.decode()
+    assert "Sam Alpha" in page and "Sam Beta" not in page
+    entry = AuditEntry.objects.get(target_id=people["alice"].pk)
+    assert org_admin.get("/admin/moderation/auditentry/add/").status_code == 403
+    assert org_admin.get(f"/admin/moderation/auditentry/{entry.pk}/delete/").status_code == 403
+    view = org_admin.get(f"/admin/moderation/auditentry/{entry.pk}/change/")
+    assert view.status_code == 200 and 'type="submit"' not in view.content.decode().split('id="auditentry_form"')[-1]
+    org_admin.post(f"/admin/moderation/auditentry/{entry.pk}/change/", {"note": "rewritten"})
+    entry.refresh_from_db()
+    assert entry.note == ""
+    superuser = User.objects.create_superuser("root@example.com", "pw-root-123")
+    assert logged_in(superuser).get("/admin/moderation/auditentry/add/").status_code == 403
+
+
+def test_superuser_sees_every_organisation(people):
+    superuser = User.objects.create_superuser("root@example.com", "pw-root-123")
+    page = logged_in(superuser).get("/admin/accounts/user/").content.decode()
+    assert "sam.alpha@example.com" in page and "sam.beta@example.com" in page
+    assert logged_in(superuser).get(f"/admin/accounts/user/{people['bob'].pk}/change/").status_code == 200
