@@ -134,8 +134,8 @@ def bench_user():
 
     return (
         User.objects.filter(organization__slug="bench-retail", role="employee")
-        .annotate(groups=Count("memberships"))
-        .filter(groups=2)
+        .annotate(n_groups=Count("memberships"))
+        .filter(n_groups=2)
         .order_by("id")
         .first()
     )
@@ -273,7 +273,7 @@ def main() -> None:
         f"Command: `{command_line()}`. Server: uvicorn, 2 processes, `DEBUG=False`, PostgreSQL 15, Redis 7, one Celery worker;",
         "load: one client process on 127.0.0.1 (httpx, asyncio; it takes most of one core). Server time is the",
         "`Server-Timing` header (middleware to response); floor = the same SQL statements run with psycopg.",
-        f"Data: {audience:,} users in the benchmark organisation (see bench/.data/seed.json for every count).",
+        f"Data: {audience:,} users in the benchmark organisation (see bench/.data/seed-<database>.json for every count).",
         "",
         "| id | what | target | measured | floor | ratio | verdict |",
         "|---|---|---|---|---|---|---|",
