@@ -45,7 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.lib import ROOT, command_line, percentile, stamp, write_section
+from bench.lib import ROOT, command_line, percentile, save_rows, stamp, write_section
 
 DATA_DIR = ROOT / "bench" / ".data"
 TOKEN_DEVICE = "bench-ws"
@@ -747,6 +747,7 @@ def main() -> None:
     (DATA_DIR / "ws.json").write_text(json.dumps(results, indent=1, default=str))
     text = report(results, args)
     if not args.no_report:
+        save_rows("ws", [line for line in text.splitlines() if line.startswith("| W")])
         write_section("WebSockets", text)
     print(text)
     from accounts.models import AuthToken

@@ -74,3 +74,68 @@ def test_org_wide_announcement_fans_out_in_a_fixed_number_of_queries_and_only_on
         assert outbox_event_deliver(event_id=event.pk) is True
     assert len(captured.captured_queries) <= 40, len(captured.captured_queries)
     assert Notification.objects.filter(event_id=event.pk).count() == addressed
+
+
+# The push scenario (P1/C1) at small scale: the fake FCM (real firebase-admin) from the
+# notifications tests, eager Celery; every phone once, batches of 500, a fixed task count.
+from tests.notifications.conftest import fake_fcm, fake_fcm_server  # noqa: E402, F401
+
+
+def test_org_wide_push_reaches_every_phone_once_in_batches_of_500(small_company, api, fake_fcm):  # noqa: F811
+    import math
+
+    from celery.signals import task_prerun
+
+    from notifications.models import PushDelivery
+    from tests.notifications.push_factories import devices_for_many
+
+    _counts, _employee, leader = small_company
+    devices = devices_for_many(organization=leader.organization, count=1_100, language="nl")
+    ran: list[str] = []
+
+    def count(sender=None, task=None, **_kwargs):
+        ran.append(task.name)
+
+    task_prerun.connect(count, weak=False)
+    try:
+        response = api(leader).post(
+            "/api/v1/posts", {"body": "Smoke push", "kind": "announcement", "requires_acknowledgement": True}, format="json"
+        )
+    finally:
+        task_prerun.disconnect(count)
+    assert response.status_code == 201
+    phones = len(devices) + PushDelivery.objects.exclude(device__in=devices).count()
+    assert phones == PushDelivery.objects.count() == len(devices)  # seeded people have no phones
+    assert fake_fcm.delivered_count() == len(devices) and fake_fcm.duplicate_count() == 0
+    assert all(len(fake_fcm.messages_for(device.token)) == 1 for device in devices[:: max(1, len(devices) // 50)])
+    # C1: one delivery task for the event, one push task per 500 phones.
+    assert ran.count("notifications.tasks.push_send_batch_task") == math.ceil(len(devices) / 500), ran
+    assert len(ran) <= math.ceil(len(devices) / 500) + 1, ran
+
+
+def test_catch_up_after_a_reconnect_recovers_every_missed_post(small_company, api):
+    """W5's REST half: posts made while a phone was offline all come back through /feed/updates."""
+    import base64
+    import json
+    from datetime import datetime, timedelta
+
+    from feed.models import Post
+
+    _counts, employee, leader = small_company
+    phone = api(employee)
+    cursor = phone.get("/api/v1/feed/updates").json()["cursor"]
+    missed = [api(leader).post("/api/v1/posts", {"body": f"While you were away {i}"}, format="json").json()["id"] for i in range(120)]
+    # Catch-up only hands out changes older than its 5 s settle window: rather than sleeping,
+    # date the posts just after the cursor (which is already 5 s in the past), in posting order.
+    since = datetime.fromisoformat(json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["t"])
+    for offset, post_id in enumerate(missed, start=1):
+        Post.objects.filter(pk=post_id).update(updated_at=since + timedelta(microseconds=offset))
+    seen: list[int] = []
+    for _page in range(10):
+        body = phone.get("/api/v1/feed/updates", {"since": cursor}).json()
+        seen += [item["id"] for item in body["results"]]
+        cursor = body["cursor"]
+        if not body["has_more"]:
+            break
+    assert set(missed) <= set(seen)
+    assert len(seen) == len(set(seen))  # nothing twice across pages
