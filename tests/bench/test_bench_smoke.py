@@ -139,3 +139,30 @@ def test_catch_up_after_a_reconnect_recovers_every_missed_post(small_company, ap
             break
     assert set(missed) <= set(seen)
     assert len(seen) == len(set(seen))  # nothing twice across pages
+
+
+def test_the_group_filter_shows_exactly_the_groups_posts_that_the_feed_shows(small_company, api):
+    """?group= takes a shortcut for members (no per-row audience test); it must not change what is shown."""
+    from accounts.models import Group, Membership, User
+    from feed.models import PostGroup
+
+    _counts, employee, leader = small_company
+    mine = Membership.objects.filter(user=employee).values_list("group_id", flat=True).first()
+    other = Group.objects.filter(organization=employee.organization).exclude(memberships__user=employee).first()
+    foreign = Group.objects.exclude(organization=employee.organization).first()
+    team_leader = User.objects.filter(organization=employee.organization, role="leader").first()
+
+    def ids(client, url):
+        seen, pages = [], 0
+        while url and pages < 80:
+            body = client.get(url).json()
+            seen += [post["id"] for post in body["results"]]
+            url, pages = body["next"], pages + 1
+        return seen
+
+    for user in (employee, team_leader, leader):  # leader is the organisation's admin
+        client = api(user)
+        everything = ids(client, "/api/v1/feed?page_size=100")
+        for group in (mine, other.pk, foreign.pk):
+            addressed = set(PostGroup.objects.filter(group_id=group).values_list("post_id", flat=True))
+            assert ids(client, f"/api/v1/feed?page_size=50&group={group}") == [p for p in everything if p in addressed]
