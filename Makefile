@@ -50,7 +50,9 @@ bench: setup
 
 # Minutes, not an hour: scale 0.01, few sockets and devices. Checks the scripts, measures little.
 bench-small: setup
-	DATABASE_URL=$(BENCH_DATABASE_URL)small REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/run_all.py --scale 0.01 --small $(BENCH_ARGS)
+	mkdir -p bench/.data/small
+	DATABASE_URL=$(BENCH_DATABASE_URL)small REDIS_URL=$(BENCH_REDIS_URL) BENCH_DATA_DIR=bench/.data/small \
+		BENCH_REPORT=bench/.data/small/benchmarks.md $(PY) bench/run_all.py --scale 0.01 --small $(BENCH_ARGS)
 
 # Push texts (notifications/locale). The compiled .mo files are committed, so a checkout
 # works without this step; run it after changing a translatable string.

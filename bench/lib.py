@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORT = ROOT / "docs" / "benchmarks.md"
+# `make bench-small` points both elsewhere, so a smoke run never overwrites the real figures.
+REPORT = Path(os.environ.get("BENCH_REPORT") or ROOT / "docs" / "benchmarks.md")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -119,7 +120,7 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "n/a"
 
 
-DATA_DIR = ROOT / "bench" / ".data"
+DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR") or ROOT / "bench" / ".data")
 
 
 def save_rows(name: str, rows: list[str]) -> None:

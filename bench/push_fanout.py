@@ -273,7 +273,7 @@ def markdown(results: list[Result], args: argparse.Namespace) -> str:
 
 
 def write_docs(section: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
+    path = Path(os.environ.get("BENCH_REPORT") or ROOT / "docs" / "benchmarks.md")
     text = path.read_text() if path.exists() else "# Benchmarks\n\n"
     start = text.find("## Push\n")
     if start == -1:

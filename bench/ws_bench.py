@@ -45,9 +45,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.lib import ROOT, command_line, percentile, save_rows, stamp, write_section
+from bench.lib import DATA_DIR, ROOT, command_line, percentile, save_rows, stamp, write_section
 
-DATA_DIR = ROOT / "bench" / ".data"
 TOKEN_DEVICE = "bench-ws"
 CONNECT_CONCURRENCY = 64
 
@@ -656,7 +655,7 @@ def report(results: dict, args) -> str:
         f"p50 {fmt(w3['p50_ms'])}, p99 {fmt(w3['p99_ms'])} ms | p50 {fmt(fw3['p50_ms'])}, p99 {fmt(fw3['p99_ms'])} ms | "
         f"{w3['p99_ms'] / max(fw3['p99_ms'], 0.1):.1f}× | {v(w3['p99_ms'] <= 250)} | {w3['load']} |"
     )
-    if "w4" in results:
+    if results.get("w4"):
         w4r, fw4 = results["w4"]["ours"], results["w4"]["floor"]
         growing = w4r["last_third_p50_ms"] > 2 * max(w4r["first_third_p50_ms"], 50)
         lines.append(
@@ -719,6 +718,7 @@ def main() -> None:
     parser.add_argument("--w5-missed", type=int, default=10)
     parser.add_argument("--w5-reconnect", type=int, default=10)
     parser.add_argument("--skip-w4", action="store_true")
+    parser.add_argument("--stages", default="ours,floor,w4", help="which of ours (W1/W3/W5), floor, w4 to run")
     parser.add_argument("--skip-w5", action="store_true")
     parser.add_argument("--no-report", action="store_true", help="print, do not write docs/benchmarks.md")
     args = parser.parse_args()
@@ -735,13 +735,21 @@ def main() -> None:
     tokens, organization_id, admin_token = make_tokens(max(args.w1_clients, args.w4_clients))
     (DATA_DIR / "ws-admin-token.txt").write_text(admin_token)
     card = event_text()
-    results: dict = {"args": vars(args)}
+    stages = set(args.stages.split(","))
+    saved = DATA_DIR / "ws.json"
+    # Stages not run this time keep their figures from the last run (bench/.data/ws.json).
+    results: dict = json.loads(saved.read_text()) if saved.exists() and stages != {"ours", "floor", "w4"} else {}
+    results["args"] = vars(args)
     common = {"args": args, "tokens": tokens, "organization_id": organization_id, "card": card, "prefix": prefix}
-    results["ours"] = stack_scenarios(floor=False, **common)
-    print(json.dumps(results["ours"], indent=1), flush=True)
-    results["floor"] = stack_scenarios(floor=True, **common)
-    print(json.dumps(results["floor"], indent=1), flush=True)
-    if not args.skip_w4:
+    if "ours" in stages:
+        results["ours"] = stack_scenarios(floor=False, **common)
+        print(json.dumps(results["ours"], indent=1), flush=True)
+        saved.write_text(json.dumps(results, indent=1, default=str))
+    if "floor" in stages:
+        results["floor"] = stack_scenarios(floor=True, **common)
+        print(json.dumps(results["floor"], indent=1), flush=True)
+        saved.write_text(json.dumps(results, indent=1, default=str))
+    if "w4" in stages and not args.skip_w4:
         results["w4"] = {"ours": w4(floor=False, **common), "floor": w4(floor=True, **common)}
         print(json.dumps(results["w4"], indent=1), flush=True)
     (DATA_DIR / "ws.json").write_text(json.dumps(results, indent=1, default=str))
