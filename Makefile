@@ -38,6 +38,22 @@ lint: setup
 schema: setup
 	$(PY) manage.py spectacular --fail-on-warn --validate --file /tmp/openapi-schema.yml
 
+# Benchmarks (bench/README.md): seed or reuse a company-scale data set in PostgreSQL, run every
+# scenario of the performance issue, write docs/benchmarks.md. Needs PostgreSQL and Redis.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/feedapp_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/5
+BENCH_SCALE ?= 1.0
+BENCH_ARGS ?=
+
+bench: setup
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/run_all.py --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
+# Minutes, not an hour: scale 0.01, few sockets and devices. Checks the scripts, measures little.
+bench-small: setup
+	mkdir -p bench/.data/small
+	DATABASE_URL=$(BENCH_DATABASE_URL)small REDIS_URL=$(BENCH_REDIS_URL) BENCH_DATA_DIR=bench/.data/small \
+		BENCH_REPORT=bench/.data/small/benchmarks.md $(PY) bench/run_all.py --scale 0.01 --small $(BENCH_ARGS)
+
 # Translations: API texts (errors, validation messages, labels of every app but
 # notifications) in locale/, push texts in notifications/locale. The compiled .mo files are
 # committed, so a checkout works without this step; run it after adding or changing a

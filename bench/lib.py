@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORT = ROOT / "docs" / "benchmarks.md"
+# `make bench-small` points both elsewhere, so a smoke run never overwrites the real figures.
+REPORT = Path(os.environ.get("BENCH_REPORT") or ROOT / "docs" / "benchmarks.md")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -98,17 +99,36 @@ def command_line() -> str:
     return " ".join([Path(sys.executable).name, *sys.argv])
 
 
-def write_section(heading: str, body: str) -> None:
-    """Replace (or append) the `## heading` section of docs/benchmarks.md."""
+def write_section(heading: str, body: str, *, first: bool = False) -> None:
+    """Replace (or append; with `first`, put on top) the `## heading` section of docs/benchmarks.md."""
     header = "# Benchmarks\n\nFigures measured on this project's 2-core machine. Each section says how it was produced.\n"
     text = REPORT.read_text() if REPORT.exists() else header
     section = f"## {heading}\n\n{body.strip()}\n"
     pattern = re.compile(rf"^## {re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
         text = pattern.sub(section + "\n", text)
+    elif first and "\n## " in text:
+        at = text.index("\n## ") + 1
+        text = text[:at] + section + "\n" + text[at:]
     else:
         text = text.rstrip() + "\n\n" + section
     REPORT.write_text(text.rstrip() + "\n")
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load averages, recorded next to each figure (the machine is shared)."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "n/a"
+
+
+DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR") or ROOT / "bench" / ".data")
+
+
+def save_rows(name: str, rows: list[str]) -> None:
+    """Keep a scenario's Markdown table rows for bench/run_all.py's summary table."""
+    import json
+
+    DATA_DIR.mkdir(exist_ok=True)
+    (DATA_DIR / f"rows-{name}.json").write_text(json.dumps(rows, indent=1))
 
 
 def stamp() -> str:

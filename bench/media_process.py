@@ -28,8 +28,8 @@ from PIL import Image, ImageCms, ImageDraw, ImageFilter, ImageOps  # noqa: E402
 
 from media import imaging  # noqa: E402
 
-DATA = ROOT / "bench" / ".data"
-REPORT = ROOT / "docs" / "benchmarks.md"
+DATA = ROOT / "bench" / ".data"  # the generated photo is the same for every run
+REPORT = Path(os.environ.get("BENCH_REPORT") or ROOT / "docs" / "benchmarks.md")
 SIZE = (4000, 3000)
 LIMITS = {"quality": 80, "thumbnail_size": 320, "large_size": 1280, "max_pixels": 40_000_000}
 
@@ -57,6 +57,37 @@ def phone_photo() -> bytes:
     image.save(buffer, format="JPEG", quality=90, exif=exif.tobytes(), icc_profile=icc)
     path.write_bytes(buffer.getvalue())
     return buffer.getvalue()
+
+
+def bomb(data: bytes) -> bytes:
+    """The phone photo with its frame header claiming 60,000 × 60,000 pixels (3.6 GP)."""
+    start = data.index(b"\xff\xc0") if b"\xff\xc0" in data else data.index(b"\xff\xc2")
+    patched = bytearray(data)
+    patched[start + 5 : start + 9] = (60_000).to_bytes(2, "big") * 2
+    return bytes(patched)
+
+
+def rejection_timings(runs: int) -> dict[str, list[float]]:
+    """I2: how long a bomb or a file of the wrong format takes to be refused (no pixel decoded)."""
+    samples = {
+        "bomb (60,000 × 60,000 JPEG header)": bomb(phone_photo()),
+        "PDF": b"%PDF-1.4\n" + b"0" * 50_000,
+        "random bytes": os.urandom(50_000),
+    }
+    result = {}
+    for name, payload in samples.items():
+        values = []
+        for _ in range(runs + 1):
+            started = time.perf_counter()
+            try:
+                imaging.render(io.BytesIO(payload), variant_format="webp", **LIMITS)
+            except imaging.ImageRejected:
+                pass
+            else:
+                raise AssertionError(f"{name} was not rejected")
+            values.append((time.perf_counter() - started) * 1000)
+        result[name] = values[1:]
+    return result
 
 
 def naive(data: bytes, variant_format: str) -> None:
@@ -99,6 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--json", help="also write the p50s as JSON to this file (for bench/run_all.py)")
     args = parser.parse_args()
 
     if hasattr(os, "sched_setaffinity"):
@@ -117,7 +149,26 @@ def main() -> None:
         )
         print(f"{variant_format}: p50 {statistics.median(measured):.0f} ms (naive {statistics.median(baseline):.0f} ms)")
 
+    rejected = rejection_timings(max(50, args.runs * 5))
+    rejection_rows = [
+        f"| {name} | {statistics.median(values):.2f} ms | {sorted(values)[min(len(values) - 1, round(0.99 * (len(values) - 1)))]:.2f} ms |"
+        for name, values in rejected.items()
+    ]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    if args.json:
+        import json
+
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "render_p50_ms": p50,
+                    "reject_p50_ms": {name: statistics.median(v) for name, v in rejected.items()},
+                    "reject_max_ms": {name: max(v) for name, v in rejected.items()},
+                    "load": load,
+                },
+                indent=1,
+            )
+        )
     section = f"""## Media
 
 Time to process one phone photo: a 12-megapixel ({SIZE[0]}×{SIZE[1]}) JPEG, quality 90, with
@@ -130,6 +181,12 @@ dropped, profile kept, blurhash, encoding. Storage and database writes are not i
 | variant format | p50 | p90 | best | variant sizes | naive pipeline p50 (full decode, resize twice) |
 |---|---|---|---|---|---|
 {chr(10).join(rows)}
+
+Refusal before decoding (I2), `render` until `ImageRejected`, {max(50, args.runs * 5)} runs each:
+
+| input | p50 | p99 |
+|---|---|---|
+{chr(10).join(rejection_rows)}
 
 Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, Python {platform.python_version()},
 Pillow {Image.__version__}, {os.cpu_count()} cores shared with other work (load average {load:.1f} at the end;

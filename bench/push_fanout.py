@@ -45,6 +45,9 @@ class Result:
     planned_after: float
     max_threads: int
     requests: int
+    request_ms: float = 0.0
+    tasks: int = 0
+    task_names: dict | None = None
 
     @property
     def per_second(self) -> float:
@@ -62,6 +65,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes (prefork)")
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--json", help="also write the results as JSON to this file (for bench/run_all.py)")
     return parser.parse_args()
 
 
@@ -97,6 +101,7 @@ def configure_environment(args: argparse.Namespace, fcm) -> dict[str, str]:
         "FIREBASE_CREDENTIALS": str(credentials),
         "FCM_ENDPOINT_OVERRIDE": fcm.base_url(),
         "LOG_LEVEL": "WARNING",
+        "BENCH_TASK_COUNTER": f"bench-tasks-{BENCH_ID}",
     }
     os.environ.update(environment)
     return environment
@@ -133,7 +138,8 @@ def seed(count: int):
 def start_worker(environment: dict[str, str], *, mode: str, pool: int, concurrency: int) -> subprocess.Popen:
     worker_env = os.environ | environment | {"PUSH_FCM_SEND_MODE": mode, "PUSH_SENDER_POOL_SIZE": str(pool)}
     queues = f"{environment['CELERY_TASK_DEFAULT_QUEUE']},{environment['PUSH_QUEUE']}"
-    command = [sys.executable, "-m", "celery", "-A", "server", "worker", "-Q", queues, "-c", str(concurrency), "-P", "prefork"]
+    # bench.celery_count is the project's app plus a task counter (C1).
+    command = [sys.executable, "-m", "celery", "-A", "bench.celery_count", "worker", "-Q", queues, "-c", str(concurrency), "-P", "prefork"]
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"bench-{BENCH_ID}@%h", "-l", "warning"]
     process = subprocess.Popen(command, cwd=ROOT, env=worker_env, start_new_session=True)
     from server.celery import app
@@ -178,10 +184,17 @@ def one_run(run: str, *, fcm, environment, organization, leader, devices: int, c
     mode, pool, latency_ms = run.split(":")
     fcm.reset()
     fcm.set_latency(int(latency_ms) / 1000)
+    import redis
+
+    counter = redis.Redis.from_url(environment["REDIS_URL"])
+    counter.delete(environment["BENCH_TASK_COUNTER"], environment["BENCH_TASK_COUNTER"] + ":names")
     worker = start_worker(environment, mode=mode, pool=int(pool), concurrency=concurrency)
     try:
         started = time.monotonic()
         post = post_create(author=leader, body=f"Benchmark announcement {run}", kind="announcement")
+        # P2's "enqueue cost in the request": the service call a POST /posts makes (post row,
+        # outbox row, commit, publish of one task); the fan-out happens after it returns.
+        request_ms = (time.monotonic() - started) * 1000
         planned_after = None
         max_threads = 0
         polls = 0
@@ -203,7 +216,10 @@ def one_run(run: str, *, fcm, environment, organization, leader, devices: int, c
         assert deliveries.count() == devices, "one delivery row per device"
         assert deliveries.exclude(status=PushStatus.SENT).count() == 0, "every delivery sent"
         assert fcm.delivered_count() == devices and fcm.duplicate_count() == 0, "every device exactly once"
-        return Result(run, devices, seconds, planned_after or seconds, max_threads, fcm.received_count())
+        time.sleep(2.0)  # stragglers: a task that ran after the last message was accepted
+        tasks = int(counter.get(environment["BENCH_TASK_COUNTER"]) or 0)
+        names = {k.decode(): int(v) for k, v in counter.hgetall(environment["BENCH_TASK_COUNTER"] + ":names").items()}
+        return Result(run, devices, seconds, planned_after or seconds, max_threads, fcm.received_count(), request_ms, tasks, names)
     finally:
         stop_worker(worker)
 
@@ -225,15 +241,16 @@ def markdown(results: list[Result], args: argparse.Namespace) -> str:
         f"Celery prefork × {args.concurrency} consuming the outbox and push queues.",
         "Latency = the fake FCM's delay before each answer (real FCM answers in roughly 20–100 ms).",
         "",
-        "| sender | pool | FCM latency | devices | seconds | devices/s | planned after | peak threads per worker |",
-        "|---|---|---|---|---|---|---|---|",
+        "| sender | pool | FCM latency | devices | seconds | devices/s | planned after "
+        "| peak threads per worker | post_create call | Celery tasks |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         mode, pool, latency = r.run.split(":")
         pool_text = "1 thread per message (≤ 500)" if mode == "send_each" else pool
         lines.append(
             f"| {mode} | {pool_text} | {latency} ms | {r.devices:,} | {r.seconds:.1f} | **{r.per_second:,.0f}** "
-            f"| {r.planned_after:.1f} s | {r.max_threads} |"
+            f"| {r.planned_after:.1f} s | {r.max_threads} | {r.request_ms:.0f} ms | {r.tasks} (≤ {-(-r.devices // 500) + 1}) |"
         )
     lines += [
         "",
@@ -256,7 +273,7 @@ def markdown(results: list[Result], args: argparse.Namespace) -> str:
 
 
 def write_docs(section: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
+    path = Path(os.environ.get("BENCH_REPORT") or ROOT / "docs" / "benchmarks.md")
     text = path.read_text() if path.exists() else "# Benchmarks\n\n"
     start = text.find("## Push\n")
     if start == -1:
@@ -310,6 +327,21 @@ def main() -> None:
         _forget_queues(args.redis_url)
     section = markdown(results, args)
     print(section)
+    if args.json:
+        import json
+
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "devices": args.devices,
+                    "concurrency": args.concurrency,
+                    "load_start": LOAD[0],
+                    "load_end": os.getloadavg()[0],
+                    "runs": [r.__dict__ | {"per_second": r.per_second} for r in results],
+                },
+                indent=1,
+            )
+        )
     if args.write_docs:
         write_docs(section)
 

@@ -10,7 +10,7 @@ gives the small data set the CI smoke test uses.
 
 Rows are built from the Django models' own column lists (defaults filled in), so a
 new NOT NULL column does not silently break the seed. Re-running without --reset
-reuses a seed of the same scale (see bench/.data/seed.json).
+reuses a seed of the same scale (see bench/.data/seed-<database>.json).
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from django.db import connection, models  # noqa: E402
 from psycopg.types.json import Jsonb  # noqa: E402
 
 DATA_DIR = Path(__file__).resolve().parent / ".data"
-STATE_FILE = DATA_DIR / "seed.json"
 BENCH_PASSWORD = "bench-password-2026"
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 TWO_YEARS = dt.timedelta(days=730)
@@ -434,8 +433,9 @@ def main() -> None:
         raise SystemExit("bench/seed.py needs DATABASE_URL pointing at PostgreSQL")
 
     DATA_DIR.mkdir(exist_ok=True)
-    state = json.loads(STATE_FILE.read_text()) if STATE_FILE.exists() else {}
     database = connection.settings_dict["NAME"]
+    state_file = DATA_DIR / f"seed-{database}.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
     if not args.reset and state.get("scale") == args.scale and state.get("database") == database:
         organization = model("accounts.Organization")
         if organization.objects.filter(slug="bench-retail").exists():
@@ -444,7 +444,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
     counts = seed(args.scale, random.Random(args.seed))
-    STATE_FILE.write_text(json.dumps({"scale": args.scale, "database": database, "counts": counts}, indent=2))
+    state_file.write_text(json.dumps({"scale": args.scale, "database": database, "counts": counts}, indent=2))
     print(json.dumps(counts, indent=2))
 
 

@@ -74,3 +74,95 @@ def test_org_wide_announcement_fans_out_in_a_fixed_number_of_queries_and_only_on
         assert outbox_event_deliver(event_id=event.pk) is True
     assert len(captured.captured_queries) <= 40, len(captured.captured_queries)
     assert Notification.objects.filter(event_id=event.pk).count() == addressed
+
+
+# The push scenario (P1/C1) at small scale: the fake FCM (real firebase-admin) from the
+# notifications tests, eager Celery; every phone once, batches of 500, a fixed task count.
+from tests.notifications.conftest import fake_fcm, fake_fcm_server  # noqa: E402, F401
+
+
+def test_org_wide_push_reaches_every_phone_once_in_batches_of_500(small_company, api, fake_fcm):  # noqa: F811
+    import math
+
+    from celery.signals import task_prerun
+
+    from notifications.models import PushDelivery
+    from tests.notifications.push_factories import devices_for_many
+
+    _counts, _employee, leader = small_company
+    devices = devices_for_many(organization=leader.organization, count=1_100, language="nl")
+    ran: list[str] = []
+
+    def count(sender=None, task=None, **_kwargs):
+        ran.append(task.name)
+
+    task_prerun.connect(count, weak=False)
+    try:
+        response = api(leader).post(
+            "/api/v1/posts", {"body": "Smoke push", "kind": "announcement", "requires_acknowledgement": True}, format="json"
+        )
+    finally:
+        task_prerun.disconnect(count)
+    assert response.status_code == 201
+    phones = len(devices) + PushDelivery.objects.exclude(device__in=devices).count()
+    assert phones == PushDelivery.objects.count() == len(devices)  # seeded people have no phones
+    assert fake_fcm.delivered_count() == len(devices) and fake_fcm.duplicate_count() == 0
+    assert all(len(fake_fcm.messages_for(device.token)) == 1 for device in devices[:: max(1, len(devices) // 50)])
+    # C1: one delivery task for the event, one push task per 500 phones.
+    assert ran.count("notifications.tasks.push_send_batch_task") == math.ceil(len(devices) / 500), ran
+    assert len(ran) <= math.ceil(len(devices) / 500) + 1, ran
+
+
+def test_catch_up_after_a_reconnect_recovers_every_missed_post(small_company, api):
+    """W5's REST half: posts made while a phone was offline all come back through /feed/updates."""
+    import base64
+    import json
+    from datetime import datetime, timedelta
+
+    from feed.models import Post
+
+    _counts, employee, leader = small_company
+    phone = api(employee)
+    cursor = phone.get("/api/v1/feed/updates").json()["cursor"]
+    missed = [api(leader).post("/api/v1/posts", {"body": f"While you were away {i}"}, format="json").json()["id"] for i in range(120)]
+    # Catch-up only hands out changes older than its 5 s settle window: rather than sleeping,
+    # date the posts just after the cursor (which is already 5 s in the past), in posting order.
+    since = datetime.fromisoformat(json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["t"])
+    for offset, post_id in enumerate(missed, start=1):
+        Post.objects.filter(pk=post_id).update(updated_at=since + timedelta(microseconds=offset))
+    seen: list[int] = []
+    for _page in range(10):
+        body = phone.get("/api/v1/feed/updates", {"since": cursor}).json()
+        seen += [item["id"] for item in body["results"]]
+        cursor = body["cursor"]
+        if not body["has_more"]:
+            break
+    assert set(missed) <= set(seen)
+    assert len(seen) == len(set(seen))  # nothing twice across pages
+
+
+def test_the_group_filter_shows_exactly_the_groups_posts_that_the_feed_shows(small_company, api):
+    """?group= takes a shortcut for members (no per-row audience test); it must not change what is shown."""
+    from accounts.models import Group, Membership, User
+    from feed.models import PostGroup
+
+    _counts, employee, leader = small_company
+    mine = Membership.objects.filter(user=employee).values_list("group_id", flat=True).first()
+    other = Group.objects.filter(organization=employee.organization).exclude(memberships__user=employee).first()
+    foreign = Group.objects.exclude(organization=employee.organization).first()
+    team_leader = User.objects.filter(organization=employee.organization, role="leader").first()
+
+    def ids(client, url):
+        seen, pages = [], 0
+        while url and pages < 80:
+            body = client.get(url).json()
+            seen += [post["id"] for post in body["results"]]
+            url, pages = body["next"], pages + 1
+        return seen
+
+    for user in (employee, team_leader, leader):  # leader is the organisation's admin
+        client = api(user)
+        everything = ids(client, "/api/v1/feed?page_size=100")
+        for group in (mine, other.pk, foreign.pk):
+            addressed = set(PostGroup.objects.filter(group_id=group).values_list("post_id", flat=True))
+            assert ids(client, f"/api/v1/feed?page_size=50&group={group}") == [p for p in everything if p in addressed]
