@@ -95,6 +95,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers (threads in the embedded server) wait instead of failing at once.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+# A connection pool per process (psycopg_pool, Django's "pool" option) for the ASGI server: each
+# request runs in a thread of its own there, so CONN_MAX_AGE leaks one connection per thread and
+# CONN_MAX_AGE=0 pays a new PostgreSQL connection per request. 0 = no pool (tests, workers).
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=0)
+if IS_POSTGRES and DATABASE_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django refuses both
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, DATABASE_POOL_MAX_SIZE),
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5.0),
+    }
 
 # --- Redis: channel layer, Celery broker, cache and throttles -------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -105,3 +105,27 @@ def test_healthz_and_readyz(db, api):
     assert api().get("/healthz").json() == {"status": "ok"}
     body = api().get("/readyz").json()
     assert body["status"] == "ok" and body["checks"]["database"] == "ok"
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="the pool is PostgreSQL's")
+def test_database_pool_serves_request_threads_with_few_connections():
+    """DATABASE_POOL_MAX_SIZE turns on psycopg_pool: 20 threads' queries share at most 3 connections."""
+    script = (
+        "import threading\n"
+        "from django.db import connection, connections\n"
+        "assert connection.settings_dict['CONN_MAX_AGE'] == 0\n"
+        "pids = set()\n"
+        "def work(pids=pids, connections=connections):\n"
+        "    with connections['default'].cursor() as c: c.execute('SELECT pg_backend_pid()'); pids.add(c.fetchone()[0])\n"
+        "    connections['default'].close()\n"
+        "threads = [threading.Thread(target=work) for _ in range(20)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print('pool', connection.pool.get_stats()['pool_max'], 'pids', len(pids))\n"
+    )
+    # The maintenance database: the subprocess only needs a server to connect to.
+    server_url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    env = {**os.environ, "DATABASE_URL": server_url, "DATABASE_POOL_MAX_SIZE": "3"}
+    result = run_manage("shell", "-c", script, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    _, pool_max, _, pids = result.stdout.strip().splitlines()[-1].split()
+    assert int(pool_max) == 3 and 1 <= int(pids) <= 3, result.stdout
