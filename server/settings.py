@@ -99,7 +99,18 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.post
 REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Rate limits fail open when Redis is gone (server/api/throttling.py); these
+            # bound what a dead or frozen Redis can cost one request before that happens.
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT_SECONDS", default=0.5),
+                "socket_timeout": env.float("CACHE_TIMEOUT_SECONDS", default=0.5),
+            },
+        }
+    }
     # Publish cost independent of group size (see DESIGN.md, performance shape).
     CHANNEL_LAYERS = {
         "default": {
@@ -200,6 +211,10 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_MAX_PAGE_SIZE = 100
+# After a cache error, rate limits stay open (and leave the cache alone) this long.
+THROTTLE_CACHE_RETRY_SECONDS = env.float("THROTTLE_CACHE_RETRY_SECONDS", default=5.0)
+# No Retry-After beyond this, whatever the window (a phone should not give up for a day).
+THROTTLE_RETRY_AFTER_MAX_SECONDS = env.int("THROTTLE_RETRY_AFTER_MAX_SECONDS", default=900)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Frontline employee app API",
