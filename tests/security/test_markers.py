@@ -109,7 +109,7 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
     leaks = []
     for role in ROLES_B:
         client = api(getattr(world, role))
-        for name, path in routes:
+        for _name, path in routes:
             for params in ({}, {"search": marker}, {"q": marker}, {"page_size": 100}):
                 response = client.get(path, params)
                 if response.status_code >= 500:
