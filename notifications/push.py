@@ -45,8 +45,8 @@ logger = logging.getLogger("notifications.push")
 
 # A batch task is killed after CELERY_TASK_TIME_LIMIT; a lease past that means its worker died.
 LEASE = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 300.0
+BACKOFF_BASE_SECONDS = settings.PUSH_BACKOFF_BASE_SECONDS
+BACKOFF_CAP_SECONDS = settings.PUSH_BACKOFF_CAP_SECONDS
 # A server's Retry-After is honoured up to here: a countdown as long as the broker's
 # visibility timeout would make Redis hand the task to a second worker (server/checks.py).
 RETRY_AFTER_CAP_SECONDS = 900.0

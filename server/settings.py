@@ -313,7 +313,12 @@ FCM_ENDPOINT_OVERRIDE = env.str("FCM_ENDPOINT_OVERRIDE", default="")
 # Fixed sender pool per worker process (firebase-admin's send_each would start 500 threads).
 PUSH_SENDER_POOL_SIZE = env.int("PUSH_SENDER_POOL_SIZE", default=32)
 PUSH_FCM_SEND_MODE = env.str("PUSH_FCM_SEND_MODE", default="pool")  # pool | send_each
-PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=6)
+# 12: with FCM answering UNAVAILABLE to half of all sends (docs/reliability.md), 6 attempts
+# left ~1.6 % of pushes undelivered (0.5^6); 12 leave ~0.02 %. The backoff (base doubling
+# to the cap, half jitter) spreads them over ~20 minutes at worst.
+PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=12)
+PUSH_BACKOFF_BASE_SECONDS = env.float("PUSH_BACKOFF_BASE_SECONDS", default=2.0)
+PUSH_BACKOFF_CAP_SECONDS = env.float("PUSH_BACKOFF_CAP_SECONDS", default=300.0)
 CELERY_BEAT_SCHEDULE["push-deliveries-sweep"] = {
     "task": "notifications.tasks.push_deliveries_sweep_task",
     "schedule": 120.0,

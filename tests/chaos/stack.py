@@ -63,7 +63,7 @@ def ensure_database(url: str) -> None:
 
 
 class Stack:
-    def __init__(self, *, fcm_url: str, service_account: dict, worker_concurrency: int = 2) -> None:
+    def __init__(self, *, fcm_url: str, service_account: dict, worker_concurrency: int = 2, extra_env: dict | None = None) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix=f"chaos-{RUN_ID}-"))
         credentials = self.tmp / "service-account.json"
         credentials.write_text(json.dumps(service_account))
@@ -86,6 +86,7 @@ class Stack:
             "CONN_MAX_AGE": "60",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
+            **(extra_env or {}),
         }
         self.redis: subprocess.Popen | None = None
         self.server: subprocess.Popen | None = None

@@ -7,6 +7,7 @@ when the cache is gone: a request answers, quickly, instead of hanging or 500-in
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -143,8 +144,13 @@ def test_write_bursts_are_limited_per_user_and_reads_are_not(api, employee, sett
 
 
 def test_every_throttle_scope_is_a_setting_read_from_the_environment():
-    scopes = {"user", "login_ip", "activate_ip", "uploads", "media_reads", "kudos", "nominations", "reports"}
-    env = {**os.environ, **{f"THROTTLE_{scope.upper()}": f"{i + 2}/hour" for i, scope in enumerate(sorted(scopes))}}
+    from django.conf import settings
+
+    # Every scope the settings define (a new one included) must be set by THROTTLE_<SCOPE>.
+    scopes = sorted(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])
+    assert {"user", "login_ip", "uploads", "kudos", "nominations", "reports"} <= set(scopes)
+    wanted = {scope: f"{i + 2}/hour" for i, scope in enumerate(scopes)}
+    env = {**os.environ, **{f"THROTTLE_{scope.upper()}": rate for scope, rate in wanted.items()}}
     env.update({"LOGIN_FAILURE_LIMIT": "9", "THROTTLE_RETRY_AFTER_MAX_SECONDS": "77"})
     env.pop("DJANGO_SETTINGS_MODULE", None)
     script = (
@@ -152,11 +158,9 @@ def test_every_throttle_scope_is_a_setting_read_from_the_environment():
         "from django.conf import settings as s;"
         "print(json.dumps([s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'], s.LOGIN_FAILURE_LIMIT, s.THROTTLE_RETRY_AFTER_MAX_SECONDS]))"
     )
-    import json
-
     out = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    rates, limit, cap = json.loads(out)
-    assert rates == {scope: f"{i + 2}/hour" for i, scope in enumerate(sorted(scopes))}
+    rates, limit, cap = json.loads(out.strip().splitlines()[-1])
+    assert rates == wanted
     assert (limit, cap) == (9, 77)
 
 
