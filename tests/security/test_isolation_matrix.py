@@ -120,3 +120,15 @@ def test_the_matrix_covers_every_route_and_every_operation_of_the_schema():
                 problems.append(f"{method.upper()} {route.pattern} is routed but not in the schema")
     problems += [f"schema path {path} has no route" for path in schema_paths if path not in routed]
     assert not problems, "\n".join(problems)
+
+
+def test_the_snapshot_sees_an_edited_row_and_a_new_one(world):
+    from feed import services as feed_services
+
+    post = feed_services.post_create(author=world.leader_a, body="Before")
+    before = snapshot()
+    type(post).objects.filter(pk=post.pk).update(body="After")  # same row count, other content
+    edited = snapshot()
+    assert changed_tables(before, edited) == ["feed_post: 1 -> 1 rows"]
+    feed_services.post_create(author=world.leader_a, body="Another")
+    assert any(change.startswith("feed_post: 1 -> 2") for change in changed_tables(edited, snapshot()))
