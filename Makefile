@@ -32,6 +32,12 @@ run: setup
 test: setup
 	$(PY) -m pytest -n 2 --dist load $(PYTEST_ARGS)
 
+# Outage runs (slow, not in CI): Redis killed under load, a worker SIGKILLed mid fan-out,
+# FCM failing half the time. Starts its own Redis on port 6391 and uses PostgreSQL
+# (CHAOS_DATABASE_URL); figures go to tests/chaos/last_run.json and docs/reliability.md.
+chaos: setup
+	$(PY) -m tests.chaos.run all
+
 lint: setup
 	$(PY) -m ruff check .
 

@@ -11,7 +11,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -35,6 +34,7 @@ from accounts.models import (
     User,
     validate_timezone,
 )
+from server.api import throttling
 from server.api.exceptions import Conflict, NotAllowed, NotFound, Throttled, ValidationFailed
 
 # Codes are typed on a phone: no 0/O/1/I/L. 12 characters of 31 symbols ≈ 59 bits.
@@ -124,22 +124,23 @@ def token_issue(*, user: User, device_name: str = "") -> IssuedToken:
     return IssuedToken(raw=raw, token=token)
 
 
-def _login_failure_key(email: str) -> str:
-    return "login-fail:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+def _login_account_key(email: str) -> str:
+    return "login-account:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 def login(*, email: str, password: str, device_name: str = "") -> IssuedToken:
     """A new device session, or one error for every kind of wrong credentials.
 
-    Failed attempts are counted per account in the shared cache; past the limit
-    the account answers 429 until the window ends, right password or not.
+    Every attempt is counted per account in the shared cache *before* the password
+    is checked, with one atomic increment: parallel guesses cannot all pass a check
+    made before any of them was recorded. Past the limit the account answers 429
+    until the window ends, right password or not; a successful login resets it.
     """
-    key = _login_failure_key(email)
-    failures = cache.get(key)
-    if failures and failures.get("count", 0) >= settings.LOGIN_FAILURE_LIMIT:
-        wait = int(failures["until"] - timezone.now().timestamp())
-        if wait > 0:
-            raise Throttled(wait_seconds=wait, message=_("Too many failed logins. Try again later."))
+    key = _login_account_key(email)
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    wait = throttling.hit(key, limit=settings.LOGIN_FAILURE_LIMIT, window=window)
+    if wait is not None:
+        raise Throttled(wait_seconds=wait, message=_("Too many failed logins. Try again later."))
 
     user = User.objects.select_related("organization").filter(email__iexact=email.strip()).first()
     if user is None:
@@ -149,19 +150,9 @@ def login(*, email: str, password: str, device_name: str = "") -> IssuedToken:
     else:
         valid = user.check_password(password)
     if user is None or not valid or not user.is_active:
-        _login_failure_record(key)
         raise NotAuthenticated()
-    cache.delete(key)
+    throttling.clear(key, window=window)
     return token_issue(user=user, device_name=device_name)
-
-
-def _login_failure_record(key: str) -> None:
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    now = timezone.now().timestamp()
-    current = cache.get(key) or {"count": 0, "until": now + window}
-    current["count"] += 1
-    current["until"] = now + window
-    cache.set(key, current, timeout=window)
 
 
 class NotAuthenticated(ValidationFailed):

@@ -45,8 +45,11 @@ logger = logging.getLogger("notifications.push")
 
 # A batch task is killed after CELERY_TASK_TIME_LIMIT; a lease past that means its worker died.
 LEASE = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 300.0
+BACKOFF_BASE_SECONDS = settings.PUSH_BACKOFF_BASE_SECONDS
+BACKOFF_CAP_SECONDS = settings.PUSH_BACKOFF_CAP_SECONDS
+# A server's Retry-After is honoured up to here: a countdown as long as the broker's
+# visibility timeout would make Redis hand the task to a second worker (server/checks.py).
+RETRY_AFTER_CAP_SECONDS = 900.0
 ID_CHUNK = 2000  # keeps IN (...) lists well inside SQLite's and PostgreSQL's comfort
 
 
@@ -275,7 +278,7 @@ def backoff_seconds(*, attempt: int, retry_after: float | None = None) -> float:
     ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
     # Half fixed, half random: spreads a burst of retries without ever retrying at once.
     delay = ceiling / 2 + random.uniform(0, ceiling / 2)
-    return max(delay, retry_after or 0.0)
+    return min(max(delay, retry_after or 0.0), RETRY_AFTER_CAP_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,18 @@ if IS_POSTGRES and DATABASE_POOL_MAX_SIZE > 0:
 REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Rate limits fail open when Redis is gone (server/api/throttling.py); these
+            # bound what a dead or frozen Redis can cost one request before that happens.
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT_SECONDS", default=0.5),
+                "socket_timeout": env.float("CACHE_TIMEOUT_SECONDS", default=0.5),
+            },
+        }
+    }
     # Publish cost independent of group size (see DESIGN.md, performance shape).
     CHANNEL_LAYERS = {
         "default": {
@@ -212,6 +223,10 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_MAX_PAGE_SIZE = 100
+# After a cache error, rate limits stay open (and leave the cache alone) this long.
+THROTTLE_CACHE_RETRY_SECONDS = env.float("THROTTLE_CACHE_RETRY_SECONDS", default=5.0)
+# No Retry-After beyond this, whatever the window (a phone should not give up for a day).
+THROTTLE_RETRY_AFTER_MAX_SECONDS = env.int("THROTTLE_RETRY_AFTER_MAX_SECONDS", default=900)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Frontline employee app API",
@@ -310,7 +325,12 @@ FCM_ENDPOINT_OVERRIDE = env.str("FCM_ENDPOINT_OVERRIDE", default="")
 # Fixed sender pool per worker process (firebase-admin's send_each would start 500 threads).
 PUSH_SENDER_POOL_SIZE = env.int("PUSH_SENDER_POOL_SIZE", default=32)
 PUSH_FCM_SEND_MODE = env.str("PUSH_FCM_SEND_MODE", default="pool")  # pool | send_each
-PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=6)
+# 12: with FCM answering UNAVAILABLE to half of all sends (docs/reliability.md), 6 attempts
+# left ~1.6 % of pushes undelivered (0.5^6); 12 leave ~0.02 %. The backoff (base doubling
+# to the cap, half jitter) spreads them over ~20 minutes at worst.
+PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=12)
+PUSH_BACKOFF_BASE_SECONDS = env.float("PUSH_BACKOFF_BASE_SECONDS", default=2.0)
+PUSH_BACKOFF_CAP_SECONDS = env.float("PUSH_BACKOFF_CAP_SECONDS", default=300.0)
 CELERY_BEAT_SCHEDULE["push-deliveries-sweep"] = {
     "task": "notifications.tasks.push_deliveries_sweep_task",
     "schedule": 120.0,

@@ -1,8 +1,93 @@
 """Rate limits. Counters live in the cache (Redis when REDIS_URL is set), so all
-processes share them. Rates are settings (REST_FRAMEWORK.DEFAULT_THROTTLE_RATES)."""
+processes share them. Rates are settings (REST_FRAMEWORK.DEFAULT_THROTTLE_RATES).
 
+Counting is one atomic `incr` on a fixed-window key (`<scope>:<ident>:<window>`):
+parallel requests can never all read the same old count and slip through together,
+which DRF's read-modify-write history list allows. A fixed window lets a client
+spend at most twice the limit across a window boundary; that is the price of one
+atomic counter instead of a lock.
+
+The limits protect the service; they must never take it down. When the cache is
+unreachable every limit **fails open** (the request is served, a warning logged)
+and the cache is left alone for `THROTTLE_CACHE_RETRY_SECONDS`, so requests during
+a Redis outage do not each pay a connect timeout (see docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+
+from django.conf import settings
+from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
+
+_breaker_lock = threading.Lock()
+_cache_down_until = 0.0
+
+
+def _cache_available() -> bool:
+    return time.monotonic() >= _cache_down_until
+
+
+def _cache_failed(error: Exception) -> None:
+    global _cache_down_until
+    with _breaker_lock:
+        already_down = not _cache_available()
+        _cache_down_until = time.monotonic() + settings.THROTTLE_CACHE_RETRY_SECONDS
+    if not already_down:
+        logger.warning("rate limits fail open: cache unreachable (%r)", error)
+
+
+def reset_breaker() -> None:
+    global _cache_down_until
+    _cache_down_until = 0.0
+
+
+def retry_after(seconds: float) -> int:
+    """A Retry-After a client can act on: whole seconds, at least 1, never absurd."""
+    return max(1, min(math.ceil(seconds), settings.THROTTLE_RETRY_AFTER_MAX_SECONDS))
+
+
+def hit(key: str, *, limit: int, window: int) -> int | None:
+    """Count one attempt against `limit` per `window` seconds.
+
+    Returns None when allowed, else the seconds until the window ends. Fails open.
+    """
+    if not _cache_available():
+        return None
+    now = time.time()
+    window_index = int(now // window)
+    bucket = f"throttle:{key}:{window_index}"
+    try:
+        # add() is a no-op when the key exists, incr() is atomic (INCR on Redis, a lock
+        # in locmem): together they count every parallel request exactly once.
+        cache.add(bucket, 0, timeout=window + 1)
+        try:
+            count = cache.incr(bucket)
+        except ValueError:  # expired between add and incr: a new window has begun
+            cache.add(bucket, 1, timeout=window + 1)
+            count = 1
+    except Exception as error:  # any cache failure must fail open
+        _cache_failed(error)
+        return None
+    if count <= limit:
+        return None
+    return retry_after((window_index + 1) * window - now)
+
+
+def clear(key: str, *, window: int) -> None:
+    if not _cache_available():
+        return
+    try:
+        cache.delete(f"throttle:{key}:{int(time.time() // window)}")
+    except Exception as error:
+        _cache_failed(error)
 
 
 class ConfiguredRateThrottle(SimpleRateThrottle):
@@ -10,6 +95,19 @@ class ConfiguredRateThrottle(SimpleRateThrottle):
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view) -> bool:
+        # DRF builds a throttle per request, so the rate read in __init__ is current.
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self._wait = hit(self.key, limit=self.num_requests, window=self.duration)
+        return self._wait is None
+
+    def wait(self):
+        return getattr(self, "_wait", None)
 
 
 class UserRateThrottle(ConfiguredRateThrottle):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import random
 import re
 import threading
 import time
@@ -65,6 +66,9 @@ class _State:
     latency: float = 0.0
     public_key: Any = None
     counter: itertools.count = field(default_factory=itertools.count)
+    # (errorCode, rate): answer that share of messages without a rule with the error (chaos runs).
+    random_failure: tuple[str, float] | None = None
+    rng: random.Random = field(default_factory=random.Random)
 
 
 class FakeFCM:
@@ -127,6 +131,18 @@ class FakeFCM:
         with self._state.lock:
             self._state.rules[token] = _Rule(code=code, remaining=times, retry_after=retry_after)
 
+    def fail_randomly(self, code: str | None, rate: float = 0.5, *, seed: int | None = None) -> None:
+        """Answer a `rate` share of all messages with `code` (None: stop)."""
+        if code is not None and code not in ERRORS:
+            raise ValueError(f"unknown FCM error code {code!r}")
+        with self._state.lock:
+            self._state.random_failure = (code, rate) if code else None
+            self._state.rng.seed(seed)
+
+    def delivered_keys(self, data_field: str = "event_id") -> list[tuple[str, str]]:
+        """(token, data[data_field]) of every message answered OK: duplicates are repeats."""
+        return [(m.token, m.message.get("data", {}).get(data_field, "")) for m in self.delivered]
+
     def set_latency(self, seconds: float) -> None:
         self._state.latency = seconds
 
@@ -135,6 +151,7 @@ class FakeFCM:
             self._state.received.clear()
             self._state.rules.clear()
             self._state.token_requests = 0
+            self._state.random_failure = None
             self._state.delivered = 0
             self._state.latency = 0.0
 
@@ -225,6 +242,10 @@ class _Handler(BaseHTTPRequestHandler):
                     del self.state.rules[token]
                     rule = None
             answered = rule.code if rule else "OK"
+            if rule is None and self.state.random_failure and self.state.rng.random() < self.state.random_failure[1]:
+                code = self.state.random_failure[0]
+                rule = _Rule(code=code, remaining=None, retry_after=None)
+                answered = code
             self.state.received.append(
                 ReceivedMessage(
                     project=match["project"],

@@ -1,0 +1,465 @@
+"""Outage runs against the real stack (`make chaos`; not part of CI).
+
+    python -m tests.chaos.run redis        # Redis killed for 20 s during a 60 s load
+    python -m tests.chaos.run worker-kill  # Celery worker SIGKILLed mid fan-out
+    python -m tests.chaos.run fcm-flaky    # fake FCM answering 50 % UNAVAILABLE
+    python -m tests.chaos.run all          # the three, figures to tests/chaos/last_run.json
+
+Needs PostgreSQL (CHAOS_DATABASE_URL, default feedapp_chaos) and `redis-server` on the
+PATH: the run starts its own Redis on CHAOS_REDIS_PORT (6391) and stops only that one.
+Exit status 1 when a promise is broken (lost or duplicated work, a slow answer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from tests.chaos.stack import RUN_ID, Stack, start_fake_fcm, wait_for
+
+ANSWER_BUDGET = 2.0
+RESULTS = Path(__file__).with_name("last_run.json")
+
+
+# --- seeding (in this process, straight to the database) -----------------------------------
+def seed_people(count: int) -> dict:
+    from django.utils import timezone
+
+    from accounts.models import Organization, Role, User
+    from notifications.models import Device
+    from tests.factories import issue_token
+
+    organization = Organization.objects.create(
+        name=f"Chaos {RUN_ID}", slug=f"chaos-{RUN_ID}", timezone="Europe/Amsterdam", org_wide_posting_open=True
+    )
+    people = []
+    for index in range(count):
+        user = User.objects.create_user(
+            f"p{index}-{RUN_ID}@chaos.example", None, organization=organization, name=f"Chaos {index}", role=Role.EMPLOYEE
+        )
+        token = issue_token(user)
+        from accounts.models import AuthToken
+
+        device = Device.objects.create(
+            user=user,
+            auth_token=AuthToken.objects.filter(user=user).latest("pk"),
+            token=f"chaos-{RUN_ID}-{index}-" + "z" * 120,
+            platform="android",
+            last_seen_at=timezone.now(),
+        )
+        people.append({"id": user.pk, "token": token, "device": device.token})
+    return {"organization_id": organization.pk, "people": people}
+
+
+def push_figures(fcm, event_ids: set[str]) -> dict:
+    """What the database planned against what the fake FCM answered OK, per (device, event)."""
+    from notifications.models import PushDelivery
+
+    rows = PushDelivery.objects.filter(event_id__in=event_ids)
+    planned = rows.count()
+    by_status = {status: rows.filter(status=status).count() for status in ("queued", "sending", "sent", "failed")}
+    delivered = [key for key in fcm.delivered_keys() if key[1] in event_ids]
+    return {
+        "planned": planned,
+        "status": by_status,
+        "delivered": len(set(delivered)),
+        "duplicates": len(delivered) - len(set(delivered)),
+        "fcm_requests": fcm.received_count(),
+    }
+
+
+def wait_until_delivered(organization_id: int, *, timeout: float, sweep_pushes: bool = False) -> float:
+    """Until every outbox event of the organisation is delivered and every push settled."""
+    from notifications import push
+    from notifications.models import OutboxEvent, PushDelivery
+
+    started = time.monotonic()
+    last_sweep = 0.0
+
+    def settled() -> bool:
+        nonlocal last_sweep
+        events = OutboxEvent.objects.filter(organization_id=organization_id)
+        ids = list(events.values_list("id", flat=True))
+        if sweep_pushes and time.monotonic() - last_sweep > 10:
+            # Beat runs this every 120 s for rows older than 5 min; sooner here to keep the run short.
+            # The lease of a claimed row (time limit + 60 s) is left as in production.
+            push.push_deliveries_sweep(older_than=timedelta(seconds=0))
+            last_sweep = time.monotonic()
+        return (
+            not events.filter(delivered_at__isnull=True).exists()
+            and not PushDelivery.objects.filter(event_id__in=ids, status__in=("queued", "sending")).exists()
+        )
+
+    wait_for(settled, timeout=timeout, what="every event delivered and every push settled", interval=1.0)
+    return time.monotonic() - started
+
+
+@dataclass
+class Latencies:
+    samples: list[tuple[float, float, str]] = field(default_factory=list)  # (started, seconds, outcome)
+
+    def add(self, started: float, seconds: float, outcome: str) -> None:
+        self.samples.append((started, seconds, outcome))
+
+    def window(self, start: float, end: float) -> dict:
+        values = [seconds for at, seconds, _ in self.samples if start <= at < end]
+        outcomes: dict[str, int] = {}
+        for at, _, outcome in self.samples:
+            if start <= at < end:
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if not values:
+            return {"requests": 0}
+        values.sort()
+        return {
+            "requests": len(values),
+            "p50_ms": round(statistics.median(values) * 1000),
+            "p99_ms": round(values[min(len(values) - 1, int(len(values) * 0.99))] * 1000),
+            "max_ms": round(values[-1] * 1000),
+            "over_2s": sum(1 for v in values if v > ANSWER_BUDGET),
+            "outcomes": outcomes,
+        }
+
+
+# --- scenario 1: Redis outage under load ---------------------------------------------------
+async def load_client(index: int, stack: Stack, world: dict, deadline: float, state: dict, latencies: Latencies) -> None:
+    import httpx
+
+    rng = random.Random(index)
+    person = world["people"][index]
+    others = [p for p in world["people"] if p["id"] != person["id"]]
+    headers = {"Authorization": f"Bearer {person['token']}"}
+    async with httpx.AsyncClient(base_url=stack.http, timeout=ANSWER_BUDGET + 3) as http:
+
+        async def send(method: str, path: str, body: dict, key: str | None) -> httpx.Response | None:
+            """One logical request, retried with the same Idempotency-Key like a phone would."""
+            for attempt in range(6):
+                started = time.monotonic()
+                try:
+                    response = await http.request(method, path, json=body, headers={**headers, **({"Idempotency-Key": key} if key else {})})
+                    latencies.add(started, time.monotonic() - started, str(response.status_code))
+                    if response.status_code < 500 and response.status_code != 429:
+                        return response
+                except httpx.HTTPError as error:
+                    latencies.add(started, time.monotonic() - started, type(error).__name__)
+                state["retries"] += 1
+                await asyncio.sleep(min(4.0, 0.25 * 2**attempt))
+            return None
+
+        sequence = 0
+        while time.monotonic() < deadline:
+            roll = rng.random()
+            if roll < 0.55 or not state["posts"]:
+                sequence += 1
+                body = {"body": f"chaos {RUN_ID} c{index} #{sequence} @[user:{rng.choice(others)['id']}]"}
+                key = str(uuid.uuid4())
+                response = await send("POST", "/api/v1/posts", body, key)
+                if response is not None and response.status_code == 201:
+                    post_id = response.json()["id"]
+                    state["posts"][body["body"]] = post_id
+                    if rng.random() < 0.2:  # the answer "got lost": the phone sends the same request again
+                        again = await send("POST", "/api/v1/posts", body, key)
+                        state["replays"] += 1
+                        if again is None or again.json().get("id") != post_id:
+                            state["replay_mismatches"] += 1
+                elif response is not None:
+                    state["refused"][str(response.status_code)] = state["refused"].get(str(response.status_code), 0) + 1
+                else:
+                    state["gave_up"] += 1
+            elif roll < 0.85:
+                post_id = rng.choice(list(state["posts"].values()))
+                response = await send("POST", f"/api/v1/posts/{post_id}/comments", {"body": f"comment c{index}"}, str(uuid.uuid4()))
+                if response is not None and response.status_code == 201:
+                    state["comments"].add(response.json()["id"])
+            else:
+                post_id = rng.choice(list(state["posts"].values()))
+                response = await send("PUT", f"/api/v1/posts/{post_id}/reaction", {"type": rng.choice(["like", "clap", "heart"])}, None)
+                if response is not None and response.status_code == 200:
+                    state["reactions"] += 1
+            await asyncio.sleep(0.05)
+
+
+async def stream_client(stack: Stack, person: dict, stop: asyncio.Event, seen: dict) -> None:
+    """Reconnects after any drop and catches up through /feed/updates before reading on."""
+    import httpx
+    from websockets.asyncio.client import connect
+
+    headers = {"Authorization": f"Bearer {person['token']}"}
+    async with httpx.AsyncClient(base_url=stack.http, timeout=5) as http:
+        cursor = (await http.get("/api/v1/feed/updates", headers=headers)).json()["cursor"]
+
+        async def catch_up() -> None:
+            nonlocal cursor
+            while True:
+                page = (await http.get("/api/v1/feed/updates", params={"since": cursor}, headers=headers)).json()
+                seen["catch_up"].update(card["id"] for card in page["results"] if not card.get("removed"))
+                cursor = page["cursor"]
+                if not page.get("has_more"):
+                    return
+
+        seen["catch_up_now"] = catch_up
+        while not stop.is_set():
+            try:
+                async with connect(f"{stack.ws}?token={person['token']}", open_timeout=3) as socket:
+                    seen["connects"] += 1
+                    await catch_up()
+                    while not stop.is_set():
+                        try:
+                            frame = json.loads(await asyncio.wait_for(socket.recv(), 0.5))
+                        except TimeoutError:
+                            continue
+                        seen["frames"] += 1
+                        seen["frame_ids"].add(frame.get("id"))
+                        if frame.get("type") == "post.created":
+                            seen["live"].add(frame["data"]["id"])
+            except Exception:  # any drop: reconnect, as the app does
+                seen["drops"] += 1
+                await asyncio.sleep(1.0)
+
+
+def scenario_redis(fcm, *, duration: float, outage_at: float, outage: float, clients: int) -> dict:
+    fcm.reset()
+    stack = Stack(fcm_url=fcm.base_url(), service_account=fcm.service_account())
+    stack.start_redis()
+    try:
+        return _scenario_redis(stack, fcm, duration=duration, outage_at=outage_at, outage=outage, clients=clients)
+    finally:
+        stack.stop()
+
+
+def _scenario_redis(stack: Stack, fcm, *, duration: float, outage_at: float, outage: float, clients: int) -> dict:
+    stack.setup_django()
+    from feed.models import Post
+    from notifications.models import OutboxEvent
+
+    world = seed_people(clients + 2)
+    stack.start_server()
+    stack.start_worker()
+    state = {"posts": {}, "comments": set(), "reactions": 0, "retries": 0, "replays": 0, "replay_mismatches": 0}
+    state.update({"gave_up": 0, "refused": {}})
+    latencies = Latencies()
+    streams = [{"live": set(), "catch_up": set(), "connects": 0, "drops": 0, "frames": 0, "frame_ids": set()} for _ in range(2)]
+    timeline: dict[str, float] = {}
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        started = time.monotonic()
+        timeline["start"] = started
+        deadline = started + duration
+        stream_tasks = [asyncio.create_task(stream_client(stack, world["people"][-1 - i], stop, streams[i])) for i in range(2)]
+        load = [asyncio.create_task(load_client(i, stack, world, deadline, state, latencies)) for i in range(clients)]
+        await asyncio.sleep(outage_at)
+        timeline["outage_start"] = time.monotonic()
+        await asyncio.to_thread(stack.kill_redis)
+        await asyncio.sleep(outage)
+        await asyncio.to_thread(stack.start_redis)
+        timeline["outage_end"] = time.monotonic()
+        await asyncio.gather(*load)
+        timeline["load_end"] = time.monotonic()
+        # Recovery: the sweeper re-delivers what was written during the outage.
+        timeline["recovered_after_s"] = await asyncio.to_thread(wait_until_delivered, world["organization_id"], timeout=240)
+        await asyncio.sleep(2)  # late frames
+        for stream in streams:  # the app's last catch-up (foreground / reconnect)
+            if "catch_up_now" in stream:
+                await stream["catch_up_now"]()
+        stop.set()
+        await asyncio.gather(*stream_tasks, return_exceptions=True)
+
+    asyncio.run(main())
+    acked = state["posts"]
+    prefix = f"chaos {RUN_ID} "
+    stored = list(Post.objects.filter(body__startswith=prefix).values_list("body", flat=True))
+    event_ids = {str(pk) for pk in OutboxEvent.objects.filter(organization_id=world["organization_id"]).values_list("id", flat=True)}
+    acked_ids = set(acked.values())
+    start, out_start, out_end = timeline["start"], timeline["outage_start"], timeline["outage_end"]
+    result = {
+        "load": {"clients": clients, "websocket_clients": 2, "duration_s": duration, "outage_s": outage, "outage_at_s": outage_at},
+        "posts_acknowledged": len(acked),
+        "posts_lost": len(acked_ids - set(Post.objects.filter(pk__in=acked_ids).values_list("pk", flat=True))),
+        "posts_duplicated": len(stored) - len(set(stored)),
+        "posts_stored_without_ack": len(set(stored) - set(acked)),
+        "comments_acknowledged": len(state["comments"]),
+        "reactions_acknowledged": state["reactions"],
+        "retries": state["retries"],
+        "replays_same_key": state["replays"],
+        "replay_mismatches": state["replay_mismatches"],
+        "gave_up": state["gave_up"],
+        "refused": state["refused"],
+        "requests": {
+            "before": latencies.window(start, out_start),
+            "during_outage": latencies.window(out_start, out_end),
+            "after": latencies.window(out_end, timeline["load_end"] + 1),
+        },
+        "recovered_after_load_s": round(timeline["recovered_after_s"], 1),
+        "websocket": [
+            {
+                "connects": s["connects"],
+                "drops": s["drops"],
+                "live": len(s["live"] & acked_ids),
+                "only_by_catch_up": len((s["catch_up"] - s["live"]) & acked_ids),
+                "missing": len(acked_ids - s["live"] - s["catch_up"]),
+                # At-most-once stream plus re-delivery by the sweeper: repeats are possible, clients de-duplicate by id.
+                "repeated_frames": s["frames"] - len(s["frame_ids"]),
+            }
+            for s in streams
+        ],
+        "push": push_figures(fcm, event_ids),
+    }
+    push_result = result["push"]
+    result["ok"] = (
+        result["posts_lost"] == 0
+        and result["posts_duplicated"] == 0
+        and result["replay_mismatches"] == 0
+        and all(s["missing"] == 0 for s in result["websocket"])
+        and push_result["duplicates"] == 0
+        and push_result["delivered"] == push_result["status"]["sent"]
+        and push_result["status"]["queued"] == push_result["status"]["sending"] == 0
+        and all(window.get("over_2s", 0) == 0 for window in result["requests"].values())
+    )
+    return result
+
+
+# --- scenario 2: worker SIGKILLed mid fan-out ------------------------------------------------
+def fanout_world(devices: int) -> tuple[int, object]:
+    from accounts.models import Organization, Role, User
+    from tests.notifications.push_factories import devices_for_many
+
+    organization = Organization.objects.create(name=f"Fan-out {RUN_ID}-{uuid.uuid4().hex[:4]}", slug=f"fan-{uuid.uuid4().hex[:10]}")
+    leader = User.objects.create_user(f"leader-{uuid.uuid4().hex[:8]}@chaos.example", None, organization=organization, role=Role.LEADER)
+    devices_for_many(organization=organization, count=devices)
+    return organization.pk, leader
+
+
+def scenario_worker_kill(fcm, *, devices: int, kill_at_share: float) -> dict:
+    fcm.reset()
+    fcm.set_latency(0.01)  # a fan-out that takes long enough to be interrupted
+    stack = Stack(fcm_url=fcm.base_url(), service_account=fcm.service_account())
+    stack.start_redis()
+    try:
+        stack.setup_django()
+        from feed.services import post_create
+        from notifications.models import OutboxEvent
+
+        organization_id, leader = fanout_world(devices)
+        stack.start_worker()
+        started = time.monotonic()
+        post_create(author=leader, body=f"Chaos fan-out {RUN_ID}", kind="announcement")
+        wait_for(lambda: fcm.delivered_count() >= devices * kill_at_share, timeout=300, what="fan-out under way", interval=0.05)
+        delivered_at_kill = fcm.delivered_count()
+        stack.kill_worker()
+        killed_at = time.monotonic() - started
+        stack.start_worker()
+        recovered = wait_until_delivered(organization_id, timeout=600, sweep_pushes=True)
+        time.sleep(2)
+        event_ids = {str(pk) for pk in OutboxEvent.objects.filter(organization_id=organization_id).values_list("id", flat=True)}
+        figures = push_figures(fcm, event_ids)
+        result = {
+            "devices": devices,
+            "killed_after_s": round(killed_at, 1),
+            "delivered_before_kill": delivered_at_kill,
+            "complete_after_s": round(time.monotonic() - started, 1),
+            "recovery_s": round(recovered, 1),
+            "push": figures,
+        }
+        # FCM has no idempotency key: a message FCM accepted from the killed process whose
+        # SENT was not yet committed is sent again after its lease. That window is the
+        # batches in flight: at most (worker processes x 500) repeats, never a lost push.
+        in_flight_bound = stack.worker_concurrency * 500
+        result["duplicate_bound"] = in_flight_bound
+        result["exactly_once"] = figures["duplicates"] == 0
+        result["ok"] = figures["delivered"] == devices and figures["status"]["sent"] == devices and figures["duplicates"] <= in_flight_bound
+        return result
+    finally:
+        fcm.set_latency(0.0)
+        stack.stop()
+
+
+# --- scenario 3: FCM failing half the time -------------------------------------------------------
+def scenario_fcm_flaky(fcm, *, devices: int, rate: float) -> dict:
+    fcm.reset()
+    fcm.fail_randomly("UNAVAILABLE", rate, seed=11)
+    # Time-compressed: the attempt budget (PUSH_MAX_ATTEMPTS) is what is under test; the
+    # production backoff (2 s doubling to 300 s) would make the slowest device take ~20 min.
+    backoff = {"PUSH_BACKOFF_BASE_SECONDS": "0.25", "PUSH_BACKOFF_CAP_SECONDS": "4"}
+    stack = Stack(fcm_url=fcm.base_url(), service_account=fcm.service_account(), extra_env=backoff)
+    stack.start_redis()
+    try:
+        stack.setup_django()
+        from django.conf import settings
+
+        from feed.services import post_create
+        from notifications.models import OutboxEvent
+
+        organization_id, leader = fanout_world(devices)
+        stack.start_worker()
+        started = time.monotonic()
+        post_create(author=leader, body=f"Chaos flaky FCM {RUN_ID}", kind="announcement")
+        time.sleep(3)
+        wait_until_delivered(organization_id, timeout=600)
+        event_ids = {str(pk) for pk in OutboxEvent.objects.filter(organization_id=organization_id).values_list("id", flat=True)}
+        figures = push_figures(fcm, event_ids)
+        from notifications.models import PushDelivery
+
+        attempts = list(PushDelivery.objects.filter(event_id__in=event_ids).values_list("attempts", flat=True))
+        result = {
+            "devices": devices,
+            "failure_rate": rate,
+            "retry_budget_attempts": settings.PUSH_MAX_ATTEMPTS,
+            "backoff": backoff,
+            "complete_after_s": round(time.monotonic() - started, 1),
+            "max_attempts_used": max(attempts),
+            "mean_attempts": round(statistics.mean(attempts), 2),
+            "push": figures,
+        }
+        result["ok"] = figures["delivered"] == devices and figures["duplicates"] == 0 and figures["status"]["failed"] == 0
+        return result
+    finally:
+        fcm.fail_randomly(None)
+        stack.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scenario", choices=["redis", "worker-kill", "fcm-flaky", "all"])
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--outage", type=float, default=20)
+    parser.add_argument("--outage-at", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--devices", type=int, default=2000)
+    args = parser.parse_args()
+
+    manager, fcm = start_fake_fcm()
+    results: dict = {"run": RUN_ID, "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    try:
+        if args.scenario in ("redis", "all"):
+            results["redis_outage"] = scenario_redis(
+                fcm, duration=args.duration, outage_at=args.outage_at, outage=args.outage, clients=args.clients
+            )
+            print(json.dumps(results["redis_outage"], indent=2), flush=True)
+        if args.scenario in ("worker-kill", "all"):
+            results["worker_kill"] = scenario_worker_kill(fcm, devices=args.devices, kill_at_share=0.3)
+            print(json.dumps(results["worker_kill"], indent=2), flush=True)
+        if args.scenario in ("fcm-flaky", "all"):
+            results["fcm_flaky"] = scenario_fcm_flaky(fcm, devices=args.devices // 2, rate=0.5)
+            print(json.dumps(results["fcm_flaky"], indent=2), flush=True)
+    finally:
+        manager.shutdown()
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    previous.update({key: value for key, value in results.items() if key not in ("run", "at")})
+    previous[f"{args.scenario}_run"] = {"run": RUN_ID, "at": results["at"]}
+    RESULTS.write_text(json.dumps(previous, indent=2, default=list) + "\n")
+    broken = [name for name, value in results.items() if isinstance(value, dict) and not value.get("ok", True)]
+    print("BROKEN: " + ", ".join(broken) if broken else "all promises held", flush=True)
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

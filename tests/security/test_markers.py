@@ -1,0 +1,149 @@
+"""Markers: a unique string seeded in organisation A into every kind of content never
+reaches anyone of organisation B, through any list, search, leaderboard, insights,
+inbox or export route, nor through the WebSocket stream.
+
+The GET routes are walked from the URLconf (collection routes, plus routes whose only
+parameter is a person or group, called with B's own ids), each with and without a
+search for the marker: a route added by any app is checked by existing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.urls import reverse
+
+from feed import services as feed_services
+from feed.services import goals
+from recognition import services as recognition_services
+from server.routing import websocket_urlpatterns
+from tests.factories import GroupFactory, UserFactory, issue_token
+from tests.security.harness import PUBLIC_ROUTES, all_routes
+from tests.security.matrix import make_world
+
+ROLES_B = ("admin_b", "leader_b", "employee_b")
+# Kwargs a route may be called with on organisation B's own objects.
+OWN_IDS = {"user_id": lambda world: world.employee_b.pk, "group_id": lambda world: world.group_b.pk}
+
+
+def seed_markers(world, marker: str) -> list[str]:
+    """Every kind of content of organisation A, each carrying the marker. Returns the kinds."""
+    org = world.org_a
+    org.leaderboard_enabled = True
+    org.save(update_fields=["leaderboard_enabled"])
+    world.org_b.leaderboard_enabled = True
+    world.org_b.save(update_fields=["leaderboard_enabled"])
+    person = UserFactory(organization=org, name=f"{marker} person", email=f"{marker.lower()}@example.com")
+    GroupFactory(organization=org, name=f"{marker} group")
+    post = feed_services.post_create(author=world.leader_a, body=f"{marker} org-wide post @[user:{world.employee_a.pk}]")
+    feed_services.post_create(author=world.leader_a, body=f"{marker} group post", group_ids=[world.group_a.pk])
+    feed_services.post_create(author=world.leader_a, body=f"{marker} announcement", kind="announcement", requires_acknowledgement=True)
+    feed_services.comment_create(author=world.employee_a, post=post, body=f"{marker} comment @[user:{world.leader_a.pk}]")
+    goal = goals.goal_create(actor=world.leader_a, title=f"{marker} goal", why=f"{marker} why", how_to_help=f"{marker} help")
+    goals.goal_progress_add(actor=world.leader_a, goal=goal, note=f"{marker} goal update")
+    key_moment = goals.key_moment_create(actor=world.leader_a, title=f"{marker} key moment", description=f"{marker} description")
+    value = recognition_services.value_create(actor=world.admin_a, name=f"{marker} value", description=f"{marker} value text")
+    kudos = recognition_services.kudos_give(
+        giver=world.employee_a,
+        recipient_ids=[person.pk, world.leader_a.pk],
+        message=f"{marker} kudos",
+        value_id=value.pk,
+        key_moment_id=key_moment.pk,
+    )
+    category = recognition_services.award_category_create(actor=world.admin_a, name=f"{marker} award", description=f"{marker} award text")
+    recognition_services.nomination_create(
+        nominator=world.employee_a, round=category.rounds.get(), nominee_id=person.pk, reason=f"{marker} nomination reason"
+    )
+    assert kudos.pk
+    return [
+        "user",
+        "group",
+        "post",
+        "announcement",
+        "comment",
+        "goal",
+        "goal update",
+        "key moment",
+        "value",
+        "kudos",
+        "award",
+        "nomination",
+    ]
+
+
+@pytest.fixture
+def world(db):
+    return make_world()
+
+
+def _get_routes(world) -> list[tuple[str, str]]:
+    routes = []
+    for route in all_routes():
+        if not route.is_api or route.name in PUBLIC_ROUTES or "get" not in route.methods:
+            continue
+        if not set(route.kwargs) <= set(OWN_IDS):
+            continue
+        path = reverse(route.name, kwargs={kwarg: OWN_IDS[kwarg](world) for kwarg in route.kwargs})
+        routes.append((route.name, path))
+    return routes
+
+
+def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, django_capture_on_commit_callbacks):
+    marker = f"MRK{uuid.uuid4().hex[:12].upper()}"
+    with django_capture_on_commit_callbacks(execute=True):  # events delivered: inboxes, notifications
+        seed_markers(world, marker)
+    # The marker is really there for organisation A: the check below is not vacuous.
+    own = api(world.admin_a)
+    assert marker in own.get("/api/v1/feed").content.decode()
+    assert marker in own.get("/api/v1/users", {"search": marker}).content.decode()
+    assert marker in api(world.leader_a).get("/api/v1/notifications").content.decode()
+
+    routes = _get_routes(world)
+    walked = {name for name, _ in routes}
+    assert {"feed", "user-list", "kudos-list", "notification-list", "recognition-leaderboard", "recognition-insights"} <= walked
+    leaks = []
+    for role in ROLES_B:
+        client = api(getattr(world, role))
+        for _name, path in routes:
+            for params in ({}, {"search": marker}, {"q": marker}, {"page_size": 100}):
+                response = client.get(path, params)
+                if response.status_code >= 500:
+                    leaks.append(f"{role} GET {path} {params}: {response.status_code}")
+                if marker.encode() in response.content:
+                    leaks.append(f"{role} GET {path} {params} shows organisation A's marker")
+    assert not leaks, "\n".join(leaks)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_websocket_stream_of_organisation_b_carries_no_marker():
+    world = make_world()
+    marker = f"MRK{uuid.uuid4().hex[:12].upper()}"
+    application = URLRouter(websocket_urlpatterns)
+    tokens_b = {role: issue_token(getattr(world, role)) for role in ROLES_B}
+    token_a = issue_token(world.employee_a)
+
+    async def scenario():
+        streams = {}
+        for role, token in {**tokens_b, "employee_a": token_a}.items():
+            communicator = WebsocketCommunicator(application, f"/ws/v1/stream?token={token}")
+            connected, _ = await communicator.connect()
+            assert connected
+            streams[role] = communicator
+        await sync_to_async(seed_markers)(world, marker)
+        frames: dict[str, list[str]] = {role: [] for role in streams}
+        for role, communicator in streams.items():
+            while not await communicator.receive_nothing(timeout=0.3):
+                frames[role].append(await communicator.receive_from(timeout=1))
+            await communicator.disconnect()
+        return frames
+
+    frames = async_to_sync(scenario)()
+    assert any(marker in frame for frame in frames["employee_a"]), "organisation A's own stream saw no marker"
+    assert all(json.loads(frame)["type"] for frame in frames["employee_a"])
+    for role in ROLES_B:
+        assert not [frame for frame in frames[role] if marker in frame], f"{role} received organisation A's marker"
