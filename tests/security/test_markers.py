@@ -20,6 +20,8 @@ from django.urls import reverse
 
 from feed import services as feed_services
 from feed.services import goals
+from moderation import services as moderation_services
+from moderation.models import ReportCase
 from recognition import services as recognition_services
 from server.routing import websocket_urlpatterns
 from tests.factories import GroupFactory, UserFactory, issue_token
@@ -59,6 +61,14 @@ def seed_markers(world, marker: str) -> list[str]:
     recognition_services.nomination_create(
         nominator=world.employee_a, round=category.rounds.get(), nominee_id=person.pk, reason=f"{marker} nomination reason"
     )
+    # Moderation: a report with a note, a keyword list, and an audit entry naming the marker.
+    moderation_services.keywords_set(actor=world.admin_a, keywords=[f"{marker.lower()}kw"])
+    moderation_services.report_create(
+        reporter=world.employee_a, target_type="post", target_id=post.pk, reason="other", note=f"{marker} report note"
+    )
+    moderation_services.announce(
+        actor=world.admin_a, action="test.marker", target_type="user", target_id=person.pk, organization_id=org.pk, note=f"{marker} audit"
+    )
     assert kudos.pk
     return [
         "user",
@@ -73,6 +83,9 @@ def seed_markers(world, marker: str) -> list[str]:
         "kudos",
         "award",
         "nomination",
+        "report",
+        "keyword",
+        "audit entry",
     ]
 
 
@@ -102,6 +115,8 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
     assert marker in own.get("/api/v1/feed").content.decode()
     assert marker in own.get("/api/v1/users", {"search": marker}).content.decode()
     assert marker in api(world.leader_a).get("/api/v1/notifications").content.decode()
+    assert marker in own.get(f"/api/v1/moderation/reports/{ReportCase.objects.get(organization=world.org_a).pk}").content.decode()
+    assert marker in b"".join(own.get("/api/v1/moderation/audit-log.csv").streaming_content).decode()
 
     routes = _get_routes(world)
     walked = {name for name, _ in routes}
@@ -114,7 +129,8 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
                 response = client.get(path, params)
                 if response.status_code >= 500:
                     leaks.append(f"{role} GET {path} {params}: {response.status_code}")
-                if marker.encode() in response.content:
+                body = b"".join(response.streaming_content) if response.streaming else response.content
+                if marker.encode() in body:
                     leaks.append(f"{role} GET {path} {params} shows organisation A's marker")
     assert not leaks, "\n".join(leaks)
 
