@@ -30,9 +30,11 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "bench-" + "k" * 60,
     "ALLOWED_HOSTS": "127.0.0.1,localhost",
     "SECURE_SSL_REDIRECT": "False",
-    # The default, and what Django advises under ASGI: each request runs in a thread of its own, so a
-    # persistent connection per thread leaks (CONN_MAX_AGE=600 ran PostgreSQL out of connections in F3).
+    # Under ASGI each request runs in a thread of its own, so a persistent connection per thread
+    # leaks (CONN_MAX_AGE=600 ran PostgreSQL out of connections in F3) and CONN_MAX_AGE=0 pays a
+    # connection per request: the production configuration (docker-compose) uses the pool.
     "CONN_MAX_AGE": "0",
+    "DATABASE_POOL_MAX_SIZE": "10",
     "LOG_LEVEL": "WARNING",
     "CELERY_TASK_ALWAYS_EAGER": "False",
     "THROTTLE_USER": "1000000/min",
