@@ -302,8 +302,23 @@ def push_send_batch(*, event_id: str, device_ids: list[int]) -> BatchReport:
     messages = _messages(event, deliveries)
     by_device = {delivery.device_id: delivery for delivery in deliveries}
     skipped = set(by_device) - {message.device_id for message in messages}
-    results = get_backend().send(messages) if messages else []
+    results: list[SendResult] = []
+    backend = get_backend()
+    for chunk in _chunks(messages, max(1, settings.PUSH_RECORD_EVERY)):
+        chunk_results = backend.send(chunk)
+        _mark_sent(event_id=event_id, results=chunk_results)
+        results += chunk_results
     return _record(event_id=event_id, by_device=by_device, results=results, skipped=skipped)
+
+
+def _mark_sent(*, event_id: str, results: list[SendResult]) -> None:
+    """Commit what FCM accepted as soon as it answers: a worker killed later in the batch then
+    re-sends only the slice in flight when it died, not the whole batch, after the lease."""
+    sent_ids = [result.device_id for result in results if result.outcome == Outcome.SENT]
+    if sent_ids:
+        PushDelivery.objects.filter(event_id=event_id, device_id__in=sent_ids, status=PushStatus.SENDING).update(
+            status=PushStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+        )
 
 
 def _record(*, event_id: str, by_device: dict[int, PushDelivery], results: list[SendResult], skipped: set[int]) -> BatchReport:

@@ -329,6 +329,9 @@ PUSH_FCM_SEND_MODE = env.str("PUSH_FCM_SEND_MODE", default="pool")  # pool | sen
 # left ~1.6 % of pushes undelivered (0.5^6); 12 leave ~0.02 %. The backoff (base doubling
 # to the cap, half jitter) spreads them over ~20 minutes at worst.
 PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=12)
+# A batch records what FCM accepted every this many messages, so a worker killed mid-batch
+# re-sends at most this many (FCM has no idempotency key; see docs/reliability.md).
+PUSH_RECORD_EVERY = env.int("PUSH_RECORD_EVERY", default=64)
 PUSH_BACKOFF_BASE_SECONDS = env.float("PUSH_BACKOFF_BASE_SECONDS", default=2.0)
 PUSH_BACKOFF_CAP_SECONDS = env.float("PUSH_BACKOFF_CAP_SECONDS", default=300.0)
 CELERY_BEAT_SCHEDULE["push-deliveries-sweep"] = {

@@ -44,3 +44,50 @@ def test_a_batch_retry_is_enqueued_only_after_its_rows_are_committed(fake_fcm, o
     enqueue.assert_called_once()
     assert enqueue.call_args.kwargs["args"] == (str(event.pk), [device.pk])
     assert push.BACKOFF_BASE_SECONDS / 2 <= enqueue.call_args.kwargs["countdown"] <= push.BACKOFF_BASE_SECONDS
+
+
+class WorkerKilled(BaseException):
+    """Stands in for SIGKILL: nothing after it in the task runs."""
+
+
+def test_a_worker_killed_mid_batch_re_sends_only_the_slice_in_flight(fake_fcm, org, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications.fcm import get_backend
+    from notifications.models import PushStatus
+
+    settings.PUSH_RECORD_EVERY = 4
+    author = LeaderFactory(organization=org)
+    devices = [DeviceFactory(user=UserFactory(organization=org)) for _ in range(10)]
+    event = announcement(organization=org, author=author)
+    for device in devices:
+        PushDelivery.objects.create(event_id=event.pk, device=device)
+    device_ids = [device.pk for device in devices]
+
+    backend = get_backend()
+    real_send = backend.send
+    calls = []
+
+    def send_then_die(messages):
+        calls.append(len(messages))
+        if len(calls) == 2:  # FCM accepted the second slice, then the process died before recording it
+            real_send(messages)
+            raise WorkerKilled
+        return real_send(messages)
+
+    with mock.patch.object(type(backend), "send", side_effect=send_then_die, autospec=False), pytest.raises(WorkerKilled):
+        push.push_send_batch(event_id=str(event.pk), device_ids=device_ids)
+    assert calls == [4, 4]
+    statuses = list(PushDelivery.objects.order_by("device_id").values_list("status", flat=True))
+    assert statuses.count(PushStatus.SENT) == 4 and statuses.count(PushStatus.SENDING) == 6
+
+    # The lease runs out; the broker hands the task to another worker.
+    PushDelivery.objects.filter(status=PushStatus.SENDING).update(lease_until=timezone.now() - timedelta(seconds=1))
+    push.push_send_batch(event_id=str(event.pk), device_ids=device_ids)
+
+    assert set(PushDelivery.objects.values_list("status", flat=True)) == {PushStatus.SENT}
+    delivered = [message.token for message in fake_fcm.delivered]
+    assert sorted(set(delivered)) == sorted(device.token for device in devices)  # nothing lost
+    assert len(delivered) - len(set(delivered)) == 4  # only the slice in flight went twice
