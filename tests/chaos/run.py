@@ -370,9 +370,12 @@ def scenario_worker_kill(fcm, *, devices: int, kill_at_share: float) -> dict:
             "push": figures,
         }
         # FCM has no idempotency key: a message FCM accepted from the killed process whose
-        # SENT was not yet committed is sent again after its lease. That window is the
-        # batches in flight: at most (worker processes x 500) repeats, never a lost push.
-        in_flight_bound = stack.worker_concurrency * 500
+        # SENT was not yet committed is sent again after its lease. A batch commits what FCM
+        # accepted every PUSH_RECORD_EVERY messages, so the window is the slices in flight:
+        # at most (worker processes x PUSH_RECORD_EVERY) repeats, never a lost push.
+        from django.conf import settings as django_settings
+
+        in_flight_bound = stack.worker_concurrency * django_settings.PUSH_RECORD_EVERY
         result["duplicate_bound"] = in_flight_bound
         result["exactly_once"] = figures["duplicates"] == 0
         result["ok"] = figures["delivered"] == devices and figures["status"]["sent"] == devices and figures["duplicates"] <= in_flight_bound
