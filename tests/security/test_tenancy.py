@@ -3,32 +3,13 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import AdminFactory, GroupFactory, LeaderFactory, MembershipFactory, OrganizationFactory, UserFactory
-from tests.security.harness import PUBLIC_ROUTES, World, all_routes, fixtures, object_routes
+from tests.security.harness import PUBLIC_ROUTES, all_routes, fixtures, object_routes
+from tests.security.matrix import make_world
 
 
 @pytest.fixture
 def world(db):
-    org_a, org_b = OrganizationFactory(), OrganizationFactory()
-    group_a = GroupFactory(organization=org_a)
-    employee_a = UserFactory(organization=org_a)
-    MembershipFactory(group=group_a, user=employee_a)
-    group_b = GroupFactory(organization=org_b)
-    employee_b = UserFactory(organization=org_b)
-    MembershipFactory(group=group_b, user=employee_b)
-    return World(
-        org_a=org_a,
-        admin_a=AdminFactory(organization=org_a),
-        leader_a=LeaderFactory(organization=org_a),
-        employee_a=employee_a,
-        group_a=group_a,
-        org_b=org_b,
-        admin_b=AdminFactory(organization=org_b),
-        leader_b=LeaderFactory(organization=org_b),
-        employee_b=employee_b,
-        group_b=group_b,
-        cache={},
-    )
+    return make_world()
 
 
 def _call(client, method: str, path: str):
