@@ -692,7 +692,8 @@ def report(results: dict, args) -> str:
         ok = complete and live["received"] == live["expected"] and again["clients_recovered_all"] == again["clients"]
         lines.append(
             f"| W5 | every broadcast reaches every client; catch-up after a reconnect | 100% | broadcasts {w3['received']:,}/{w3['expected']:,} (W3)"
-            f"{', W4 ' + format(results['w4']['ours']['received'], ',') + '/' + format(results['w4']['ours']['expected'], ',') if 'w4' in results else ''}; "
+            f"{', W4 ' + format(results['w4']['ours']['received'], ',') + '/' + format(results['w4']['ours']['expected'], ',') if 'w4' in results else ''}"
+            f", W1 (10,000 in one process) {ours['w1_broadcast']['received']:,}/{ours['w1_broadcast']['expected']:,}; "
             f"real posts via API → {live['received']:,}/{live['expected']:,} (post → last client p50 {fmt(live['post_to_last_p50_ms'])}, max {fmt(live['post_to_last_max_ms'])} ms); "
             f"reconnect: {again['clients_recovered_all']}/{again['clients']} clients recovered all {again['missed_posts']} missed posts | | | {v(ok)} | {w5['load']} |"
         )
