@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.lib import ROOT, Sample, command_line, http_load, load_average, percentile, save_rows, stamp, write_section
+from bench.lib import ROOT, Sample, command_line, free_port, http_load, load_average, percentile, save_rows, stamp, wait_for, write_section
 
 PRODUCTION_ENV = {
     "DEBUG": "False",
@@ -39,26 +38,6 @@ PRODUCTION_ENV = {
     "CELERY_TASK_ALWAYS_EAGER": "False",
     "THROTTLE_USER": "1000000/min",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, timeout: float = 30) -> None:
-    import httpx
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 class Server:

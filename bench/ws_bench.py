@@ -45,7 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.lib import DATA_DIR, ROOT, command_line, percentile, save_rows, stamp, write_section
+from bench.lib import DATA_DIR, ROOT, command_line, free_port, percentile, save_rows, stamp, wait_for, write_section
 
 TOKEN_DEVICE = "bench-ws"
 CONNECT_CONCURRENCY = 64
@@ -413,28 +413,6 @@ def spawn_clients(urls: list[str], tokens: Path, total: int, processes: int, off
     return clients, summary
 
 
-def wait_http(url: str, timeout: float = 60) -> None:
-    import httpx
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def warm_socket(url: str, token: str) -> None:
     """One connect and close, so the baseline RSS already has the code paths loaded."""
     from websockets.sync.client import connect
@@ -476,7 +454,7 @@ def stack_scenarios(*, floor: bool, args, tokens: Path, organization_id: int, ca
     result: dict = {}
     clients: list[ClientProcess] = []
     try:
-        wait_http(f"http://127.0.0.1:{port}/healthz")
+        wait_for(f"http://127.0.0.1:{port}/healthz", timeout=60)
         if not floor:
             warm_socket(url, tokens.read_text().split()[-1])
         time.sleep(2)
@@ -535,7 +513,7 @@ def w4(*, floor: bool, args, tokens: Path, organization_id: int, card: str, pref
     clients: list[ClientProcess] = []
     try:
         for port in ports:
-            wait_http(f"http://127.0.0.1:{port}/healthz")
+            wait_for(f"http://127.0.0.1:{port}/healthz", timeout=60)
         clients, connect = spawn_clients(urls, tokens, args.w4_clients, 2)
         publisher = Publisher(floor=floor, organization_id=organization_id, card_json=card)
         asyncio.run(broadcasts(publisher, count=3, interval=1.0))
