@@ -154,3 +154,38 @@ def test_superuser_sees_every_organisation(people):
     page = logged_in(superuser).get("/admin/accounts/user/").content.decode()
     assert "sam.alpha@example.com" in page and "sam.beta@example.com" in page
     assert logged_in(superuser).get(f"/admin/accounts/user/{people['bob'].pk}/change/").status_code == 200
+
+
+def test_moderation_queue_in_the_admin_site_is_scoped_and_decides_through_the_services(org_admin, people, orgs):
+    from moderation import services as moderation_services
+    from moderation.models import ReportCase
+
+    org_a, org_b = orgs
+    own_post = PostFactory(author=people["alice"], body="Own organisation's reported post")
+    other_post = PostFactory(author=people["bob"], body="Other organisation's reported post")
+    reporter_a = UserFactory(organization=org_a)
+    reporter_b = UserFactory(organization=org_b)
+    moderation_services.report_create(reporter=reporter_a, target_type="post", target_id=own_post.pk, reason="spam", note="ALPHA-NOTE")
+    moderation_services.report_create(reporter=reporter_b, target_type="post", target_id=other_post.pk, reason="spam", note="BETA-NOTE")
+    own_case = ReportCase.objects.get(post=own_post)
+    other_case = ReportCase.objects.get(post=other_post)
+
+    changelist = org_admin.get("/admin/moderation/reportcase/")
+    assert changelist.status_code == 200
+    assert f"/admin/moderation/reportcase/{own_case.pk}/change/" in changelist.content.decode()
+    assert f"/admin/moderation/reportcase/{other_case.pk}/change/" not in changelist.content.decode()
+    detail = org_admin.get(f"/admin/moderation/reportcase/{own_case.pk}/change/")
+    assert detail.status_code == 200 and "ALPHA-NOTE" in detail.content.decode()
+    assert org_admin.get(f"/admin/moderation/reportcase/{other_case.pk}/change/").status_code == 302  # to the index
+
+    # The action decides through the service (event, audit); another organisation's id is ignored.
+    response = org_admin.post(
+        "/admin/moderation/reportcase/",
+        {"action": "resolve_hide", "_selected_action": [own_case.pk, other_case.pk], "index": 0},
+    )
+    assert response.status_code == 302
+    own_case.refresh_from_db(), other_case.refresh_from_db(), own_post.refresh_from_db(), other_post.refresh_from_db()
+    assert (own_case.status, own_case.resolution) == ("resolved", "hide") and own_post.hidden_at is not None
+    assert other_case.status == "open" and other_post.hidden_at is None
+    assert AuditEntry.objects.filter(action="moderation.report_hide", organization=org_a).count() == 1
+    assert org_admin.get("/admin/moderation/mute/").status_code == 200
