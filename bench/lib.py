@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -87,6 +88,46 @@ async def http_load(urls: list[str], *, token: str, concurrency: int, total: int
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         sample.elapsed_s = time.perf_counter() - started
     return sample
+
+
+@dataclass
+class WrkResult:
+    """Throughput and client latency from wrk (a C load generator: one thread, a few % of a core)."""
+
+    requests: int
+    duration_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    command: str
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.duration_s if self.duration_s else 0.0
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def wrk_load(url: str, *, token: str, connections: int, seconds: int, threads: int = 1) -> WrkResult:
+    """`connections` keep-alive connections for `seconds` against one URL (`make bench` installs wrk)."""
+    script = Path(__file__).with_name("wrk_report.lua")
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", str(script), "-H", f"Authorization: Bearer {token}", url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    match = re.search(r"WRK_RESULT (.*)", output)
+    if match is None:
+        raise RuntimeError(f"wrk printed no result: {output}")
+    values = {key: int(value) for key, value in (pair.split("=") for pair in match.group(1).split())}
+    shown = " ".join(part if not part.startswith("Authorization") else "Authorization: Bearer …" for part in command[:-1])
+    return WrkResult(
+        requests=values["requests"],
+        duration_s=values["duration_us"] / 1e6,
+        p50_ms=values["p50_us"] / 1000,
+        p99_ms=values["p99_us"] / 1000,
+        errors=values["non2xx"] + values["connect"] + values["read"] + values["write"] + values["timeout"],
+        command=shown.replace(str(script), "bench/wrk_report.lua") + " <url>",
+    )
 
 
 def git_commit() -> str:

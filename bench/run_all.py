@@ -108,7 +108,7 @@ def main() -> None:
     push_database = database_url + "push"  # a database of its own: push_fanout adds organisations
     started = time.time()
     if "api" in steps:
-        run("api", ["bench/api_bench.py", *(["--requests", "100"] if args.small else [])])
+        run("api", ["bench/api_bench.py", *(["--requests", "100", "--seconds", "5"] if args.small else [])])
     if "ws" in steps:
         run("ws", ["bench/ws_bench.py", *(["--small"] if args.small else [])])
     if "push" in steps:

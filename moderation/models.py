@@ -153,4 +153,5 @@ class FlaggedKeyword(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint("organization", Lower("keyword"), name="flaggedkeyword_unique_per_org")]
 
+
 from moderation.audit import AuditEntry  # noqa: E402, F401  (the audit log lives in its own module)
