@@ -1,7 +1,7 @@
 """CPU time per feed request, in process, and the SQL one request runs: load-independent figures.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/feedq_bench REDIS_URL=redis://127.0.0.1:6379/8 \
-        .venv/bin/python bench/feed_cpu.py [--requests 200] [--path /api/v1/feed?page_size=20] [--sql] [--profile 30]
+        .venv/bin/python bench/feed_cpu.py [--requests 200] [--path /api/v1/feed?page_size=20] [--follow 25] [--sql] [--profile 30]
 
 Wall time on a shared machine says little; `time.process_time()` around N test-client
 requests (production settings: DEBUG off, throttling effectively off) does not depend on
@@ -33,6 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--path", default="/api/v1/feed?page_size=20")
+    parser.add_argument("--follow", type=int, default=0, help="measure the page reached by following `next` this many times (F2)")
     parser.add_argument("--sql", action="store_true", help="print the statements of one request")
     parser.add_argument("--profile", type=int, default=0, help="print the top N of a cProfile of the requests")
     args = parser.parse_args()
@@ -44,10 +45,13 @@ def main() -> None:
 
     user = bench_user()
     client = Client(HTTP_AUTHORIZATION=f"Bearer {new_token(user, 'feed_cpu')}")
+    path = args.path
+    for _ in range(args.follow):
+        path = client.get(path).json()["next"].removeprefix("http://testserver")
     for _ in range(5):  # warm: token last_used_at, imports, compiled SQL caches
-        assert client.get(args.path).status_code == 200
+        assert client.get(path).status_code == 200
     with CaptureQueriesContext(connection) as captured:
-        client.get(args.path)
+        client.get(path)
     # Read now: the next request's request_started signal empties the connection's query log.
     statements = list(captured.captured_queries)
     if args.sql:
@@ -60,14 +64,14 @@ def main() -> None:
         started = time.process_time()
         if profiler:
             profiler.enable()
-        response = client.get(args.path)
+        response = client.get(path)
         if profiler:
             profiler.disable()
         per_request.append((time.process_time() - started) * 1000)
         assert response.status_code == 200
     per_request.sort()
     print(
-        f"{args.path}: {len(statements)} queries; CPU per request over {args.requests}: "
+        f"{args.path}{f' +{args.follow} pages' if args.follow else ''}: {len(statements)} queries; CPU per request over {args.requests}: "
         f"p50 {statistics.median(per_request):.2f} ms, mean {statistics.fmean(per_request):.2f} ms, "
         f"p90 {per_request[int(len(per_request) * 0.9) - 1]:.2f} ms{' (under the profiler)' if profiler else ''}"
     )
