@@ -5,25 +5,34 @@ The same dicts are the REST feed, post detail, catch-up and the payload of
 Plain dicts instead of a model serializer: the feed is the hot path (DESIGN.md);
 `feed.serializers.PostCardSerializer` documents the shape for OpenAPI.
 
-Query budget, whatever the number of posts, groups, images, reactions or comments:
-groups 1, images 1, reaction counts 1, comment counts 1, and for a viewer: their
-reactions 1, their acknowledgements 1. Authors (with their avatar) come from
+Query budget, whatever the number of posts, groups, images, reactions or comments: one.
+Everything a card needs besides the post and its author (groups, images, reaction counts,
+comment count, the viewer's reaction and acknowledgement) comes as correlated subqueries
+of one SELECT over the posts' ids, written with the ORM (the same shape on PostgreSQL and
+SQLite) and compiled once per process. Authors (with their avatar) come from
 `select_related(*AUTHOR_RELATED)` on the posts (one batch query when they were not loaded).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from django.db.models import Count
+from django.contrib.postgres.aggregates.mixins import OrderableAggMixin
+from django.db import connections, router
+from django.db.models import Aggregate, BigIntegerField, Count, Expression, Field, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import JSONObject
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework.fields import DateTimeField
 
 from accounts.models import User
 from feed.models import Acknowledgement, Comment, Post, PostGroup, PostImage, PostKind, Reaction, ReactionType
-from media.serializers import media_representation
+from media.serializers import media_values_representation
 
 _datetime_field = DateTimeField()
 # What a card needs of its author: the person and their avatar picture (media's UserAvatar,
@@ -57,49 +66,150 @@ def _kind_card(post: Post, kind: str) -> dict[str, Any] | None:
     return post.card if post.kind == kind else None
 
 
+# --- Card data: one query, compiled once per process ------------------------------------------
+
+
+class JSONList(OrderableAggMixin, Aggregate):
+    """The rows' values as one JSON array: `jsonb_agg(... ORDER BY ...)` on PostgreSQL.
+
+    SQLite before 3.44 cannot order inside an aggregate, so there it is `json_group_array`
+    unordered and `post_cards` sorts (SQLite's binary collation is Python's string order).
+    """
+
+    function = "JSONB_AGG"
+    template = "%(function)s(%(expressions)s %(order_by)s)"
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return Aggregate.as_sql(self, compiler, connection, function="JSON_GROUP_ARRAY", template="%(function)s(%(expressions)s)")
+
+
+class _Slot(Expression):
+    """A parameter left open when the query is compiled and filled in on every call."""
+
+    def __init__(self, name: str, output_field: Field) -> None:
+        super().__init__(output_field=output_field)
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"_Slot({self.name})"
+
+    def as_sql(self, compiler, connection):
+        return "%s", [self]
+
+
+_POST_IDS = "post_ids"
+_VIEWER = "viewer_id"
+# The page's ids as one parameter, so the SQL text is the same for any number of posts.
+_IDS_SQL = {"postgresql": "SELECT unnest(%s::bigint[])", "sqlite": "SELECT value FROM json_each(%s)"}
+
+
+def _json_rows(queryset: QuerySet, order_by: Sequence[str], **fields: str) -> Subquery:
+    rows = queryset.order_by().values("post").annotate(rows=JSONList(JSONObject(**fields), order_by=order_by)).values("rows")
+    return Subquery(rows, output_field=JSONField())
+
+
+def _card_columns(*, with_viewer: bool) -> dict[str, Any]:
+    """All of a card but the post's own row and its author, as correlated subqueries."""
+    of_post = {"post": OuterRef("pk")}
+    columns: dict[str, Any] = {
+        # Not "groups"/"images": those names are the post's relations.
+        "group_list": _json_rows(
+            PostGroup.objects.filter(**of_post), ("group__name", "group_id"), id="group_id", name="group__name", kind="group__kind"
+        ),
+        "image_list": _json_rows(
+            PostImage.objects.filter(**of_post),
+            ("position",),
+            position="position",
+            id="media_id",
+            status="media__status",
+            width="media__width",
+            height="media__height",
+            blurhash="media__blurhash",
+        ),
+        # COUNT(type): the (post, type) index answers it without visiting the table.
+        "reaction_counts": Subquery(
+            Reaction.objects.filter(**of_post)
+            .order_by()
+            .values("post")
+            .annotate(counts=JSONObject(**{kind: Count("type", filter=Q(type=kind)) for kind in ReactionType.values}))
+            .values("counts"),
+            output_field=JSONField(),
+        ),
+        "comment_count": Subquery(
+            Comment.objects.filter(**of_post, removed_at__isnull=True, hidden_at__isnull=True)
+            .order_by()
+            .values("post")
+            .annotate(count=Count("id"))
+            .values("count")
+        ),
+    }
+    if with_viewer:
+        mine = {**of_post, "user_id": _Slot(_VIEWER, BigIntegerField())}
+        columns["my_reaction"] = Subquery(Reaction.objects.filter(**mine).values("type")[:1])
+        columns["my_acknowledged_at"] = Subquery(Acknowledgement.objects.filter(**mine).values("acknowledged_at")[:1])
+    return columns
+
+
+@cache
+def _card_query(alias: str, vendor: str, with_viewer: bool) -> tuple[str, tuple[Any, ...], list[str]]:
+    """The SQL, its parameters (with open slots) and its column names.
+
+    Compiling the ORM expression costs several milliseconds of Python per call, running it
+    under one: the text never changes, only the ids and the viewer do (issue #10, F1).
+    """
+    columns = _card_columns(with_viewer=with_viewer)
+    queryset = (
+        Post.objects.using(alias)
+        .filter(pk__in=RawSQL(_IDS_SQL[vendor], [_Slot(_POST_IDS, BigIntegerField())]))  # noqa: S611 (constant SQL, ids as a parameter)
+        .annotate(**columns)
+        .values_list("pk", *columns)
+        .order_by()
+    )
+    compiler = queryset.query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    names = ["id", *queryset.query.annotation_select]
+    assert names[1:] == list(columns), names  # the row layout in _card_rows relies on it
+    return sql, tuple(params), names
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _card_rows(post_ids: list[int], viewer: User | None) -> dict[int, dict[str, Any]]:
+    db = connections[router.db_for_read(Post)]
+    sql, params, names = _card_query(db.alias, db.vendor, viewer is not None)
+    slots = {_POST_IDS: post_ids if db.vendor == "postgresql" else json.dumps(post_ids), _VIEWER: viewer.pk if viewer else None}
+    with db.cursor() as cursor:
+        cursor.execute(sql, [slots[param.name] if isinstance(param, _Slot) else param for param in params])
+        rows = {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+    for row in rows.values():
+        for name in ("group_list", "image_list"):
+            row[name] = _json(row[name]) or []
+        row["reaction_counts"] = _json(row["reaction_counts"]) or {}
+        acknowledged_at = row.get("my_acknowledged_at")
+        if isinstance(acknowledged_at, str):  # SQLite: naive UTC text
+            row["my_acknowledged_at"] = timezone.make_aware(parse_datetime(acknowledged_at), UTC)
+    return rows
+
+
 def post_cards(*, posts: Sequence[Post], viewer: User | None) -> list[dict[str, Any]]:
     """Cards for `posts` in their order; `viewer` None renders the viewer-neutral card (events)."""
     if not posts:
         return []
-    post_ids = [post.pk for post in posts]
     authors = _authors(posts)
-
-    groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in (
-        PostGroup.objects.filter(post_id__in=post_ids)
-        .values("post_id", "group_id", "group__name", "group__kind")
-        .order_by("group__name", "group_id")
-    ):
-        groups[row["post_id"]].append({"id": row["group_id"], "name": row["group__name"], "kind": row["group__kind"]})
-
-    images: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for image in PostImage.objects.filter(post_id__in=post_ids).select_related("media").order_by("post_id", "position"):
-        images[image.post_id].append(media_representation(image.media))
-
-    reaction_counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in Reaction.objects.filter(post_id__in=post_ids).values("post_id", "type").annotate(count=Count("id")).order_by():
-        reaction_counts[row["post_id"]][row["type"]] = row["count"]
-
-    comment_counts = dict(
-        Comment.objects.filter(post_id__in=post_ids, removed_at__isnull=True, hidden_at__isnull=True)
-        .values("post_id")
-        .annotate(count=Count("id"))
-        .order_by()
-        .values_list("post_id", "count")
-    )
-
-    my_reactions: dict[int, str] = {}
-    my_acknowledgements: dict[int, datetime] = {}
-    if viewer is not None:
-        my_reactions = dict(Reaction.objects.filter(post_id__in=post_ids, user_id=viewer.pk).values_list("post_id", "type"))
-        my_acknowledgements = dict(
-            Acknowledgement.objects.filter(post_id__in=post_ids, user_id=viewer.pk).values_list("post_id", "acknowledged_at")
-        )
+    rows = _card_rows([post.pk for post in posts], viewer)
+    sort_in_python = connections[router.db_for_read(Post)].vendor != "postgresql"
 
     cards = []
     for post in posts:
-        counts = reaction_counts.get(post.pk, {})
-        acknowledged_at = my_acknowledgements.get(post.pk)
+        row = rows[post.pk]
+        groups, images, counts = row["group_list"], row["image_list"], row["reaction_counts"]
+        if sort_in_python:
+            groups.sort(key=lambda group: (group["name"], group["id"]))
+            images.sort(key=lambda image: image["position"])
+        acknowledged_at = row.get("my_acknowledged_at")
         goal = post.card if post.kind in (PostKind.GOAL_UPDATE, PostKind.KEY_MOMENT) else None
         cards.append(
             {
@@ -108,16 +218,26 @@ def post_cards(*, posts: Sequence[Post], viewer: User | None) -> list[dict[str, 
                 "author": user_summary(authors[post.author_id]),
                 "body": post.body,
                 "audience": "organization" if post.org_wide else "groups",
-                "groups": groups.get(post.pk, []),
-                "images": images.get(post.pk, []),
+                # Rebuilt, not passed through: jsonb keeps keys in its own order, the API in this one.
+                "groups": [{"id": group["id"], "name": group["name"], "kind": group["kind"]} for group in groups],
+                "images": [
+                    media_values_representation(
+                        media_id=image["id"],
+                        status=image["status"],
+                        width=image["width"],
+                        height=image["height"],
+                        blurhash=image["blurhash"],
+                    )
+                    for image in images
+                ],
                 "created_at": iso(post.created_at),
                 "publish_at": iso(post.publish_at),
                 "published_at": iso(post.published_at),
                 "edited_at": iso(post.edited_at),
                 "pinned": post.pinned,
-                "comment_count": comment_counts.get(post.pk, 0),
+                "comment_count": row["comment_count"] or 0,
                 "reaction_counts": {reaction_type: counts.get(reaction_type, 0) for reaction_type in ReactionType.values},
-                "my_reaction": my_reactions.get(post.pk),
+                "my_reaction": row.get("my_reaction"),
                 "requires_acknowledgement": post.requires_acknowledgement,
                 "acknowledgement_deadline": iso(post.acknowledgement_deadline),
                 "acknowledged_by_me": acknowledged_at is not None,

@@ -81,15 +81,23 @@ def _visible_filtered(*, user: User, group_id: int | None, kind: str | None) -> 
     return queryset
 
 
-def feed_list(*, user: User, group_id: int | None = None, kind: str | None = None) -> QuerySet[Post]:
+def feed_visible(*, user: User, group_id: int | None = None, kind: str | None = None) -> QuerySet[Post]:
+    """What the feed may show the user, authors loaded: the stream and the pinned block both start
+    here, so a feed request builds the audience filter once (a few ms of ORM work each time)."""
+    return _visible_filtered(user=user, group_id=group_id, kind=kind).select_related(*AUTHOR_RELATED)
+
+
+def feed_list(*, user: User, group_id: int | None = None, kind: str | None = None, visible: QuerySet[Post] | None = None) -> QuerySet[Post]:
     """The stream below the pinned block, newest first; the order ends in id for the keyset cursor."""
-    queryset = _visible_filtered(user=user, group_id=group_id, kind=kind).filter(pinned=False)
-    return queryset.select_related(*AUTHOR_RELATED).order_by("-published_at", "-id")
+    if visible is None:
+        visible = feed_visible(user=user, group_id=group_id, kind=kind)
+    return visible.filter(pinned=False).order_by("-published_at", "-id")
 
 
-def feed_pinned(*, user: User, group_id: int | None = None, kind: str | None = None) -> list[Post]:
-    queryset = _visible_filtered(user=user, group_id=group_id, kind=kind).filter(pinned=True)
-    return list(queryset.select_related(*AUTHOR_RELATED).order_by("-pinned_at", "-id")[:PINNED_LIMIT])
+def feed_pinned(*, user: User, group_id: int | None = None, kind: str | None = None, visible: QuerySet[Post] | None = None) -> list[Post]:
+    if visible is None:
+        visible = feed_visible(user=user, group_id=group_id, kind=kind)
+    return list(visible.filter(pinned=True).order_by("-pinned_at", "-id")[:PINNED_LIMIT])
 
 
 def access_post(*, user: User, post_id: int, lock: bool = False, include_unpublished: bool = True) -> Post:

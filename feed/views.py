@@ -86,9 +86,10 @@ class FeedView(APIView):
         kind = request.query_params.get("kind") or None
         if kind is not None and kind not in PostKind.values:
             raise ValidationFailed(_("Unknown kind."), fields={"kind": [_("Unknown kind.")]})
+        visible = selectors.feed_visible(user=request.user, group_id=group_id, kind=kind)
         paginator = KeysetPagination()
-        page = paginator.paginate_queryset(selectors.feed_list(user=request.user, group_id=group_id, kind=kind), request, view=self)
-        pinned = [] if paginator.had_cursor else selectors.feed_pinned(user=request.user, group_id=group_id, kind=kind)
+        page = paginator.paginate_queryset(selectors.feed_list(user=request.user, visible=visible), request, view=self)
+        pinned = [] if paginator.had_cursor else selectors.feed_pinned(user=request.user, visible=visible)
         return paginator.get_paginated_response(post_cards(posts=[*pinned, *page], viewer=request.user))
 
 

@@ -20,6 +20,15 @@ class MediaStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+def variant_urls(media_id: int, status: str) -> dict[str, str] | None:
+    """`{thumbnail, large}` URLs of the authorising view, or None until ready. From two values,
+    so a feed page that fetched its images as JSON needs no Media instances."""
+    if status != MediaStatus.READY:
+        return None
+    prefix = _url_prefix()
+    return {variant: f"{prefix}/{media_id}/{variant}" for variant in VARIANTS}
+
+
 class VariantFormat(models.TextChoices):
     WEBP = "webp", "WebP"
     JPEG = "jpeg", "JPEG"
@@ -82,10 +91,7 @@ class Media(models.Model):
 
         Reads only this row, so other apps (the author summary in accounts, the feed card)
         can call it on a string-named prefetch without importing this app."""
-        if self.status != MediaStatus.READY:
-            return None
-        prefix = _url_prefix()
-        return {variant: f"{prefix}/{self.pk}/{variant}" for variant in VARIANTS}
+        return variant_urls(self.pk, self.status)
 
 
 class MediaAudienceGroup(models.Model):

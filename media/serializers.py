@@ -5,20 +5,27 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from media.models import Media, MediaStatus
+from media.models import Media, MediaStatus, variant_urls
 from server.api.fields import IdField
 
 
 def media_representation(media: Media) -> dict[str, Any]:
     """One image as every endpoint shows it. Reads only the row itself, so a feed page with
     its Media rows prefetched renders all its images without a query."""
+    return media_values_representation(
+        media_id=media.pk, status=media.status, width=media.width, height=media.height, blurhash=media.blurhash
+    )
+
+
+def media_values_representation(*, media_id: int, status: str, width: int, height: int, blurhash: str) -> dict[str, Any]:
+    """The same from the row's values (a feed page reads its images as JSON, not as instances)."""
     return {
-        "id": media.pk,
-        "status": media.status,
-        "variants": media.variant_urls(),
-        "width": media.width or None,
-        "height": media.height or None,
-        "blurhash": media.blurhash or None,
+        "id": media_id,
+        "status": status,
+        "variants": variant_urls(media_id, status),
+        "width": width or None,
+        "height": height or None,
+        "blurhash": blurhash or None,
     }
 
 
