@@ -133,6 +133,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         # when the socket opens, so every later event must already reach the socket.
         # The subprotocol is echoed as the fixed name, never the token itself.
         await self.accept(subprotocol=subprotocol)
+        self.hub.socket_connected()
         early, self.frames_before_accept = self.frames_before_accept, None
         for text in early:
             self._track(self.base_send({"type": "websocket.send", "text": text}))

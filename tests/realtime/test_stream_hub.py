@@ -228,3 +228,27 @@ def test_sockets_of_two_organisations_in_one_process_see_only_their_own_frames(t
         await stranger.disconnect()
 
     run(scenario)
+
+
+def test_the_hub_freezes_the_sockets_objects_once_a_connect_burst_is_over():
+    from notifications import hub as hub_module
+
+    async def scenario():
+        hub = hub_module.BroadcastHub(layer=None)
+        with mock.patch.object(hub_module, "FREEZE_AFTER_CONNECTS", 3), mock.patch.object(hub_module, "gc") as gc:
+            for _ in range(2):
+                hub.socket_connected()
+            assert hub.freeze_timer is None  # too few sockets to be worth a collection
+            hub.socket_connected()
+            assert hub.freeze_timer is not None
+            hub.freeze_timer.cancel()
+            hub._freeze_when_quiet()  # the last connect was just now: wait for the burst to end
+            assert not gc.method_calls
+            hub.freeze_timer.cancel()
+            hub.last_connect_at -= hub_module.FREEZE_AFTER_QUIET_SECONDS
+            hub._freeze_when_quiet()
+            assert [call[0] for call in gc.method_calls] == ["unfreeze", "collect", "freeze"]
+            assert hub.freeze_timer is None
+            assert hub.connects_since_freeze == 0
+
+    asyncio.run(scenario())
