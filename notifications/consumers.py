@@ -146,6 +146,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _refuse(self, *, subprotocol: str | None, code: int) -> None:
         # Accept first: a close before the handshake is an HTTP 403 without a code,
         # and the app needs the code to tell "log in again" from "account gone".
+        self._leave_broadcasts()
         await self.accept(subprotocol=subprotocol)
         await self.close(code=code)
 
