@@ -339,7 +339,8 @@ class Publisher:
 
             layer = get_channel_layer()
             self.sent[frame_id] = time.time()
-            await layer.group_send(realtime.org_group(self.organization_id), realtime.event_message(frame_id=frame_id, text=text))
+            group = realtime.org_group(self.organization_id)
+            await layer.group_send(group, realtime.event_message(group=group, frame_id=frame_id, text=text))
 
 
 def collect(clients: list[ClientProcess], sent: dict[str, float]) -> tuple[list[float], list[int], int]:

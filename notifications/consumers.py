@@ -2,7 +2,9 @@
 
 No business logic here (STYLE.md): events arrive pre-rendered from the delivery
 step; control messages (membership change, token revoked, user deactivated) are
-sent by the signal receivers in `notifications.receivers`.
+sent by the signal receivers in `notifications.receivers`. Organisation and group
+frames come through the process's broadcast hub (`notifications.hub`), personal
+frames and control messages through the socket's own channel.
 """
 
 from __future__ import annotations
@@ -22,11 +24,17 @@ from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 
 from notifications import realtime
+from notifications.hub import hub_for
 
 SUBPROTOCOL = "bearer"
 PONG = json.dumps({"type": "pong"})
 # Recently forwarded frame ids: a post to two of my groups reaches me once.
 RECENT_FRAME_IDS = 256
+# Frames written to a socket that has not taken them yet. A phone this far behind is
+# closed with 1013 (try again later): it reconnects and catches up over REST, instead
+# of the server buffering for it without limit.
+MAX_FRAMES_IN_FLIGHT = 100
+CLOSE_TOO_SLOW = 1013
 
 
 def _origin_allowed(origin: str | None) -> bool:
@@ -76,11 +84,25 @@ class StreamConsumer(AsyncWebsocketConsumer):
             return
         await super().dispatch(message)
 
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the consumer ends (disconnect, server shutdown, error), the hub
+            # must not keep writing to it.
+            self._leave_broadcasts()
+
     async def connect(self) -> None:
         self.groups = []
+        self.broadcast_groups: list[str] = []
         self.recent_frame_ids: deque[str] = deque(maxlen=RECENT_FRAME_IDS)
         self.recent_frame_id_set: set[str] = set()
+        self.frames_in_flight: set[asyncio.Task[None]] = set()
+        # Frames that arrive between joining the groups and the handshake: sent
+        # right after it, as the socket's channel queue used to hold them.
+        self.frames_before_accept: list[str] | None = []
         self.expiry_timer: asyncio.TimerHandle | None = None
+        self.hub = hub_for(self.channel_layer)
         headers = dict(self.scope.get("headers", []))
         origin = headers.get(b"origin")
         if not _origin_allowed(origin.decode("latin-1") if origin is not None else None):
@@ -97,19 +119,24 @@ class StreamConsumer(AsyncWebsocketConsumer):
         # Control groups first, then read the state they guard: a logout or a
         # membership change committed before the read is in it, one after it
         # arrives as a control message. Either way the socket never misses it.
-        self.groups = [realtime.user_group(user.pk), realtime.token_group(token.pk), realtime.org_group(user.organization_id)]
-        await asyncio.gather(*(self.channel_layer.group_add(group, self.channel_name) for group in self.groups))
+        self.groups = [realtime.user_group(user.pk), realtime.token_group(token.pk)]
+        await asyncio.gather(
+            *(self.channel_layer.group_add(group, self.channel_name) for group in self.groups),
+            self._join_broadcast(realtime.org_group(user.organization_id)),
+        )
         close_code, group_ids = await _member_group_ids(user_id=user.pk, token_id=token.pk)
         if close_code is not None:
             await self._refuse(subprotocol=subprotocol, code=close_code)
             return
-        member_groups = [realtime.member_group(group_id) for group_id in group_ids]
-        self.groups += member_groups
-        await asyncio.gather(*(self.channel_layer.group_add(group, self.channel_name) for group in member_groups))
+        await asyncio.gather(*(self._join_broadcast(realtime.member_group(group_id)) for group_id in group_ids))
         # Accept only once subscribed everywhere: the app starts its REST catch-up
         # when the socket opens, so every later event must already reach the socket.
         # The subprotocol is echoed as the fixed name, never the token itself.
         await self.accept(subprotocol=subprotocol)
+        self.hub.socket_connected()
+        early, self.frames_before_accept = self.frames_before_accept, None
+        for text in early:
+            self._track(self.base_send({"type": "websocket.send", "text": text}))
         seconds_left = (token.expires_at - timezone.now()).total_seconds()
         # A token that expires while connected ends the stream like a revoked one.
         self.expiry_timer = asyncio.get_running_loop().call_later(
@@ -119,6 +146,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _refuse(self, *, subprotocol: str | None, code: int) -> None:
         # Accept first: a close before the handshake is an HTTP 403 without a code,
         # and the app needs the code to tell "log in again" from "account gone".
+        self._leave_broadcasts()
         await self.accept(subprotocol=subprotocol)
         await self.close(code=code)
 
@@ -134,6 +162,15 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if getattr(self, "expiry_timer", None) is not None:
             self.expiry_timer.cancel()
 
+    async def _join_broadcast(self, group: str) -> None:
+        self.broadcast_groups.append(group)
+        await self.hub.join(group, self)
+
+    def _leave_broadcasts(self) -> None:
+        for group in getattr(self, "broadcast_groups", ()):
+            self.hub.leave(group, self)
+        self.broadcast_groups = []
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not text_data or len(text_data) > 1024:
             return
@@ -146,24 +183,47 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     # --- Channel-layer messages -----------------------------------------------------
 
-    async def stream_event(self, message: dict[str, Any]) -> None:
-        frame_id = message["id"]
+    def forward(self, *, frame_id: str, text: str) -> None:
+        """Write a frame without waiting for this socket: the hub calls it for every local socket."""
         if frame_id in self.recent_frame_id_set:
             return
         if len(self.recent_frame_ids) == RECENT_FRAME_IDS:
             self.recent_frame_id_set.discard(self.recent_frame_ids[0])
         self.recent_frame_ids.append(frame_id)
         self.recent_frame_id_set.add(frame_id)
-        await self.send(text_data=message["text"])
+        if self.frames_before_accept is not None:
+            self.frames_before_accept.append(text)
+            return
+        if len(self.frames_in_flight) >= MAX_FRAMES_IN_FLIGHT:
+            self._leave_broadcasts()
+            self._track(self.close(code=CLOSE_TOO_SLOW))
+            return
+        # One task per frame: a socket whose buffer is full waits in its own task
+        # while the rest of the broadcast goes on. Tasks start in creation order and
+        # write before their first wait, so each socket still gets frames in order.
+        self._track(self.base_send({"type": "websocket.send", "text": text}))
+
+    def _track(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.frames_in_flight.add(task)
+        task.add_done_callback(self._frame_done)
+
+    def _frame_done(self, task: asyncio.Task[None]) -> None:
+        self.frames_in_flight.discard(task)
+        # A socket that closed while its frame was on the way: nothing to report.
+        if not task.cancelled():
+            task.exception()
+
+    async def stream_event(self, message: dict[str, Any]) -> None:
+        self.forward(frame_id=message["id"], text=message["text"])
 
     async def stream_membership(self, message: dict[str, Any]) -> None:
         group = realtime.member_group(message["group_id"])
-        if message["joined"] and group not in self.groups:
-            self.groups.append(group)
-            await self.channel_layer.group_add(group, self.channel_name)
-        elif not message["joined"] and group in self.groups:
-            self.groups.remove(group)
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if message["joined"] and group not in self.broadcast_groups:
+            await self._join_broadcast(group)
+        elif not message["joined"] and group in self.broadcast_groups:
+            self.broadcast_groups.remove(group)
+            self.hub.leave(group, self)
 
     async def stream_close(self, message: dict[str, Any]) -> None:
         await self.close(code=message["code"])

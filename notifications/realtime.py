@@ -1,7 +1,8 @@
 """Channel-layer side of realtime: group names and what is sent to them.
 
-Every socket joins `user.<id>`, `org.<id>`, `token.<id>` and one `group.<id>` per
-membership. Events travel as pre-rendered JSON text so that each socket only
+Every socket joins `user.<id>` and `token.<id>` with a channel of its own; its
+`org.<id>` and one `group.<id>` per membership through the process's broadcast
+hub (`notifications.hub`), which holds one channel for all of them. Events travel as pre-rendered JSON text so that each socket only
 forwards a string (no per-socket serialisation of a post card); control
 messages tell sockets to join/leave a group or to close.
 """
@@ -42,8 +43,10 @@ def frame_text(*, frame_id: uuid.UUID | str, type: str, data: dict[str, Any], at
     return orjson.dumps({"id": str(frame_id), "type": type, "data": data, "at": at}).decode()
 
 
-def event_message(*, frame_id: uuid.UUID | str, text: str) -> dict[str, Any]:
-    return {"type": "stream.event", "id": str(frame_id), "text": text}
+def event_message(*, group: str, frame_id: uuid.UUID | str, text: str) -> dict[str, Any]:
+    # The group travels in the message: the process's broadcast hub receives every
+    # group on one channel and writes the frame to that group's local sockets.
+    return {"type": "stream.event", "group": group, "id": str(frame_id), "text": text}
 
 
 def group_send_many(messages: Iterable[tuple[str, dict[str, Any]]]) -> None:

@@ -206,14 +206,14 @@ def _notification_frames(event: OutboxEvent) -> list[tuple[str, dict[str, Any]]]
     for row in rows:
         data = {"notification": NotificationSerializer(row).data, "unread_count": unread.get(row.recipient_id, 0)}
         text = realtime.frame_text(frame_id=frame_id, type="notification.created", data=data, at=row.created_at)
-        messages.append((realtime.user_group(row.recipient_id), realtime.event_message(frame_id=frame_id, text=text)))
+        group = realtime.user_group(row.recipient_id)
+        messages.append((group, realtime.event_message(group=group, frame_id=frame_id, text=text)))
     return messages
 
 
 def _realtime_send(*, event: OutboxEvent) -> None:
     text = realtime.frame_text(frame_id=event.pk, type=event.type, data=event.payload, at=event.created_at)
-    message = realtime.event_message(frame_id=event.pk, text=text)
-    messages = [(group, message) for group in _event_groups(event)]
+    messages = [(group, realtime.event_message(group=group, frame_id=event.pk, text=text)) for group in _event_groups(event)]
     messages += _notification_frames(event)
     realtime.group_send_many(messages)
 
