@@ -10,7 +10,6 @@ transaction, deletes dead tokens and schedules the transient failures again.
 
 from __future__ import annotations
 
-import copy
 import logging
 import random
 import zoneinfo
@@ -102,12 +101,8 @@ def recipients_of(event: OutboxEvent, *, among: set[int] | None = None) -> dict[
         if among is not None:
             users = users.filter(pk__in=among)
         recipients = {user_id: Recipient(audience_type, personal=False) for user_id in users.values_list("pk", flat=True)}
-    addressed_event = event
-    if among is not None and event.addressed:
-        # A batch asks about its ≤ 500 people, not about the 10,000 an announcement addresses.
-        addressed_event = copy.copy(event)
-        addressed_event.addressed = [entry for entry in event.addressed if int(entry["user_id"]) in among]
-    for user_id, reason in addressed_recipients(event=addressed_event).items():
+    # A batch asks about its ≤ 500 people, not about the 100,000 an announcement addresses.
+    for user_id, reason in addressed_recipients(event=event, among=among).items():
         push_type = REASON_TYPES.get(reason)
         if push_type is not None:
             recipients[user_id] = Recipient(push_type, personal=True)

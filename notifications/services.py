@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from notifications import push, realtime
 from notifications.models import DeliveryReceipt, Notification, NotificationReason, OutboxEvent
-from notifications.recipients import addressed_recipients, event_group_ids
+from notifications.recipients import AudienceAddress, addressed_recipients, event_group_ids
 from notifications.serializers import NotificationSerializer
 from server.api.exceptions import ValidationFailed
 
@@ -67,20 +67,28 @@ def emit(
     user_ids: list[int] | None = None,
     org_wide: bool = False,
     addressed: list[dict[str, Any]] | None = None,
+    address_audience: AudienceAddress | None = None,
 ) -> OutboxEvent:
     """Announce a change to its audience; call it inside the service's transaction.
 
     Audience: the whole organisation (`org_wide`), members of `group_ids`, and/or
     `user_ids`. `addressed` lists people addressed personally (in-app notification
     and push): `{"user_id": .., "reason": "mention"|"comment"|"announcement"|...}`;
-    only those in the audience are notified. The payload is sent as is to every
-    socket of the audience, so it must hold nothing viewer-specific.
+    only those in the audience are notified. `address_audience` addresses the whole
+    audience (an announcement to acknowledge) without listing it here: the worker
+    resolves it. The payload is sent as is to every socket of the audience, so it
+    must hold nothing viewer-specific.
     """
     if type not in EVENT_TYPES:
         raise ValueError(f"Unknown event type {type!r}")
     for entry in addressed or []:
         if entry.get("reason") not in NotificationReason.values or not entry.get("user_id"):
             raise ValueError(f"Addressed entry needs user_id and a known reason: {entry!r}")
+    addressed = list(addressed or [])
+    if address_audience is not None:
+        if address_audience.reason not in NotificationReason.values:
+            raise ValueError(f"Unknown reason for the audience: {address_audience.reason!r}")
+        addressed.append(address_audience.as_entry())
     event = OutboxEvent.objects.create(
         organization_id=organization_id,
         type=type,
@@ -88,7 +96,7 @@ def emit(
         org_wide=org_wide,
         group_ids=sorted(set(group_ids or [])),
         user_ids=sorted(set(user_ids or [])),
-        addressed=list(addressed or []),
+        addressed=addressed,
     )
     from notifications.tasks import outbox_event_deliver_task  # tasks import this module
 
