@@ -1,9 +1,10 @@
 """Push step of event delivery (FCM): plan once per event, send in batches of ≤ 500.
 
-`push_event` decides who gets a push (addressed people and, for some event
-types, the whole audience), applies preferences, mutes and quiet hours, records
-one `PushDelivery` per (event, device) and enqueues one batch task per 500
-devices. `push_send_batch` (run by that task) claims its rows, renders the texts
+`push_event` (run by its own task on the push queue) decides who gets a push
+(addressed people and, for some event types, the whole audience), applies
+preferences, mutes and quiet hours, records one `PushDelivery` per (event,
+device) and enqueues one batch task per 500 devices (the planning task sends the
+first batch itself). `push_send_batch` (run by that task) claims its rows, renders the texts
 in each recipient's language, sends through the configured backend outside any
 transaction, deletes dead tokens and schedules the transient failures again.
 """
@@ -166,11 +167,14 @@ def _wanted(event: OutboxEvent, recipients: dict[int, Recipient], *, at: datetim
     return wanted
 
 
-def push_event(*, event: OutboxEvent) -> None:
+def push_event(*, event: OutboxEvent, send_first_batch: bool = False) -> None:
     """Send the push messages for `event`; raise to have the whole event retried later.
 
     Safe to call again for the same event (task retry, sweeper): existing
-    (event, device) rows are kept and only unfinished ones are enqueued.
+    (event, device) rows are kept and only unfinished ones are enqueued. The planning
+    task on the push queue passes `send_first_batch`: it sends the first batch itself
+    once the others are enqueued for other workers, so that a broadcast costs one task
+    per 500 devices plus the outbox delivery task (C1), planning included.
     """
     recipients = recipients_of(event)
     if not recipients:
@@ -183,7 +187,15 @@ def push_event(*, event: OutboxEvent) -> None:
     if not rows:
         return
     PushDelivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    push_enqueue(event_id=str(event.pk), device_ids=_unfinished_device_ids(event_id=str(event.pk)))
+    device_ids = _unfinished_device_ids(event_id=str(event.pk))
+    if not send_first_batch:
+        push_enqueue(event_id=str(event.pk), device_ids=device_ids)
+        return
+    push_enqueue(event_id=str(event.pk), device_ids=device_ids[FCM_MAX_BATCH:])
+    if device_ids:
+        # Claimed like any batch: a batch task of an earlier plan of this event, or the
+        # sweeper's, cannot send these rows a second time.
+        push_send_batch(event_id=str(event.pk), device_ids=device_ids[:FCM_MAX_BATCH])
 
 
 def _claimable(now: datetime) -> Q:

@@ -2,8 +2,8 @@
 
 `emit` writes an outbox row in the caller's transaction, so an event exists
 exactly when its change does (a rolled-back change emits nothing). After commit
-a Celery task delivers it: in-app inbox rows, then realtime frames, then push.
-Each finished step is recorded on the row, so the sweeper's retry repeats only
+a Celery task delivers it: in-app inbox rows, then realtime frames, then it hands
+push planning to a task of its own on the push queue. Each finished step is recorded on the row, so the sweeper's retry repeats only
 what did not finish; inbox rows and push receipts are unique per (event,
 recipient), so a repeat never notifies anyone twice.
 """
@@ -119,7 +119,13 @@ def _claim(*, event_id: uuid.UUID | str, now: datetime) -> bool:
 
 
 def outbox_event_deliver(*, event_id: uuid.UUID | str, now: datetime | None = None) -> bool:
-    """Deliver one event if nobody else is; True when it is (now) fully delivered."""
+    """Deliver one event if nobody else is; True when it is now delivered or its push step handed over.
+
+    Inbox and realtime run here; push planning is handed to its own task on the push
+    queue (`outbox_event_push_plan`), which finishes the row. Planning an org-wide push
+    reads the whole audience (seconds at 100,000 people), and the next event's realtime
+    frames must not wait behind it on this worker.
+    """
     now = now or timezone.now()
     if not _claim(event_id=event_id, now=now):
         return False
@@ -135,18 +141,68 @@ def outbox_event_deliver(*, event_id: uuid.UUID | str, now: datetime | None = No
     # Realtime and push fail independently: Redis pub/sub trouble must not hold
     # back push, nor FCM trouble the sockets; only the failed step is retried.
     failures: list[Exception] = []
-    for step, deliver in (("realtime_sent_at", _realtime_send), ("push_sent_at", _push_send)):
-        if getattr(event, step) is None:
-            try:
-                deliver(event=event)
-                _step_done(event=event, step=step)
-            except Exception as error:
-                failures.append(error)
+    if event.realtime_sent_at is None:
+        try:
+            _realtime_send(event=event)
+            _step_done(event=event, step="realtime_sent_at")
+        except Exception as error:
+            failures.append(error)
+    if event.push_sent_at is None:
+        try:
+            _push_plan_enqueue(event=event, now=now)
+        except Exception as error:
+            failures.append(error)
     if failures:
         _delivery_failed(event=event, error=failures[0], now=now)
         raise failures[0]
-    OutboxEvent.objects.filter(pk=event.pk).update(delivered_at=timezone.now(), locked_until=None, last_error="")
+    if event.push_sent_at is None:
+        return True  # handed over: the planning task finishes the row
+    _delivered(event=event)
     return True
+
+
+def _push_plan_enqueue(*, event: OutboxEvent, now: datetime) -> None:
+    from notifications.tasks import push_event_plan_task  # tasks import this module
+
+    # The lease now covers the planning task's wait in the push queue and its run: the
+    # sweeper re-delivers (and so re-plans, which is idempotent) only once it has expired.
+    OutboxEvent.objects.filter(pk=event.pk).update(locked_until=now + settings.OUTBOX_PUSH_PLAN_LEASE)
+    push_event_plan_task.delay(str(event.pk))
+
+
+def outbox_event_push_plan(*, event_id: uuid.UUID | str) -> bool:
+    """The push step of an event, run by its own task; True when the event is now fully delivered.
+
+    Idempotent like the rest of delivery: a repeat (the sweeper re-planned after the lease)
+    finds the step done, or re-plans over the same (event, device) rows and enqueues only
+    the deliveries nobody has claimed.
+    """
+    event = OutboxEvent.objects.filter(pk=event_id).first()
+    if event is None or event.delivered_at is not None:
+        return False
+    if event.push_sent_at is None:
+        try:
+            # The first batch is sent by this task itself (C1: one task per 500 devices
+            # plus the delivery task, planning included).
+            push.push_event(event=event, send_first_batch=True)
+        except Exception as error:
+            _delivery_failed(event=event, error=error, now=timezone.now())
+            raise
+        _step_done(event=event, step="push_sent_at")
+    # Realtime may still be waiting for its retry (Redis down): then the sweeper finishes the row.
+    return _delivered(event=event)
+
+
+def _delivered(*, event: OutboxEvent) -> bool:
+    return bool(
+        OutboxEvent.objects.filter(
+            pk=event.pk,
+            delivered_at__isnull=True,
+            inbox_written_at__isnull=False,
+            realtime_sent_at__isnull=False,
+            push_sent_at__isnull=False,
+        ).update(delivered_at=timezone.now(), locked_until=None, last_error="")
+    )
 
 
 def _delivery_failed(*, event: OutboxEvent, error: Exception, now: datetime) -> None:
@@ -154,10 +210,6 @@ def _delivery_failed(*, event: OutboxEvent, error: Exception, now: datetime) -> 
     # OUTBOX_MAX_ATTEMPTS over about an hour instead of burning them in minutes.
     retry_in = timedelta(seconds=min(MAX_RETRY_DELAY_SECONDS, 2 ** min(event.attempts, 16)))
     OutboxEvent.objects.filter(pk=event.pk).update(last_error=repr(error)[:2000], locked_until=now + retry_in)
-
-
-def _push_send(*, event: OutboxEvent) -> None:
-    push.push_event(event=event)
 
 
 def _step_done(*, event: OutboxEvent, step: str) -> None:
