@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -167,14 +167,16 @@ def _wanted(event: OutboxEvent, recipients: dict[int, Recipient], *, at: datetim
     return wanted
 
 
-def push_event(*, event: OutboxEvent, send_first_batch: bool = False) -> None:
+def push_event(*, event: OutboxEvent, before_first_batch: Callable[[], None] | None = None) -> None:
     """Send the push messages for `event`; raise to have the whole event retried later.
 
     Safe to call again for the same event (task retry, sweeper): existing
     (event, device) rows are kept and only unfinished ones are enqueued. The planning
-    task on the push queue passes `send_first_batch`: it sends the first batch itself
-    once the others are enqueued for other workers, so that a broadcast costs one task
-    per 500 devices plus the outbox delivery task (C1), planning included.
+    task on the push queue passes `before_first_batch` (it records the plan as done):
+    the task then sends the first batch itself once the others are enqueued for other
+    workers, so that a broadcast costs one task per 500 devices plus the outbox delivery
+    task (C1), planning included. A worker killed in that batch leaves its rows to the
+    push sweeper, like any batch task's.
     """
     recipients = recipients_of(event)
     if not recipients:
@@ -188,10 +190,11 @@ def push_event(*, event: OutboxEvent, send_first_batch: bool = False) -> None:
         return
     PushDelivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     device_ids = _unfinished_device_ids(event_id=str(event.pk))
-    if not send_first_batch:
+    if before_first_batch is None:
         push_enqueue(event_id=str(event.pk), device_ids=device_ids)
         return
     push_enqueue(event_id=str(event.pk), device_ids=device_ids[FCM_MAX_BATCH:])
+    before_first_batch()
     if device_ids:
         # Claimed like any batch: a batch task of an earlier plan of this event, or the
         # sweeper's, cannot send these rows a second time.

@@ -180,17 +180,29 @@ def outbox_event_push_plan(*, event_id: uuid.UUID | str) -> bool:
     event = OutboxEvent.objects.filter(pk=event_id).first()
     if event is None or event.delivered_at is not None:
         return False
+    finished = False
+
+    def planned() -> None:
+        # Before this task sends the first batch itself (C1: one task per 500 devices plus
+        # the delivery task, planning included): a worker killed in that batch leaves its
+        # rows to the push sweeper, not the event to a re-plan after the planning lease.
+        nonlocal finished
+        _step_done(event=event, step="push_sent_at")
+        # Realtime may still be waiting for its retry (Redis down): then the sweeper finishes the row.
+        finished = _delivered(event=event)
+
     if event.push_sent_at is None:
         try:
-            # The first batch is sent by this task itself (C1: one task per 500 devices
-            # plus the delivery task, planning included).
-            push.push_event(event=event, send_first_batch=True)
+            push.push_event(event=event, before_first_batch=planned)
         except Exception as error:
-            _delivery_failed(event=event, error=error, now=timezone.now())
+            if event.push_sent_at is None:
+                _delivery_failed(event=event, error=error, now=timezone.now())
             raise
-        _step_done(event=event, step="push_sent_at")
-    # Realtime may still be waiting for its retry (Redis down): then the sweeper finishes the row.
-    return _delivered(event=event)
+    if event.push_sent_at is None:  # nobody to push to: the plan ended before any batch
+        planned()
+    elif not finished:
+        finished = _delivered(event=event)
+    return finished
 
 
 def _delivered(*, event: OutboxEvent) -> bool:
