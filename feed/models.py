@@ -64,6 +64,10 @@ class Post(models.Model):
     # Set by moderation through feed.services.post_set_visibility only.
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_reason = models.CharField(max_length=500, blank=True)
+    # Not stored: the viewer-neutral card that publishing this instance emitted. For the author
+    # of a post just created it is their card too (no reaction or acknowledgement of theirs can
+    # exist yet), so the create response does not build a second one.
+    published_card: dict | None = None
 
     class Meta:
         constraints = [

@@ -134,7 +134,8 @@ class PostCreateView(APIView):
         data = PostCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         post = services.post_create(author=request.user, **data.validated_data)
-        return Response(post_card(post=post, viewer=request.user), status=status.HTTP_201_CREATED)
+        card = post.published_card or post_card(post=post, viewer=request.user)
+        return Response(card, status=status.HTTP_201_CREATED)
 
 
 class PostDetailView(APIView):

@@ -1,20 +1,20 @@
 """Push step of event delivery (FCM): plan once per event, send in batches of ≤ 500.
 
-`push_event` decides who gets a push (addressed people and, for some event
-types, the whole audience), applies preferences, mutes and quiet hours, records
-one `PushDelivery` per (event, device) and enqueues one batch task per 500
-devices. `push_send_batch` (run by that task) claims its rows, renders the texts
+`push_event` (run by its own task on the push queue) decides who gets a push
+(addressed people and, for some event types, the whole audience), applies
+preferences, mutes and quiet hours, records one `PushDelivery` per (event,
+device) and enqueues one batch task per 500 devices (the planning task sends the
+first batch itself). `push_send_batch` (run by that task) claims its rows, renders the texts
 in each recipient's language, sends through the configured backend outside any
 transaction, deletes dead tokens and schedules the transient failures again.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import random
 import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -102,12 +102,8 @@ def recipients_of(event: OutboxEvent, *, among: set[int] | None = None) -> dict[
         if among is not None:
             users = users.filter(pk__in=among)
         recipients = {user_id: Recipient(audience_type, personal=False) for user_id in users.values_list("pk", flat=True)}
-    addressed_event = event
-    if among is not None and event.addressed:
-        # A batch asks about its ≤ 500 people, not about the 10,000 an announcement addresses.
-        addressed_event = copy.copy(event)
-        addressed_event.addressed = [entry for entry in event.addressed if int(entry["user_id"]) in among]
-    for user_id, reason in addressed_recipients(event=addressed_event).items():
+    # A batch asks about its ≤ 500 people, not about the 100,000 an announcement addresses.
+    for user_id, reason in addressed_recipients(event=event, among=among).items():
         push_type = REASON_TYPES.get(reason)
         if push_type is not None:
             recipients[user_id] = Recipient(push_type, personal=True)
@@ -171,11 +167,16 @@ def _wanted(event: OutboxEvent, recipients: dict[int, Recipient], *, at: datetim
     return wanted
 
 
-def push_event(*, event: OutboxEvent) -> None:
+def push_event(*, event: OutboxEvent, before_first_batch: Callable[[], None] | None = None) -> None:
     """Send the push messages for `event`; raise to have the whole event retried later.
 
     Safe to call again for the same event (task retry, sweeper): existing
-    (event, device) rows are kept and only unfinished ones are enqueued.
+    (event, device) rows are kept and only unfinished ones are enqueued. The planning
+    task on the push queue passes `before_first_batch` (it records the plan as done):
+    the task then sends the first batch itself once the others are enqueued for other
+    workers, so that a broadcast costs one task per 500 devices plus the outbox delivery
+    task (C1), planning included. A worker killed in that batch leaves its rows to the
+    push sweeper, like any batch task's.
     """
     recipients = recipients_of(event)
     if not recipients:
@@ -188,7 +189,16 @@ def push_event(*, event: OutboxEvent) -> None:
     if not rows:
         return
     PushDelivery.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    push_enqueue(event_id=str(event.pk), device_ids=_unfinished_device_ids(event_id=str(event.pk)))
+    device_ids = _unfinished_device_ids(event_id=str(event.pk))
+    if before_first_batch is None:
+        push_enqueue(event_id=str(event.pk), device_ids=device_ids)
+        return
+    push_enqueue(event_id=str(event.pk), device_ids=device_ids[FCM_MAX_BATCH:])
+    before_first_batch()
+    if device_ids:
+        # Claimed like any batch: a batch task of an earlier plan of this event, or the
+        # sweeper's, cannot send these rows a second time.
+        push_send_batch(event_id=str(event.pk), device_ids=device_ids[:FCM_MAX_BATCH])
 
 
 def _claimable(now: datetime) -> Q:

@@ -2,8 +2,8 @@
 
 `emit` writes an outbox row in the caller's transaction, so an event exists
 exactly when its change does (a rolled-back change emits nothing). After commit
-a Celery task delivers it: in-app inbox rows, then realtime frames, then push.
-Each finished step is recorded on the row, so the sweeper's retry repeats only
+a Celery task delivers it: in-app inbox rows, then realtime frames, then it hands
+push planning to a task of its own on the push queue. Each finished step is recorded on the row, so the sweeper's retry repeats only
 what did not finish; inbox rows and push receipts are unique per (event,
 recipient), so a repeat never notifies anyone twice.
 """
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from notifications import push, realtime
 from notifications.models import DeliveryReceipt, Notification, NotificationReason, OutboxEvent
-from notifications.recipients import addressed_recipients, event_group_ids
+from notifications.recipients import AudienceAddress, addressed_recipients, event_group_ids
 from notifications.serializers import NotificationSerializer
 from server.api.exceptions import ValidationFailed
 
@@ -67,20 +67,28 @@ def emit(
     user_ids: list[int] | None = None,
     org_wide: bool = False,
     addressed: list[dict[str, Any]] | None = None,
+    address_audience: AudienceAddress | None = None,
 ) -> OutboxEvent:
     """Announce a change to its audience; call it inside the service's transaction.
 
     Audience: the whole organisation (`org_wide`), members of `group_ids`, and/or
     `user_ids`. `addressed` lists people addressed personally (in-app notification
     and push): `{"user_id": .., "reason": "mention"|"comment"|"announcement"|...}`;
-    only those in the audience are notified. The payload is sent as is to every
-    socket of the audience, so it must hold nothing viewer-specific.
+    only those in the audience are notified. `address_audience` addresses the whole
+    audience (an announcement to acknowledge) without listing it here: the worker
+    resolves it. The payload is sent as is to every socket of the audience, so it
+    must hold nothing viewer-specific.
     """
     if type not in EVENT_TYPES:
         raise ValueError(f"Unknown event type {type!r}")
     for entry in addressed or []:
         if entry.get("reason") not in NotificationReason.values or not entry.get("user_id"):
             raise ValueError(f"Addressed entry needs user_id and a known reason: {entry!r}")
+    addressed = list(addressed or [])
+    if address_audience is not None:
+        if address_audience.reason not in NotificationReason.values:
+            raise ValueError(f"Unknown reason for the audience: {address_audience.reason!r}")
+        addressed.append(address_audience.as_entry())
     event = OutboxEvent.objects.create(
         organization_id=organization_id,
         type=type,
@@ -88,7 +96,7 @@ def emit(
         org_wide=org_wide,
         group_ids=sorted(set(group_ids or [])),
         user_ids=sorted(set(user_ids or [])),
-        addressed=list(addressed or []),
+        addressed=addressed,
     )
     from notifications.tasks import outbox_event_deliver_task  # tasks import this module
 
@@ -111,7 +119,13 @@ def _claim(*, event_id: uuid.UUID | str, now: datetime) -> bool:
 
 
 def outbox_event_deliver(*, event_id: uuid.UUID | str, now: datetime | None = None) -> bool:
-    """Deliver one event if nobody else is; True when it is (now) fully delivered."""
+    """Deliver one event if nobody else is; True when it is now delivered or its push step handed over.
+
+    Inbox and realtime run here; push planning is handed to its own task on the push
+    queue (`outbox_event_push_plan`), which finishes the row. Planning an org-wide push
+    reads the whole audience (seconds at 100,000 people), and the next event's realtime
+    frames must not wait behind it on this worker.
+    """
     now = now or timezone.now()
     if not _claim(event_id=event_id, now=now):
         return False
@@ -127,18 +141,80 @@ def outbox_event_deliver(*, event_id: uuid.UUID | str, now: datetime | None = No
     # Realtime and push fail independently: Redis pub/sub trouble must not hold
     # back push, nor FCM trouble the sockets; only the failed step is retried.
     failures: list[Exception] = []
-    for step, deliver in (("realtime_sent_at", _realtime_send), ("push_sent_at", _push_send)):
-        if getattr(event, step) is None:
-            try:
-                deliver(event=event)
-                _step_done(event=event, step=step)
-            except Exception as error:
-                failures.append(error)
+    if event.realtime_sent_at is None:
+        try:
+            _realtime_send(event=event)
+            _step_done(event=event, step="realtime_sent_at")
+        except Exception as error:
+            failures.append(error)
+    if event.push_sent_at is None:
+        try:
+            _push_plan_enqueue(event=event, now=now)
+        except Exception as error:
+            failures.append(error)
     if failures:
         _delivery_failed(event=event, error=failures[0], now=now)
         raise failures[0]
-    OutboxEvent.objects.filter(pk=event.pk).update(delivered_at=timezone.now(), locked_until=None, last_error="")
+    if event.push_sent_at is None:
+        return True  # handed over: the planning task finishes the row
+    _delivered(event=event)
     return True
+
+
+def _push_plan_enqueue(*, event: OutboxEvent, now: datetime) -> None:
+    from notifications.tasks import push_event_plan_task  # tasks import this module
+
+    # The lease now covers the planning task's wait in the push queue and its run: the
+    # sweeper re-delivers (and so re-plans, which is idempotent) only once it has expired.
+    OutboxEvent.objects.filter(pk=event.pk).update(locked_until=now + settings.OUTBOX_PUSH_PLAN_LEASE)
+    push_event_plan_task.delay(str(event.pk))
+
+
+def outbox_event_push_plan(*, event_id: uuid.UUID | str) -> bool:
+    """The push step of an event, run by its own task; True when the event is now fully delivered.
+
+    Idempotent like the rest of delivery: a repeat (the sweeper re-planned after the lease)
+    finds the step done, or re-plans over the same (event, device) rows and enqueues only
+    the deliveries nobody has claimed.
+    """
+    event = OutboxEvent.objects.filter(pk=event_id).first()
+    if event is None or event.delivered_at is not None:
+        return False
+    finished = False
+
+    def planned() -> None:
+        # Before this task sends the first batch itself (C1: one task per 500 devices plus
+        # the delivery task, planning included): a worker killed in that batch leaves its
+        # rows to the push sweeper, not the event to a re-plan after the planning lease.
+        nonlocal finished
+        _step_done(event=event, step="push_sent_at")
+        # Realtime may still be waiting for its retry (Redis down): then the sweeper finishes the row.
+        finished = _delivered(event=event)
+
+    if event.push_sent_at is None:
+        try:
+            push.push_event(event=event, before_first_batch=planned)
+        except Exception as error:
+            if event.push_sent_at is None:
+                _delivery_failed(event=event, error=error, now=timezone.now())
+            raise
+    if event.push_sent_at is None:  # nobody to push to: the plan ended before any batch
+        planned()
+    elif not finished:
+        finished = _delivered(event=event)
+    return finished
+
+
+def _delivered(*, event: OutboxEvent) -> bool:
+    return bool(
+        OutboxEvent.objects.filter(
+            pk=event.pk,
+            delivered_at__isnull=True,
+            inbox_written_at__isnull=False,
+            realtime_sent_at__isnull=False,
+            push_sent_at__isnull=False,
+        ).update(delivered_at=timezone.now(), locked_until=None, last_error="")
+    )
 
 
 def _delivery_failed(*, event: OutboxEvent, error: Exception, now: datetime) -> None:
@@ -146,10 +222,6 @@ def _delivery_failed(*, event: OutboxEvent, error: Exception, now: datetime) -> 
     # OUTBOX_MAX_ATTEMPTS over about an hour instead of burning them in minutes.
     retry_in = timedelta(seconds=min(MAX_RETRY_DELAY_SECONDS, 2 ** min(event.attempts, 16)))
     OutboxEvent.objects.filter(pk=event.pk).update(last_error=repr(error)[:2000], locked_until=now + retry_in)
-
-
-def _push_send(*, event: OutboxEvent) -> None:
-    push.push_event(event=event)
 
 
 def _step_done(*, event: OutboxEvent, step: str) -> None:

@@ -1,4 +1,4 @@
-"""Celery tasks of the event path: deliver after commit, sweep, prune; push batches (queue `push`)."""
+"""Celery tasks of the event path: deliver after commit, sweep, prune; push planning and batches (queue `push`)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,12 @@ def outbox_prune_task() -> int:
 
 
 # push_* tasks run on the `push` queue (CELERY_TASK_ROUTES).
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280, ignore_result=True)
+def push_event_plan_task(event_id: str) -> None:
+    # Failures are recorded on the outbox row; the sweeper re-delivers it, so no Celery retry here.
+    services.outbox_event_push_plan(event_id=event_id)
+
+
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=100, ignore_result=True)
 def push_send_batch_task(event_id: str, device_ids: list[int]) -> None:
     # Idempotent: rows are claimed with a guarded update, sent ones are never claimed again.

@@ -347,6 +347,9 @@ WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
 OUTBOX_SWEEP_AFTER = timedelta(seconds=env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=30))
 # A delivery claims its event for this long; a crashed worker's claim expires.
 OUTBOX_LEASE = timedelta(seconds=env.int("OUTBOX_LEASE_SECONDS", default=60))
+# An event whose push planning was handed to the push queue is left alone this long: the
+# planning task may wait behind a broadcast's batches there (200 for 100,000 phones).
+OUTBOX_PUSH_PLAN_LEASE = timedelta(seconds=env.int("OUTBOX_PUSH_PLAN_LEASE_SECONDS", default=600))
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
 OUTBOX_RETENTION = timedelta(days=env.int("OUTBOX_RETENTION_DAYS", default=7))
 # After a failed publish the process stops trying the broker for this long and

@@ -16,6 +16,7 @@ from feed.models import MEMBER_KINDS, SYSTEM_KINDS, Post, PostGroup, PostImage, 
 from feed.text import clean_body, mentioned_user_ids
 from media import services as media_services
 from notifications import services as notifications
+from notifications.recipients import AudienceAddress
 from server.api.exceptions import Conflict, Muted, NotAllowed, ValidationFailed
 
 MAX_GROUPS_PER_POST = 50
@@ -25,39 +26,49 @@ MAX_IMAGES_PER_POST = 10
 # --- Events -----------------------------------------------------------------------------
 
 
-def _audience_kwargs(post: Post) -> dict[str, Any]:
+def _audience_kwargs(post: Post, group_ids: list[int] | None = None) -> dict[str, Any]:
     if post.org_wide:
         return {"org_wide": True}
-    return {"group_ids": list(PostGroup.objects.filter(post=post).order_by("group_id").values_list("group_id", flat=True))}
+    if group_ids is None:
+        group_ids = list(PostGroup.objects.filter(post=post).values_list("group_id", flat=True))
+    return {"group_ids": sorted(group_ids)}
 
 
-def emit_post_event(*, type: str, post: Post, payload: dict[str, Any] | None = None, addressed: list[dict] | None = None) -> None:
+def emit_post_event(
+    *,
+    type: str,
+    post: Post,
+    payload: dict[str, Any] | None = None,
+    addressed: list[dict] | None = None,
+    address_audience: AudienceAddress | None = None,
+    group_ids: list[int] | None = None,
+) -> dict[str, Any]:
+    """Emit `type` about `post` to its audience (`group_ids`: the post's, when the caller has them); returns the payload."""
+    payload = payload if payload is not None else post_card(post=post, viewer=None)
     notifications.emit(
         type=type,
         organization_id=post.organization_id,
-        payload=payload if payload is not None else post_card(post=post, viewer=None),
+        payload=payload,
         addressed=addressed,
-        **_audience_kwargs(post),
+        address_audience=address_audience,
+        **_audience_kwargs(post, group_ids),
     )
+    return payload
 
 
-def _addressed_on_publish(post: Post) -> list[dict[str, Any]]:
-    """People addressed personally: the audience of an announcement to acknowledge, and those mentioned."""
-    reasons: dict[int, str] = {}
-    mentioned = mentioned_user_ids(post.body)
-    if mentioned:
-        for user_id in selectors.viewers_of(post=post).filter(pk__in=mentioned).values_list("pk", flat=True):
-            reasons[user_id] = "mention"
+def _announce_published(post: Post, group_ids: list[int] | None = None) -> dict[str, Any]:
+    """Announce a post just published; returns its viewer-neutral card (the event's payload).
+
+    Nothing here reads the audience: whoever is mentioned or must acknowledge is
+    resolved by the worker (`notifications.recipients`), which drops anyone the post
+    does not reach. A 100,000-person announcement costs the request what a note does.
+    """
+    mentioned = [{"user_id": user_id, "reason": "mention"} for user_id in mentioned_user_ids(post.body) if user_id != post.author_id]
+    address_audience = None
     if post.requires_acknowledgement:
         # Overrides "mention": the announcement is the stronger reason to reach them.
-        for user_id in selectors.audience_user_ids(post=post):
-            reasons[user_id] = "announcement"
-    reasons.pop(post.author_id, None)
-    return [{"user_id": user_id, "reason": reason} for user_id, reason in sorted(reasons.items())]
-
-
-def _announce_published(post: Post) -> None:
-    emit_post_event(type="post.created", post=post, addressed=_addressed_on_publish(post))
+        address_audience = AudienceAddress(reason="announcement", joined_by=post.published_at, except_user_ids=(post.author_id,))
+    card = emit_post_event(type="post.created", post=post, addressed=mentioned, address_audience=address_audience, group_ids=group_ids)
     fields = {
         "organization_id": post.organization_id,
         "author_id": post.author_id,
@@ -66,6 +77,7 @@ def _announce_published(post: Post) -> None:
         "body": post.body,
     }
     transaction.on_commit(lambda: signals.content_published.send(sender=Post, **fields))
+    return card
 
 
 # --- Audience and rights ----------------------------------------------------------------------
@@ -160,7 +172,7 @@ def _create(
     post.author = author
     if publish_now:
         # Scheduled posts announce themselves when the scheduler publishes them.
-        _announce_published(post)
+        post.published_card = _announce_published(post, group_ids=[group.pk for group in groups])
     return post
 
 

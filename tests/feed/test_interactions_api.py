@@ -6,6 +6,8 @@ import pytest
 from django.utils import timezone
 
 from feed.models import Acknowledgement, Comment, PostSeen, Reaction
+from notifications.models import OutboxEvent
+from notifications.recipients import addressed_recipients
 from tests.factories import AdminFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.feed.factories import CommentFactory, PostFactory, group_post
 
@@ -154,7 +156,10 @@ def test_announcement_to_acknowledge_addresses_its_audience(api, group, member, 
         format="json",
     )
     assert response.status_code == 201
-    assert events[0]["addressed"] == [{"user_id": member.pk, "reason": "announcement"}]
+    # The request does not list the audience (100,000 people at company scale): the worker resolves it.
+    assert events[0]["addressed"] == []
+    event = OutboxEvent.objects.get(type="post.created")
+    assert addressed_recipients(event=event) == {member.pk: "announcement"}
 
 
 # --- Seen and reach --------------------------------------------------------------------------------
@@ -205,3 +210,44 @@ def test_reach_is_a_fixed_number_of_queries(api, org, leader, django_assert_num_
 def test_admin_of_another_organisation_gets_404_on_reach(api, leader):
     post = PostFactory(author=leader)
     assert api(AdminFactory(organization=OrganizationFactory())).get(f"/api/v1/posts/{post.pk}/reach").status_code == 404
+
+
+def test_the_worker_addresses_the_audience_as_it_was_when_the_announcement_was_published(
+    api, group, member, leader, django_capture_on_commit_callbacks
+):
+    from notifications.models import Notification
+
+    MembershipFactory(group=group, user=leader)
+    mentioned = MembershipFactory(group=group).user
+    outsider = UserFactory(organization=leader.organization)
+    body = f"@[user:{mentioned.pk}] @[user:{outsider.pk}] @[user:{leader.pk}] lees en bevestig"
+    with django_capture_on_commit_callbacks() as after_commit:
+        response = api(leader).post(
+            "/api/v1/posts",
+            {"body": body, "kind": "announcement", "requires_acknowledgement": True, "group_ids": [group.pk]},
+            format="json",
+        )
+    assert response.status_code == 201
+    late_joiner = MembershipFactory(group=group).user  # joins before the worker runs, after publishing
+    for callback in after_commit:
+        callback()
+    event = OutboxEvent.objects.get(type="post.created")
+    assert event.delivered_at is not None
+    # Announcement wins over the mention; the author, the outsider and the late joiner are not addressed.
+    assert dict(Notification.objects.filter(event_id=event.pk).values_list("recipient_id", "reason")) == {
+        member.pk: "announcement",
+        mentioned.pk: "announcement",
+    }
+    assert late_joiner.pk not in addressed_recipients(event=event)
+
+
+def test_a_mention_in_a_post_addresses_only_people_who_can_see_it(api, group, member, leader, django_capture_on_commit_callbacks):
+    from notifications.models import Notification
+
+    outsider = UserFactory(organization=leader.organization)
+    stranger = UserFactory(organization=OrganizationFactory())
+    body = f"@[user:{member.pk}] @[user:{outsider.pk}] @[user:{stranger.pk}] @[user:{leader.pk}] @[user:999999] kijk"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api(leader).post("/api/v1/posts", {"body": body, "group_ids": [group.pk]}, format="json")
+    assert response.status_code == 201
+    assert list(Notification.objects.values_list("recipient_id", "reason")) == [(member.pk, "mention")]

@@ -205,3 +205,45 @@ def test_a_muted_person_cannot_post_or_comment(api, leader, employee):
         assert response.status_code == 403
         assert response.json()["error"]["code"] == "muted"
     assert api(employee).put(f"/api/v1/posts/{post.pk}/reaction", {"type": "like"}, format="json").status_code == 200
+
+
+# --- Cost of posting --------------------------------------------------------------------------
+
+
+def _colleagues(organization, count: int) -> None:
+    from accounts.models import User
+
+    User.objects.bulk_create(
+        User(organization=organization, email=f"colleague{i}@example.com", name=f"Colleague {i}", password="!") for i in range(count)
+    )
+
+
+@pytest.mark.parametrize("colleagues", [10, 1000])
+@pytest.mark.parametrize(
+    ("extra", "idempotency_key", "queries"),
+    [
+        # token (lookup, last used), then (savepoint, post, author for the card, the card,
+        # outbox row, release); after commit (not run in these tests) the keyword check.
+        # The author's answer is the event's card, not a second one.
+        ({}, False, 8),
+        ({"requires_acknowledgement": True}, False, 8),
+        # plus the idempotency record: (savepoint, insert, release) first, its answer last
+        ({}, True, 12),
+        ({"requires_acknowledgement": True}, True, 12),
+    ],
+)
+def test_an_org_wide_announcement_costs_the_same_queries_whatever_the_audience(
+    api, leader, django_assert_num_queries, colleagues, extra, idempotency_key, queries
+):
+    """D1: nothing in the request reads or writes the audience; the worker resolves it."""
+    _colleagues(leader.organization, colleagues)
+    client = api(leader)
+    headers = {"HTTP_IDEMPOTENCY_KEY": f"announce-{colleagues}"} if idempotency_key else {}
+    with django_assert_num_queries(queries):
+        response = client.post("/api/v1/posts", {"body": "Store opens at 9", "kind": "announcement", **extra}, format="json", **headers)
+    assert response.status_code == 201
+    card = response.json()
+    assert card == {**card, "audience": "organization", "my_reaction": None, "acknowledged_by_me": False}
+    assert card["requires_acknowledgement"] is bool(extra)
+    # The event's viewer-neutral card answers the author: it is what they would read back.
+    assert client.get(f"/api/v1/posts/{card['id']}").json() == card

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from notifications import tasks
+from notifications import realtime, tasks
 from notifications.models import DeliveryReceipt, Notification, OutboxEvent
-from notifications.services import emit, outbox_event_deliver, outbox_prune, outbox_sweep
+from notifications.services import emit, outbox_event_deliver, outbox_event_push_plan, outbox_prune, outbox_sweep
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 from tests.notifications.factories import emit_post, post_card
 from tests.notifications.support import (
@@ -115,7 +115,7 @@ def test_a_claimed_event_is_not_delivered_twice_at_once(org):
         event = emit_post(organization_id=org.pk)
     deliveries = []
 
-    def push_that_races(*, event):
+    def push_that_races(*, event, **_kwargs):
         # While this delivery works the row (within its lease), the sweeper comes by.
         deliveries.append(event.pk)
         assert outbox_sweep(now=timezone.now() + timedelta(seconds=45)) == 0
@@ -196,9 +196,10 @@ def test_delivery_costs_the_same_queries_whatever_the_number_of_recipients(org, 
             author_id=0,  # an author outside the test: push leaves out the author, not the mentioned
         )
     # claim, read, recipients, savepoint + inbox insert + marker + release, group ids,
-    # inbox rows, unread counts, realtime marker, push (audience, addressed, preferences,
-    # mutes, devices), push marker, delivered.
-    with django_assert_num_queries(18):
+    # inbox rows, unread counts, realtime marker, push planning handed over (lease), then
+    # in its task (eager here): read, push (audience, addressed, preferences, mutes,
+    # devices), push marker, delivered.
+    with django_assert_num_queries(20):
         assert outbox_event_deliver(event_id=event.pk) is True
     assert Notification.objects.count() == mentioned
 
@@ -239,3 +240,77 @@ def test_the_sweeper_works_through_a_backlog_larger_than_one_batch(org):
             emit_post(organization_id=org.pk, post_id=post_id)
     assert outbox_sweep(now=timezone.now() + timedelta(minutes=5), batch_size=2) == 5
     assert not OutboxEvent.objects.filter(delivered_at__isnull=True).exists()
+
+
+# --- Push planning runs in its own task --------------------------------------------------
+
+
+def test_realtime_of_the_next_event_never_waits_behind_push_planning(org, member, settings):
+    """The delivery task does inbox → realtime and hands push planning to the push queue."""
+    with mock.patch("notifications.tasks.outbox_event_deliver_task.delay"):
+        first = emit_post(organization_id=org.pk, addressed=[{"user_id": member.pk, "reason": "mention"}])
+        second = emit_post(organization_id=org.pk, post_id=2)
+    org_listener = listen(f"org.{org.pk}")
+    steps: list[tuple[str, str]] = []
+    real_send = realtime.group_send_many
+
+    def send(messages):
+        messages = list(messages)
+        steps.append(("realtime", next(message["id"] for _group, message in messages)))
+        real_send(messages)
+
+    with (
+        mock.patch("notifications.realtime.group_send_many", side_effect=send),
+        mock.patch.object(tasks.push_event_plan_task, "delay", side_effect=lambda event_id: steps.append(("plan", event_id))),
+        mock.patch("notifications.push.push_event") as push_event,
+    ):
+        assert outbox_event_deliver(event_id=first.pk) is True
+        assert outbox_event_deliver(event_id=second.pk) is True
+    push_event.assert_not_called()  # no planning on the delivery worker
+    assert steps == [("realtime", str(first.pk)), ("plan", str(first.pk)), ("realtime", str(second.pk)), ("plan", str(second.pk))]
+    assert [message["id"] for message in org_listener()] == [str(first.pk), str(second.pk)]
+    for event in (first, second):
+        event.refresh_from_db()
+        assert event.inbox_written_at and event.realtime_sent_at and event.push_sent_at is None and event.delivered_at is None
+        # The sweeper leaves a handed-over event to its planning task for the planning lease.
+        assert event.locked_until >= timezone.now() + settings.OUTBOX_PUSH_PLAN_LEASE - timedelta(seconds=30)
+    assert Notification.objects.filter(event_id=first.pk, recipient=member).count() == 1
+
+    # The planning task finishes each row; a late duplicate of it does nothing.
+    with mock.patch("notifications.push.push_event") as push_event:
+        assert outbox_event_push_plan(event_id=first.pk) is True
+        assert outbox_event_push_plan(event_id=first.pk) is False
+    push_event.assert_called_once()
+    first.refresh_from_db()
+    assert first.push_sent_at is not None and first.delivered_at is not None and first.locked_until is None
+
+
+def test_a_lost_planning_task_is_planned_again_by_the_sweeper_after_its_lease(org, settings):
+    with mock.patch("notifications.tasks.outbox_event_deliver_task.delay"):
+        event = emit_post(organization_id=org.pk)
+    with mock.patch.object(tasks.push_event_plan_task, "delay"):  # the message is lost
+        assert outbox_event_deliver(event_id=event.pk) is True
+    within_lease = timezone.now() + settings.OUTBOX_PUSH_PLAN_LEASE - timedelta(seconds=30)
+    assert outbox_sweep(now=within_lease) == 0
+    with mock.patch("notifications.push.push_event") as push_event:
+        assert outbox_sweep(now=timezone.now() + settings.OUTBOX_PUSH_PLAN_LEASE + timedelta(seconds=1)) == 1
+    push_event.assert_called_once()
+    event.refresh_from_db()
+    assert event.delivered_at is not None and event.attempts == 2
+
+
+def test_a_failed_planning_task_is_recorded_and_retried_after_its_backoff(org):
+    with mock.patch("notifications.tasks.outbox_event_deliver_task.delay"):
+        event = emit_post(organization_id=org.pk)
+    with mock.patch.object(tasks.push_event_plan_task, "delay"):
+        outbox_event_deliver(event_id=event.pk)
+    with mock.patch("notifications.push.push_event", side_effect=ConnectionError("database gone")), pytest.raises(ConnectionError):
+        outbox_event_push_plan(event_id=event.pk)
+    event.refresh_from_db()
+    assert "database gone" in event.last_error and event.delivered_at is None
+    assert event.locked_until < timezone.now() + timedelta(seconds=10)  # backoff, not the planning lease
+    with mock.patch("notifications.push.push_event") as push_event:
+        assert sweep_later() == 1
+    push_event.assert_called_once()
+    event.refresh_from_db()
+    assert event.delivered_at is not None and event.last_error == ""

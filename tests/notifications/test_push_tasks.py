@@ -9,13 +9,13 @@ from django.conf import settings
 
 from notifications import push
 from notifications.models import PushDelivery
-from notifications.tasks import push_deliveries_sweep_task, push_send_batch_task
+from notifications.tasks import push_deliveries_sweep_task, push_event_plan_task, push_send_batch_task
 from server.celery import app
 from tests.factories import LeaderFactory, UserFactory
 from tests.notifications.push_factories import DeviceFactory, announcement
 
 
-@pytest.mark.parametrize("task", [push_send_batch_task, push_deliveries_sweep_task])
+@pytest.mark.parametrize("task", [push_event_plan_task, push_send_batch_task, push_deliveries_sweep_task])
 def test_push_tasks_go_to_the_push_queue(task):
     route = app.amqp.router.route({}, task.name, args=(), kwargs={})
     assert route["queue"].name == settings.PUSH_QUEUE == "push"
