@@ -118,6 +118,8 @@ if REDIS_URL:
             # Rate limits fail open when Redis is gone (server/api/throttling.py); these
             # bound what a dead or frozen Redis can cost one request before that happens.
             "OPTIONS": {
+                # Connections outlive the request (server/cache.py): no connect per request.
+                "pool_class": "server.cache.ProcessConnectionPool",
                 "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT_SECONDS", default=0.5),
                 "socket_timeout": env.float("CACHE_TIMEOUT_SECONDS", default=0.5),
             },
