@@ -54,12 +54,12 @@ MIDDLEWARE = [
     "server.api.timing.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "server.api.middleware.AdminSessionMiddleware",  # SessionMiddleware, not on /api/ (server/api/middleware.py)
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",  # stays: check --deploy wants it by name; exempt views cost ~nothing
+    "server.api.middleware.AdminAuthenticationMiddleware",  # AuthenticationMiddleware, not on /api/ (server/api/middleware.py)
+    "server.api.middleware.AdminMessageMiddleware",  # MessageMiddleware, not on /api/ (server/api/middleware.py)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "server.api.idempotency.IdempotencyMiddleware",
     "moderation.audit.AuditClientIPMiddleware",  # the client address for audit entries
