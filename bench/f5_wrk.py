@@ -79,6 +79,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--app", default="server.asgi:application", help="the floor: bench.asgi_floor:application")
+    parser.add_argument("--paths", nargs="+", default=PATHS, help="e.g. /healthz: Django with no view work")
     args = parser.parse_args()
     token = _token()
     port = free_port()
@@ -88,7 +90,7 @@ def main() -> None:
             sys.executable,
             "-m",
             "uvicorn",
-            "server.asgi:application",
+            args.app,
             "--host",
             "127.0.0.1",
             "--port",
@@ -105,7 +107,7 @@ def main() -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/healthz")
-        for path in PATHS:
+        for path in args.paths:
             _wrk(base + path, token, threads=1, connections=args.connections, seconds=3)  # warm both processes
             cpu_before = _server_cpu_seconds(server.pid)
             result = _wrk(base + path, token, threads=args.threads, connections=args.connections, seconds=args.seconds)
