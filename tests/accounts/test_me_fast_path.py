@@ -193,3 +193,10 @@ def test_api_answers_carry_no_session_or_cookie_user_work(api, employee):
     response = api(employee).get("/api/v1/me")
     assert "sessionid" not in response.cookies
     assert "Cookie" not in response.get("Vary", "")
+
+
+def test_an_idempotency_key_on_a_get_costs_no_query(api, employee, django_assert_num_queries):
+    client = api(employee)
+    client.get("/api/v1/me")
+    with django_assert_num_queries(3):  # the same three as without the header
+        assert client.get("/api/v1/me", HTTP_IDEMPOTENCY_KEY="k-1").status_code == 200
