@@ -6,6 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import Group, Membership, User
 from server.api.exceptions import NotFound
+from server.db import CompiledQuery
 
 # Avatars live in the media app; joined by relation name so accounts imports nothing of it.
 AVATAR = "avatar__media"
@@ -60,3 +61,39 @@ def group_member_list(*, actor: User, group: Group) -> QuerySet[Membership]:
 
 def user_group_ids(*, user: User) -> list[int]:
     return list(Membership.objects.filter(user=user).values_list("group_id", flat=True))
+
+
+# /me runs on every app start and screen refresh: its two reads are compiled once (server/db.py).
+_MY_GROUPS = CompiledQuery(
+    lambda user_id: Membership.objects.filter(user_id=user_id)
+    .order_by("group__name", "group_id")
+    .values_list("group_id", "group__name", "group__kind", "role")
+)
+_MY_AVATAR = CompiledQuery(lambda user_id: User.objects.filter(pk=user_id).values_list(f"{AVATAR}__id", f"{AVATAR}__status"))
+
+
+def me_get(*, user: User) -> dict:
+    """What `GET /me` answers, as MeSerializer renders it (tests pin the two equal).
+
+    `user` is the one authentication just read (with its organisation), so only the
+    groups and the avatar are queried.
+    """
+    avatar = None
+    media_id, media_status = (_MY_AVATAR.rows(user.pk) or [(None, None)])[0]
+    if media_id is not None:
+        media_model = User._meta.get_field("avatar").related_model._meta.get_field("media").related_model
+        avatar = media_model.from_db(None, ["id", "status"], [media_id, media_status]).variant_urls()
+    organization = user.organization
+    return {
+        "id": user.pk,
+        "name": user.name,
+        "avatar": avatar,
+        "email": user.email,
+        "role": user.role,
+        "organization": None
+        if organization is None
+        else {"id": organization.pk, "name": organization.name, "timezone": organization.timezone},
+        "groups": [{"id": group_id, "name": name, "kind": kind, "role": role} for group_id, name, kind, role in _MY_GROUPS.rows(user.pk)],
+        "language": user.effective_language,
+        "timezone": user.effective_timezone,
+    }

@@ -109,7 +109,9 @@ class ActivateView(APIView):
 class MeView(APIView):
     @extend_schema(responses={200: MeSerializer}, operation_id="me_retrieve", tags=["people"])
     def get(self, request):
-        return Response(MeSerializer(_me(request.user), context={"request": request}).data)
+        # A plain dict from the authenticated user and two precompiled reads: the phone asks
+        # for this constantly (issue #10, F5). MeSerializer stays the schema and PATCH's answer.
+        return Response(selectors.me_get(user=request.user))
 
     @extend_schema(request=MeUpdateSerializer, responses={200: MeSerializer}, operation_id="me_update", tags=["people"])
     def patch(self, request):

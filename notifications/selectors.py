@@ -6,6 +6,10 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from notifications.models import Notification
+from server.db import CompiledQuery
+
+# The badge polls this (issue #10, F5): compiled once, served by the partial unread index.
+_UNREAD_COUNT = CompiledQuery(lambda user_id: Notification.objects.filter(recipient_id=user_id, read_at__isnull=True), count=True)
 
 
 def notification_list(*, user: User, unread_only: bool = False) -> QuerySet[Notification]:
@@ -17,4 +21,4 @@ def notification_list(*, user: User, unread_only: bool = False) -> QuerySet[Noti
 
 
 def notification_unread_count(*, user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return _UNREAD_COUNT.scalar(user.pk)

@@ -54,12 +54,12 @@ MIDDLEWARE = [
     "server.api.timing.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "server.api.middleware.AdminSessionMiddleware",  # SessionMiddleware, not on /api/ (server/api/middleware.py)
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",  # stays: check --deploy wants it by name; exempt views cost ~nothing
+    "server.api.middleware.AdminAuthenticationMiddleware",  # AuthenticationMiddleware, not on /api/ (server/api/middleware.py)
+    "server.api.middleware.AdminMessageMiddleware",  # MessageMiddleware, not on /api/ (server/api/middleware.py)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "server.api.idempotency.IdempotencyMiddleware",
     "moderation.audit.AuditClientIPMiddleware",  # the client address for audit entries
@@ -118,6 +118,8 @@ if REDIS_URL:
             # Rate limits fail open when Redis is gone (server/api/throttling.py); these
             # bound what a dead or frozen Redis can cost one request before that happens.
             "OPTIONS": {
+                # Connections outlive the request (server/cache.py): no connect per request.
+                "pool_class": "server.cache.ProcessConnectionPool",
                 "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT_SECONDS", default=0.5),
                 "socket_timeout": env.float("CACHE_TIMEOUT_SECONDS", default=0.5),
             },

@@ -21,9 +21,12 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from server.cache import write_client
 
 logger = logging.getLogger(__name__)
 
@@ -65,20 +68,34 @@ def hit(key: str, *, limit: int, window: int) -> int | None:
     window_index = int(now // window)
     bucket = f"throttle:{key}:{window_index}"
     try:
-        # add() is a no-op when the key exists, incr() is atomic (INCR on Redis, a lock
-        # in locmem): together they count every parallel request exactly once.
-        cache.add(bucket, 0, timeout=window + 1)
-        try:
-            count = cache.incr(bucket)
-        except ValueError:  # expired between add and incr: a new window has begun
-            cache.add(bucket, 1, timeout=window + 1)
-            count = 1
+        count = _count(bucket, timeout=window + 1)
     except Exception as error:  # any cache failure must fail open
         _cache_failed(error)
         return None
     if count <= limit:
         return None
     return retry_after((window_index + 1) * window - now)
+
+
+def _count(bucket: str, *, timeout: int) -> int:
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # One round trip: SET NX (the window's first request creates the key with its
+        # expiry) and INCR in one MULTI/EXEC, atomic like add() + incr() below but without
+        # their three round trips. Same key and value format as the cache API.
+        key = backend.make_and_validate_key(bucket)
+        pipeline = write_client(backend).pipeline(transaction=True)
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
+        return int(pipeline.execute()[1])
+    # add() is a no-op when the key exists, incr() is atomic (a lock in locmem):
+    # together they count every parallel request exactly once.
+    backend.add(bucket, 0, timeout=timeout)
+    try:
+        return backend.incr(bucket)
+    except ValueError:  # expired between add and incr: a new window has begun
+        backend.add(bucket, 1, timeout=timeout)
+        return 1
 
 
 def clear(key: str, *, window: int) -> None:

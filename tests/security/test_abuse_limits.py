@@ -289,3 +289,28 @@ def test_after_an_outage_the_limits_come_back(api, employee, settings, restore_c
     set_rates(settings, user="1/min")
     time.sleep(0.1)
     assert [client.get("/api/v1/me").status_code for _ in range(2)] == [200, 429]
+
+
+def test_counting_on_redis_is_one_round_trip_and_the_window_expires(settings, monkeypatch):
+    url = _redis_url()
+    if url is None:
+        pytest.skip("SKIPPED: no reachable REDIS_URL")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    from django.core.cache import caches
+
+    from server.cache import write_client
+
+    client = write_client(caches["default"])
+    sent = []
+    original = client.connection_pool.get_connection
+
+    def counting_get_connection(*args, **kwargs):
+        sent.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(client.connection_pool, "get_connection", counting_get_connection)
+    key = f"round-trip-{uuid.uuid4().hex}"
+    assert [throttling.hit(key, limit=2, window=60) for _ in range(3)][:2] == [None, None]
+    assert len(sent) == 3  # one connection checkout (one MULTI/EXEC write) per counted request
+    [bucket] = client.keys(f"*throttle:{key}:*")
+    assert 0 < client.ttl(bucket) <= 61

@@ -1,0 +1,128 @@
+"""F5 throughput with wrk: `/me` and the unread count against uvicorn, 2 processes.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/feedapp_bench REDIS_URL=redis://127.0.0.1:6379/5 \
+        .venv/bin/python bench/f5_wrk.py [--checkout /path/to/tree] [--connections 8] [--seconds 15]
+
+wrk (`apt-get install wrk`) is C and event-driven: one thread drives tens of thousands of
+requests per second, so the load generator is not what limits a Django server. The
+server runs from `--checkout` (default: this tree), with the production settings of
+`api_bench.py`; the load average is printed with each figure because the machine is shared.
+"server CPU" is the user + system time the uvicorn processes used during the run divided
+by the requests served: unlike req/s it hardly depends on what else the machine runs, and
+2 cores / 800 req/s leaves 2.5 ms of it per request, load generator and databases included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.api_bench import PRODUCTION_ENV
+from bench.lib import ROOT, free_port, load_average, wait_for
+
+PATHS = ["/api/v1/me", "/api/v1/notifications/unread-count"]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu_seconds(master: int) -> float:
+    """User + system CPU of uvicorn's worker processes (children of the master), from /proc."""
+    total = 0.0
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    for pid in [master, *map(int, children)]:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return total
+
+
+def _token() -> str:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
+    import django
+
+    django.setup()
+    from bench.api_bench import bench_user, new_token
+
+    return new_token(bench_user(), "f5-wrk")
+
+
+def _wrk(url: str, token: str, *, threads: int, connections: int, seconds: int) -> dict[str, str]:
+    output = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"Authorization: Bearer {token}", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = re.search(r"Requests/sec:\s+([0-9.]+)", output)
+    p50 = re.search(r"\s50%\s+(\S+)", output)
+    p99 = re.search(r"\s99%\s+(\S+)", output)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    count = re.search(r"(\d+) requests in", output)
+    return {
+        "requests": int(count.group(1)) if count else 0,
+        "rps": rps.group(1) if rps else "?",
+        "p50": p50.group(1) if p50 else "?",
+        "p99": p99.group(1) if p99 else "?",
+        "non2xx": errors.group(1) if errors else "0",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--checkout", default=str(ROOT))
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--app", default="server.asgi:application", help="the floor: bench.asgi_floor:application")
+    parser.add_argument("--paths", nargs="+", default=PATHS, help="e.g. /healthz: Django with no view work")
+    args = parser.parse_args()
+    token = _token()
+    port = free_port()
+    env = {**os.environ, **PRODUCTION_ENV}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            args.app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=args.checkout,
+        env=env,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/healthz")
+        for path in args.paths:
+            _wrk(base + path, token, threads=1, connections=args.connections, seconds=3)  # warm both processes
+            cpu_before = _server_cpu_seconds(server.pid)
+            result = _wrk(base + path, token, threads=args.threads, connections=args.connections, seconds=args.seconds)
+            cpu_ms = (_server_cpu_seconds(server.pid) - cpu_before) * 1000 / max(1, result["requests"])
+            print(
+                f"{path:40s} {result['rps']:>9s} req/s  p50 {result['p50']:>8s}  p99 {result['p99']:>8s}  "
+                f"server CPU {cpu_ms:.2f} ms/request  "
+                f"non-2xx {result['non2xx']}  load {load_average()}  "
+                f"(wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, {time.strftime('%H:%M:%S')})",
+                flush=True,
+            )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=15)
+
+
+if __name__ == "__main__":
+    main()
