@@ -23,7 +23,7 @@ from typing import Any
 
 from django.contrib.postgres.aggregates.mixins import OrderableAggMixin
 from django.db import connections, router
-from django.db.models import Aggregate, BigIntegerField, Count, Expression, Field, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Aggregate, BigIntegerField, Count, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
 from django.utils import timezone
@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.fields import DateTimeField
 
 from accounts.models import User
+from feed.compiled import Slot
 from feed.models import Acknowledgement, Comment, Post, PostGroup, PostImage, PostKind, Reaction, ReactionType
 from media.serializers import media_values_representation
 
@@ -84,20 +85,6 @@ class JSONList(OrderableAggMixin, Aggregate):
         return Aggregate.as_sql(self, compiler, connection, function="JSON_GROUP_ARRAY", template="%(function)s(%(expressions)s)")
 
 
-class _Slot(Expression):
-    """A parameter left open when the query is compiled and filled in on every call."""
-
-    def __init__(self, name: str, output_field: Field) -> None:
-        super().__init__(output_field=output_field)
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"_Slot({self.name})"
-
-    def as_sql(self, compiler, connection):
-        return "%s", [self]
-
-
 _POST_IDS = "post_ids"
 _VIEWER = "viewer_id"
 # The page's ids as one parameter, so the SQL text is the same for any number of posts.
@@ -145,7 +132,7 @@ def _card_columns(*, with_viewer: bool) -> dict[str, Any]:
         ),
     }
     if with_viewer:
-        mine = {**of_post, "user_id": _Slot(_VIEWER, BigIntegerField())}
+        mine = {**of_post, "user_id": Slot(_VIEWER, BigIntegerField())}
         columns["my_reaction"] = Subquery(Reaction.objects.filter(**mine).values("type")[:1])
         columns["my_acknowledged_at"] = Subquery(Acknowledgement.objects.filter(**mine).values("acknowledged_at")[:1])
     return columns
@@ -161,7 +148,7 @@ def _card_query(alias: str, vendor: str, with_viewer: bool) -> tuple[str, tuple[
     columns = _card_columns(with_viewer=with_viewer)
     queryset = (
         Post.objects.using(alias)
-        .filter(pk__in=RawSQL(_IDS_SQL[vendor], [_Slot(_POST_IDS, BigIntegerField())]))  # noqa: S611 (constant SQL, ids as a parameter)
+        .filter(pk__in=RawSQL(_IDS_SQL[vendor], [Slot(_POST_IDS, BigIntegerField())]))  # noqa: S611 (constant SQL, ids as a parameter)
         .annotate(**columns)
         .values_list("pk", *columns)
         .order_by()
@@ -182,7 +169,7 @@ def _card_rows(post_ids: list[int], viewer: User | None) -> dict[int, dict[str, 
     sql, params, names = _card_query(db.alias, db.vendor, viewer is not None)
     slots = {_POST_IDS: post_ids if db.vendor == "postgresql" else json.dumps(post_ids), _VIEWER: viewer.pk if viewer else None}
     with db.cursor() as cursor:
-        cursor.execute(sql, [slots[param.name] if isinstance(param, _Slot) else param for param in params])
+        cursor.execute(sql, [slots[param.name] if isinstance(param, Slot) else param for param in params])
         rows = {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
     for row in rows.values():
         for name in ("group_list", "image_list"):

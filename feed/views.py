@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from feed import selectors, services
 from feed.cards import comment_cards, iso, post_card, post_cards, removed_card
-from feed.models import GoalStatus, PostKind
+from feed.models import GoalStatus, Post, PostKind
 from feed.serializers import (
     AcknowledgeSerializer,
     CommentCreateSerializer,
@@ -86,10 +86,13 @@ class FeedView(APIView):
         kind = request.query_params.get("kind") or None
         if kind is not None and kind not in PostKind.values:
             raise ValidationFailed(_("Unknown kind."), fields={"kind": [_("Unknown kind.")]})
-        visible = selectors.feed_visible(user=request.user, group_id=group_id, kind=kind)
         paginator = KeysetPagination()
-        page = paginator.paginate_queryset(selectors.feed_list(user=request.user, visible=visible), request, view=self)
-        pinned = [] if paginator.had_cursor else selectors.feed_pinned(user=request.user, visible=visible)
+
+        def fetch(cursor: list | None, reverse: bool, limit: int) -> list[Post]:
+            return selectors.feed_page(user=request.user, group_id=group_id, kind=kind, cursor=cursor, reverse=reverse, limit=limit)
+
+        page = paginator.paginate(request, ordering=selectors.FEED_ORDERING, model=Post, fetch=fetch)
+        pinned = [] if paginator.had_cursor else selectors.feed_pinned(user=request.user, group_id=group_id, kind=kind)
         return paginator.get_paginated_response(post_cards(posts=[*pinned, *page], viewer=request.user))
 
 

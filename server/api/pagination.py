@@ -11,11 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -26,14 +26,20 @@ from server.api.exceptions import ValidationFailed
 
 CURSOR_PARAM = "cursor"
 PAGE_SIZE_PARAM = "page_size"
+# (cursor values or None for the first page, reverse, limit) -> rows: see KeysetPagination.paginate.
+KeysetFetch = Callable[[list[Any] | None, bool, int], list[Any]]
 
 
 def _parse_ordering(queryset: QuerySet) -> list[tuple[str, bool]]:
     ordering = list(queryset.query.order_by) or list(queryset.model._meta.ordering)
     if not ordering:
         raise ValueError(f"Keyset pagination needs an ordered queryset ({queryset.model.__name__}).")
+    return parse_ordering(ordering)
+
+
+def parse_ordering(order_by: Sequence[Any]) -> list[tuple[str, bool]]:
     parsed: list[tuple[str, bool]] = []
-    for item in ordering:
+    for item in order_by:
         if not isinstance(item, str):
             raise ValueError("Keyset pagination orders by field names only.")
         descending = item.startswith("-")
@@ -52,8 +58,7 @@ def _field_value(row: Any, name: str) -> Any:
     return value
 
 
-def _to_python(queryset: QuerySet, name: str, raw: Any) -> Any:
-    model = queryset.model
+def _to_python(model: type[Model], name: str, raw: Any) -> Any:
     field = None
     for part in name.split("__"):
         field = model._meta.get_field("id" if part == "pk" else part)
@@ -120,24 +125,39 @@ class KeysetPagination(BasePagination):
         return min(size, self.max_page_size)
 
     def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list[Any]:
+        def fetch(values: list[Any] | None, reverse: bool, limit: int) -> list[Any]:
+            rows = queryset
+            if values is not None:
+                rows = rows.filter(keyset_filter(self.ordering, values, after=not reverse))
+            if reverse:
+                rows = rows.reverse()
+            return list(rows[:limit])
+
+        return self.paginate(request, ordering=_parse_ordering(queryset), model=queryset.model, fetch=fetch)
+
+    def paginate(self, request: Request, *, ordering: list[tuple[str, bool]], model: type[Model], fetch: KeysetFetch) -> list[Any]:
+        """A page for a caller that runs the query itself (the feed runs precompiled SQL).
+
+        `fetch(values, reverse, limit)` returns at most `limit` rows in `ordering` (reversed when
+        `reverse`), strictly after the cursor's `values` (before them when `reverse`), or from
+        the start when `values` is None: what `paginate_queryset` does with a queryset.
+        """
         self.request = request
-        self.ordering = _parse_ordering(queryset)
+        self.ordering = ordering
         size = self.get_page_size(request)
         raw_cursor = request.query_params.get(CURSOR_PARAM)
         self.had_cursor = bool(raw_cursor)
         reverse = False
+        values = None
         if raw_cursor:
             values, reverse = decode_cursor(raw_cursor)
             if len(values) != len(self.ordering):
                 raise ValidationFailed(_("The cursor is not valid."), code="invalid_cursor")
             try:
-                values = [_to_python(queryset, name, value) for (name, _desc), value in zip(self.ordering, values, strict=False)]
+                values = [_to_python(model, name, value) for (name, _desc), value in zip(self.ordering, values, strict=False)]
             except Exception:
                 raise ValidationFailed(_("The cursor is not valid."), code="invalid_cursor")
-            queryset = queryset.filter(keyset_filter(self.ordering, values, after=not reverse))
-        if reverse:
-            queryset = queryset.reverse()
-        rows = list(queryset[: size + 1])
+        rows = fetch(values, reverse, size + 1)
         has_more = len(rows) > size
         rows = rows[:size]
         if reverse:
