@@ -42,7 +42,14 @@ AUTHOR_RELATED = ("author", "author__avatar__media")
 
 
 def iso(value: datetime | None) -> str | None:
-    return _datetime_field.to_representation(value) if value is not None else None
+    """What DRF's DateTimeField renders (current time zone, ISO 8601, UTC as "Z"), without its
+    per-call settings lookups: a feed page renders ~50 of these (issue #10, F1)."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        return _datetime_field.to_representation(value)
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _avatar(user: User) -> dict[str, str] | None:
