@@ -151,7 +151,9 @@ class KeysetPagination(BasePagination):
         values = None
         if raw_cursor:
             values, reverse = decode_cursor(raw_cursor)
-            if len(values) != len(self.ordering):
+            # Cursors we hand out never hold null (keyset columns are not nullable); a forged
+            # one would reach the database as `< NULL` and fail there (a 500, not a 400).
+            if len(values) != len(self.ordering) or any(value is None for value in values):
                 raise ValidationFailed(_("The cursor is not valid."), code="invalid_cursor")
             try:
                 values = [_to_python(model, name, value) for (name, _desc), value in zip(self.ordering, values, strict=False)]

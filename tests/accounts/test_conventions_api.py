@@ -266,3 +266,13 @@ def test_multipart_retry_with_a_new_boundary_is_the_same_request(api, admin_user
     assert first.status_code == retry.status_code == 200
     assert retry["Idempotent-Replayed"] == "true"
     assert Invitation.objects.filter(email="retry@example.com").count() == 1
+
+
+@pytest.mark.parametrize("path", ["/api/v1/users", "/api/v1/feed", "/api/v1/notifications"])
+@pytest.mark.parametrize("values", [[None, 5], [None, None], ["2026-01-01T00:00:00+00:00", None]])
+def test_a_forged_cursor_with_null_is_400_not_500(api, employee, path, values):
+    import base64
+    import json
+
+    raw = base64.urlsafe_b64encode(json.dumps({"v": values}).encode()).decode().rstrip("=")
+    assert_envelope(api(employee).get(f"{path}?cursor={raw}"), 400, "invalid_cursor")
