@@ -153,52 +153,39 @@ def _compiled_feed_query(
     return CompiledModelQuery.of(queryset[:limit], alias)
 
 
-def _feed_values(user: User, group_id: int | None, kind: str | None) -> dict[str, Any]:
-    return {_ORGANIZATION: user.organization_id, _USER: user.pk, _GROUP: group_id, _KIND: kind}
+def _run_feed_query(
+    *, user: User, group_id: int | None, kind: str | None, pinned: bool, cursor: list[Any] | None, reverse: bool, limit: int
+) -> list[Post]:
+    """Runs the precompiled SQL of this request's shape with its values filled in."""
+    db = connections[router.db_for_read(Post)]
+    query = _compiled_feed_query(
+        db.alias,
+        db.vendor,
+        is_admin=user.is_org_admin,
+        with_group=group_id is not None,
+        with_kind=kind is not None,
+        pinned=pinned,
+        cursor=None if cursor is None else ("before" if reverse else "after"),
+        limit=limit,
+    )
+    values = {_ORGANIZATION: user.organization_id, _USER: user.pk, _GROUP: group_id, _KIND: kind}
+    if cursor is not None:
+        values[_AT], values[_ID] = cursor
+    return query.fetch(values)
 
 
 def feed_page(
     *, user: User, group_id: int | None = None, kind: str | None = None, cursor: list[Any] | None, reverse: bool, limit: int
 ) -> list[Post]:
     """The `limit` stream posts after `cursor` (before it when `reverse`), authors loaded: a
-    `KeysetPagination.paginate` fetch over `feed_list`, run from its precompiled SQL."""
-    kind = kind or None
-    if cursor is not None and None in cursor:
-        # Not a cursor this API hands out; the ORM says what such a cursor means, as before.
-        queryset = feed_list(user=user, group_id=group_id, kind=kind).filter(keyset_filter(FEED_ORDERING, cursor, after=not reverse))
-        return list((queryset.reverse() if reverse else queryset)[:limit])
-    db = connections[router.db_for_read(Post)]
-    query = _compiled_feed_query(
-        db.alias,
-        db.vendor,
-        is_admin=user.is_org_admin,
-        with_group=group_id is not None,
-        with_kind=kind is not None,
-        pinned=False,
-        cursor=None if cursor is None else ("before" if reverse else "after"),
-        limit=limit,
-    )
-    values = _feed_values(user, group_id, kind)
-    if cursor is not None:
-        values[_AT], values[_ID] = cursor
-    return query.fetch(values)
+    `KeysetPagination.paginate` fetch over `feed_list`, run from its precompiled SQL. The
+    pagination refuses cursors holding null, so both cursor values are always set here."""
+    return _run_feed_query(user=user, group_id=group_id, kind=kind or None, pinned=False, cursor=cursor, reverse=reverse, limit=limit)
 
 
 def feed_pinned(*, user: User, group_id: int | None = None, kind: str | None = None) -> list[Post]:
     """The pinned block on top of the first page, newest pin first, authors loaded."""
-    kind = kind or None
-    db = connections[router.db_for_read(Post)]
-    query = _compiled_feed_query(
-        db.alias,
-        db.vendor,
-        is_admin=user.is_org_admin,
-        with_group=group_id is not None,
-        with_kind=kind is not None,
-        pinned=True,
-        cursor=None,
-        limit=PINNED_LIMIT,
-    )
-    return query.fetch(_feed_values(user, group_id, kind))
+    return _run_feed_query(user=user, group_id=group_id, kind=kind or None, pinned=True, cursor=None, reverse=False, limit=PINNED_LIMIT)
 
 
 def access_post(*, user: User, post_id: int, lock: bool = False, include_unpublished: bool = True) -> Post:
