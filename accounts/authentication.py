@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.db import connections, router
+from django.db import router
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +14,8 @@ from django.utils.translation import trans_real
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
-from accounts.models import AuthToken, Organization, User
+from accounts.models import AuthToken, User
+from server.db import CompiledModelQuery, Slot
 
 _CACHE_ATTR = "_bearer_auth_result"
 _NO_CREDENTIALS = object()
@@ -28,71 +29,27 @@ def new_raw_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class _TokenQuery:
+def _token_query(alias: str) -> CompiledModelQuery[AuthToken]:
     """`AuthToken.objects.select_related("user", "user__organization").filter(key_hash=…).first()`,
-    compiled once per process.
-
-    Every API request runs it, and compiling it through the ORM cost more CPU than the
-    rest of authentication together (request_cost.py: ~1.2 ms of ~2 ms). The statement
-    is built from the models' metadata, rows go through the same converters the ORM
-    applies (SQLite booleans and datetimes) and `Model.from_db`, so the objects are what
-    the ORM would have built. Always read from the database: a revoked token, a
-    deactivated user or a changed role counts from the next request on.
-    """
-
-    def __init__(self, connection) -> None:
-        quote = connection.ops.quote_name
-        self.models = (AuthToken, User, Organization)
-        columns, self.converters, self.attnames = [], [], []
-        for alias, model in zip(("t", "u", "o"), self.models, strict=True):
-            fields = model._meta.concrete_fields
-            self.attnames.append([field.attname for field in fields])
-            for field in fields:
-                columns.append(f"{alias}.{quote(field.column)}")
-                column = field.get_col(alias)
-                self.converters.append((column, connection.ops.get_db_converters(column) + field.get_db_converters(connection)))
-        token_meta, user_meta, org_meta = (model._meta for model in self.models)
-        token_user = quote(token_meta.get_field("user").column)
-        user_org = quote(user_meta.get_field("organization").column)
-        key_hash = quote(token_meta.get_field("key_hash").column)
-        # Only quoted names from the models' metadata are formatted in; the hash is a parameter.
-        self.sql = (
-            f"SELECT {', '.join(columns)} FROM {quote(token_meta.db_table)} t "  # noqa: S608
-            f"INNER JOIN {quote(user_meta.db_table)} u ON u.{quote(user_meta.pk.column)} = t.{token_user} "
-            f"LEFT OUTER JOIN {quote(org_meta.db_table)} o ON o.{quote(org_meta.pk.column)} = u.{user_org} "
-            f"WHERE t.{key_hash} = %s LIMIT 1"
+    compiled once per process and database: every API request runs it, and compiling it through
+    the ORM cost more CPU than the rest of authentication together (request_cost.py). Always read
+    from the database: a revoked token, a deactivated user or a changed role counts from the next
+    request on."""
+    query = _token_queries.get(alias)
+    if query is None:
+        queryset = AuthToken.objects.select_related("user", "user__organization").filter(
+            key_hash=Slot("key_hash", AuthToken._meta.get_field("key_hash"))
         )
-
-    def run(self, connection, key_hash: str) -> AuthToken | None:
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, [key_hash])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        values = list(row)
-        for index, (column, converters) in enumerate(self.converters):
-            for converter in converters:
-                values[index] = converter(values[index], column, connection)
-        token_count, user_count = len(self.attnames[0]), len(self.attnames[1])
-        token = AuthToken.from_db(connection.alias, self.attnames[0], values[:token_count])
-        user = User.from_db(connection.alias, self.attnames[1], values[token_count : token_count + user_count])
-        organization = None
-        if user.organization_id is not None:
-            organization = Organization.from_db(connection.alias, self.attnames[2], values[token_count + user_count :])
-        User.organization.field.set_cached_value(user, organization)
-        AuthToken.user.field.set_cached_value(token, user)
-        return token
+        query = _token_queries[alias] = CompiledModelQuery.of(queryset.order_by()[:1], alias)
+    return query
 
 
-_token_queries: dict[str, _TokenQuery] = {}
+_token_queries: dict[str, CompiledModelQuery[AuthToken]] = {}
 
 
 def _token_by_hash(key_hash: str) -> AuthToken | None:
-    connection = connections[router.db_for_read(AuthToken)]
-    query = _token_queries.get(connection.alias)
-    if query is None:
-        query = _token_queries[connection.alias] = _TokenQuery(connection)
-    return query.run(connection, key_hash)
+    tokens = _token_query(router.db_for_read(AuthToken)).fetch({"key_hash": key_hash})
+    return tokens[0] if tokens else None
 
 
 def authenticate_token(raw: str) -> tuple[User, AuthToken]:

@@ -31,9 +31,9 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.fields import DateTimeField
 
 from accounts.models import User
-from feed.compiled import Slot
 from feed.models import Acknowledgement, Comment, Post, PostGroup, PostImage, PostKind, Reaction, ReactionType
 from media.serializers import media_values_representation
+from server.db import Slot
 
 _datetime_field = DateTimeField()
 # What a card needs of its author: the person and their avatar picture (media's UserAvatar,

@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from accounts.models import Group, Membership, MembershipRole, User
 from feed.cards import AUTHOR_RELATED
-from feed.compiled import CompiledModelQuery, Slot
 from feed.models import (
     Acknowledgement,
     Comment,
@@ -34,6 +33,7 @@ from feed.models import (
 )
 from server.api.exceptions import NotFound
 from server.api.pagination import keyset_filter, parse_ordering
+from server.db import CompiledModelQuery, Slot
 
 # A value, or the Slot standing for it in a query compiled once (feed_page, feed_pinned).
 UserId = OrganizationId = GroupId = int | Slot
