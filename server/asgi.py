@@ -1,16 +1,21 @@
-"""ASGI entry point: HTTP goes to Django, WebSocket to the Channels router.
+"""ASGI entry point: HTTP goes to Django (one worker thread per request, server/http.py),
+WebSocket to the Channels router.
 
 WebSocket routes are collected in `server.routing.websocket_urlpatterns`.
 """
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 
 # Django must be set up before anything imports models.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from server.http import ThreadedASGIHandler  # noqa: E402
+
+django_asgi_app = ThreadedASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -106,3 +106,23 @@ def countdowns_within_visibility_timeout(app_configs: Any = None, **kwargs: Any)
         )
         for source, delay in sorted(too_long.items())
     ]
+
+
+@checks.register(checks.Tags.database)
+def pool_holds_every_http_thread(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Each HTTP worker thread (server/http.py) holds a connection while it runs a request: a
+    smaller pool makes requests queue for a connection and fail after DATABASE_POOL_TIMEOUT."""
+    return pool_warnings(settings.DATABASES["default"], settings.HTTP_THREADS)
+
+
+def pool_warnings(database: dict, threads: int) -> list[checks.CheckMessage]:
+    pool = database.get("OPTIONS", {}).get("pool")
+    if not isinstance(pool, dict) or pool.get("max_size", 0) >= threads:
+        return []
+    return [
+        checks.Warning(
+            f"DATABASE_POOL_MAX_SIZE ({pool['max_size']}) is below HTTP_THREADS ({threads}): requests will wait for a database connection.",
+            hint="Set DATABASE_POOL_MAX_SIZE to at least HTTP_THREADS (docs/operations.md).",
+            id="server.W003",
+        )
+    ]

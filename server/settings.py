@@ -107,6 +107,10 @@ if IS_POSTGRES and DATABASE_POOL_MAX_SIZE > 0:
         "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5.0),
     }
 
+# Worker threads per ASGI process for HTTP requests (server/http.py): requests in flight per
+# process; more wait on the event loop. Keep DATABASE_POOL_MAX_SIZE at least this large.
+HTTP_THREADS = env.int("HTTP_THREADS", default=8)
+
 # --- Redis: channel layer, Celery broker, cache and throttles -------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 

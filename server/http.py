@@ -1,0 +1,138 @@
+"""Django's HTTP side under ASGI with one thread hop per request (issue #10, F5).
+
+Django's own `ASGIHandler` runs our sync middleware and views from the event loop: a new
+thread for every request (`ThreadSensitiveContext`), and five or more loop↔thread hops for
+one request (the `request_started` signal, the sync middleware chain, back to the loop for
+the async inner handler, out again to the view, `response.close()`). Under load those hops
+and the thread start cost more CPU than the view (bench/request_cost.py, bench/f5_wrk.py).
+
+This handler does what a threaded WSGI server does, inside the ASGI server that also holds
+the WebSockets: the body is read on the loop, then the whole Django request (signals,
+middleware, view, closing) runs in one call on one of a fixed set of worker threads, and the
+response is sent from the loop. A request keeps its thread until it is done (a streamed
+response is iterated on the same thread that opened its cursor), so a thread is a request
+slot: `HTTP_THREADS` of them per process bound the requests in flight, and the ones beyond
+wait on the loop, not in the database pool.
+
+The WebSocket side is untouched (Channels, server/asgi.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers import base
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.db import connections
+from django.http import FileResponse
+from django.urls import set_script_prefix
+
+
+class _Slot:
+    """One worker thread; a request holds it from request_started to request_finished."""
+
+    def __init__(self, index: int) -> None:
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"http-{index}")
+
+    def run(self, function, *args):
+        # The request's context (contextvars) travels with it, as with sync_to_async, and
+        # what the request sets there (its language) stays with that request.
+        context = contextvars.copy_context()
+        return asyncio.get_running_loop().run_in_executor(self.executor, context.run, function, *args)
+
+
+class ThreadedASGIHandler(ASGIHandler):
+    def __init__(self, threads: int | None = None) -> None:
+        base.BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)  # the whole chain runs on the worker thread
+        self.threads = threads or settings.HTTP_THREADS
+        self._all: list[_Slot] = []
+        self._free: asyncio.Queue[_Slot] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _slots(self) -> asyncio.Queue[_Slot]:
+        loop = asyncio.get_running_loop()
+        if self._free is None or self._loop is not loop:
+            # The threads live as long as the process; the queue belongs to one event loop
+            # (a server has one; tests run several in turn).
+            if not self._all:
+                self._all = [_Slot(index) for index in range(self.threads)]
+            self._free = asyncio.Queue()
+            self._loop = loop
+            for slot in self._all:
+                self._free.put_nowait(slot)
+        return self._free
+
+    def close(self) -> None:
+        """Close the threads' database connections and stop them (tests; a server just exits)."""
+        for slot in self._all:
+            slot.executor.submit(connections.close_all).result()
+            slot.executor.shutdown()
+        self._all, self._free, self._loop = [], None, None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        free = self._slots()
+        slot = await free.get()
+        try:
+            response = await slot.run(self._respond, scope, body_file)
+            if not response.streaming:
+                await self.send_response(response, send)  # closed on the thread already
+                return
+            try:
+                if response.is_async:
+                    await self.send_response(response, send)
+                else:
+                    await self._send_streaming(slot, response, send)
+            finally:
+                await slot.run(response.close)
+        finally:
+            body_file.close()
+            free.put_nowait(slot)
+
+    def _respond(self, scope, body_file):
+        """Everything Django does for one request, on the worker thread."""
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body_file)
+        if request is not None:
+            response = self.get_response(request)
+            response._handler_class = self.__class__
+            if isinstance(response, FileResponse):
+                response.block_size = self.chunk_size
+        if not response.streaming:
+            # The body is bytes already: close now (request_finished, the connection back to
+            # the pool) instead of a second trip to this thread after sending.
+            response.close()
+        return response
+
+    async def _send_streaming(self, slot: _Slot, response, send) -> None:
+        """A sync iterator (the audit CSV reads a cursor) is iterated on the request's thread."""
+        await send({"type": "http.response.start", "status": response.status_code, "headers": self._headers(response)})
+        chunks = iter(response.streaming_content)
+        while True:
+            part = await slot.run(next, chunks, None)
+            if part is None:
+                break
+            for chunk, _last in self.chunk_bytes(part):
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body"})
+
+    @staticmethod
+    def _headers(response) -> list[tuple[bytes, bytes]]:
+        headers = [
+            (header.encode("ascii") if isinstance(header, str) else header, value.encode("latin1") if isinstance(value, str) else value)
+            for header, value in response.items()
+        ]
+        headers.extend((b"Set-Cookie", cookie.output(header="").encode("ascii").strip()) for cookie in response.cookies.values())
+        return headers
