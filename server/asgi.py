@@ -13,7 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 # Django must be set up before anything imports models.
 django.setup(set_prefix=False)
 
-from server.http import ThreadedASGIHandler  # noqa: E402
+from server.http import ThreadedASGIHandler, freeze_long_lived_objects  # noqa: E402
 
 django_asgi_app = ThreadedASGIHandler()
 
@@ -27,3 +27,7 @@ application = ProtocolTypeRouter(
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )
+
+# Everything imported so far lives as long as the process: keep it out of the collector's
+# full scans (server/http.py).
+freeze_long_lived_objects()

@@ -258,3 +258,17 @@ def test_a_pool_smaller_than_the_threads_is_a_warning():
     assert [message.id for message in pool_warnings({"OPTIONS": {"pool": {"max_size": 4}}}, 8)] == ["server.W003"]
     assert pool_warnings({"OPTIONS": {"pool": {"max_size": 8}}}, 8) == []
     assert pool_warnings({"OPTIONS": {}}, 8) == []  # no pool: connections per thread, none to wait for
+
+
+def test_long_lived_objects_are_frozen_once_after_the_first_requests(monkeypatch):
+    import server.http
+
+    frozen: list[int] = []
+    monkeypatch.setattr(server.http, "freeze_long_lived_objects", lambda: frozen.append(app.requests))
+    app = ThreadedASGIHandler(threads=2, freeze_after=3)
+    try:
+        for _ in range(6):
+            assert asyncio.run(_call(app, "GET", "/healthz"))[0] == 200
+    finally:
+        app.close()
+    assert frozen == [3]
