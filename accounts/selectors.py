@@ -63,26 +63,40 @@ def user_group_ids(*, user: User) -> list[int]:
     return list(Membership.objects.filter(user=user).values_list("group_id", flat=True))
 
 
-# /me runs on every app start and screen refresh: its two reads are compiled once (server/db.py).
-_MY_GROUPS = CompiledQuery(
-    lambda user_id: Membership.objects.filter(user_id=user_id)
-    .order_by("group__name", "group_id")
-    .values_list("group_id", "group__name", "group__kind", "role")
+# /me runs on every app start and screen refresh: its one read is compiled once (server/db.py).
+# Groups and avatar in one statement: the user LEFT JOINed to their memberships gives one row
+# per group (or one row of NULLs), each carrying the avatar.
+_MY_GROUPS_AND_AVATAR = CompiledQuery(
+    lambda user_id: User.objects.filter(pk=user_id)
+    .order_by("memberships__group__name", "memberships__group_id")
+    .values_list(
+        f"{AVATAR}__id",
+        f"{AVATAR}__status",
+        "memberships__group_id",
+        "memberships__group__name",
+        "memberships__group__kind",
+        "memberships__role",
+    )
 )
-_MY_AVATAR = CompiledQuery(lambda user_id: User.objects.filter(pk=user_id).values_list(f"{AVATAR}__id", f"{AVATAR}__status"))
 
 
 def me_get(*, user: User) -> dict:
     """What `GET /me` answers, as MeSerializer renders it (tests pin the two equal).
 
     `user` is the one authentication just read (with its organisation), so only the
-    groups and the avatar are queried.
+    groups and the avatar are queried, together.
     """
+    rows = _MY_GROUPS_AND_AVATAR.rows(user.pk)
     avatar = None
-    media_id, media_status = (_MY_AVATAR.rows(user.pk) or [(None, None)])[0]
+    media_id, media_status = rows[0][:2] if rows else (None, None)
     if media_id is not None:
         media_model = User._meta.get_field("avatar").related_model._meta.get_field("media").related_model
         avatar = media_model.from_db(None, ["id", "status"], [media_id, media_status]).variant_urls()
+    groups = [
+        {"id": group_id, "name": name, "kind": kind, "role": role}
+        for _media_id, _media_status, group_id, name, kind, role in rows
+        if group_id is not None
+    ]
     organization = user.organization
     return {
         "id": user.pk,
@@ -93,7 +107,7 @@ def me_get(*, user: User) -> dict:
         "organization": None
         if organization is None
         else {"id": organization.pk, "name": organization.name, "timezone": organization.timezone},
-        "groups": [{"id": group_id, "name": name, "kind": kind, "role": role} for group_id, name, kind, role in _MY_GROUPS.rows(user.pk)],
+        "groups": groups,
         "language": user.effective_language,
         "timezone": user.effective_timezone,
     }
