@@ -1,7 +1,8 @@
 """CPU time per feed request, in process, and the SQL one request runs: load-independent figures.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/feedq_bench REDIS_URL=redis://127.0.0.1:6379/8 \
-        .venv/bin/python bench/feed_cpu.py [--requests 200] [--path /api/v1/feed?page_size=20] [--follow 25] [--sql] [--profile 30]
+        .venv/bin/python bench/feed_cpu.py [--requests 200] [--path /api/v1/feed?page_size=20] [--follow 25] [--sql] \
+        [--profile 30 [--sort tottime]]
 
 Wall time on a shared machine says little; `time.process_time()` around N test-client
 requests (production settings: DEBUG off, throttling effectively off) does not depend on
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("--follow", type=int, default=0, help="measure the page reached by following `next` this many times (F2)")
     parser.add_argument("--sql", action="store_true", help="print the statements of one request")
     parser.add_argument("--profile", type=int, default=0, help="print the top N of a cProfile of the requests")
+    parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative, tottime, ...")
     args = parser.parse_args()
 
     django_setup()
@@ -76,7 +78,7 @@ def main() -> None:
         f"p90 {per_request[int(len(per_request) * 0.9) - 1]:.2f} ms{' (under the profiler)' if profiler else ''}"
     )
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
 
 
 if __name__ == "__main__":

@@ -157,6 +157,30 @@ def write_section(heading: str, body: str, *, first: bool = False) -> None:
     REPORT.write_text(text.rstrip() + "\n")
 
 
+def machine_speed() -> str:
+    """How fast this machine runs Python, so figures from different machines can be compared.
+
+    The same fixed work every time (JSON round trips and a sort, the shape of an API request's
+    Python), best of five by CPU time: a faster core gives a smaller number. The previous
+    pass's machine and this one can differ by 2-3x on the same code (docs/benchmarks.md).
+    """
+    import json
+
+    data = [{"id": number, "name": f"user {number}", "groups": [number % 7, number % 11], "score": number * 0.5} for number in range(2000)]
+    best = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        for _ in range(20):
+            json.loads(json.dumps(data))
+            sorted(data, key=lambda row: row["name"])
+        best = min(best, time.process_time() - started)
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")), "")
+    return f"calibration {best * 1000:.0f} ms CPU (bench/lib.py machine_speed; lower is faster){f', {model}' if model else ''}"
+
+
 def load_average() -> str:
     """The 1/5/15-minute load averages, recorded next to each figure (the machine is shared)."""
     return " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "n/a"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.lib import DATA_DIR, ROOT, command_line, git_commit, load_average, write_section
+from bench.lib import DATA_DIR, ROOT, command_line, git_commit, load_average, machine_speed, write_section
 
 PYTHON = sys.executable
 
@@ -104,6 +104,7 @@ def main() -> None:
     if args.small:
         args.push_devices, args.p2_devices = min(args.push_devices, 1_000), min(args.p2_devices, 2_000)
     ensure_database(database_url)
+    speed = machine_speed()  # before any step: on a quiet machine
     run("seed", ["bench/seed.py", "--scale", str(args.scale)])
     push_database = database_url + "push"  # a database of its own: push_fanout adds organisations
     started = time.time()
@@ -129,7 +130,8 @@ def main() -> None:
     body = "\n".join(
         [
             f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))} at commit `{git_commit()}`, scale {args.scale}"
-            f"{' (small: a smoke run, not a measurement)' if args.small else ''}, on {os.cpu_count()} cores shared with other work.",
+            f"{' (small: a smoke run, not a measurement)' if args.small else ''}, on {os.cpu_count()} cores shared with other work;",
+            f"machine speed: {speed}.",
             f"Command: `{command_line()}` (`make bench` / `make bench-small`). Every row's details, floor and method are in the",
             "sections below; 'load avg' is the machine's 1/5/15-minute load when the figure was taken (2 cores: above 2",
             "means the figure competed for CPU). Rows from a step that was not run keep their previous values.",
