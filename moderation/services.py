@@ -260,10 +260,19 @@ def keywords_matched(*, keywords: list[str], body: str) -> list[str]:
     return found
 
 
-def content_flag_keywords(*, organization_id: int, author_id: int, post_id: int, comment_id: int | None, body: str) -> Report | None:
-    """Queue new content that contains a listed keyword (a system report); the content stays as it is."""
+def content_flag_keywords(
+    *, organization_id: int, author_id: int, post_id: int, comment_id: int | None, body: str, previous_body: str | None = None
+) -> Report | None:
+    """Queue new content that contains a listed keyword (a system report); the content stays as it is.
+
+    For an edit (`previous_body` given) only keywords the edit brought in count: a flagged
+    post saved again with the same words is not queued, nor its moderators told, twice.
+    """
     keywords = selectors.keyword_list(organization_id=organization_id)
     matched = keywords_matched(keywords=keywords, body=body) if keywords else []
+    if matched and previous_body:
+        already = set(keywords_matched(keywords=keywords, body=previous_body))
+        matched = [keyword for keyword in matched if keyword not in already]
     if not matched:
         return None
     with transaction.atomic():
@@ -288,11 +297,18 @@ def content_flag_keywords(*, organization_id: int, author_id: int, post_id: int,
         )
 
 
-def on_content_published(sender, *, organization_id, author_id, post_id, comment_id, body, **kwargs) -> None:
+def on_content_published(sender, *, organization_id, author_id, post_id, comment_id, body, previous_body=None, **kwargs) -> None:
     # Runs after the content's commit, in the request that wrote it: a failure to flag must
     # not turn a published post into an error for its author.
     try:
-        content_flag_keywords(organization_id=organization_id, author_id=author_id, post_id=post_id, comment_id=comment_id, body=body)
+        content_flag_keywords(
+            organization_id=organization_id,
+            author_id=author_id,
+            post_id=post_id,
+            comment_id=comment_id,
+            body=body,
+            previous_body=previous_body,
+        )
     except Exception:
         logger.exception("Keyword flag failed for post %s comment %s", post_id, comment_id)
 

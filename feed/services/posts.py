@@ -305,6 +305,7 @@ def post_update(*, actor: User, post: Post, body: str) -> Post:
     body = clean_body(body)
     with transaction.atomic():
         post = selectors.access_post(user=actor, post_id=post.pk, lock=True)
+        previous_body = post.body
         now = timezone.now()
         post.body = body
         post.edited_at = now
@@ -312,6 +313,18 @@ def post_update(*, actor: User, post: Post, body: str) -> Post:
         post.save(update_fields=["body", "edited_at", "updated_at"])
         if post.is_published:
             emit_post_event(type="post.updated", post=post)
+            if body != previous_body:
+                # The keyword filter sees the new text too (what only the edit brought in);
+                # a scheduled post is checked when it is published.
+                fields = {
+                    "organization_id": post.organization_id,
+                    "author_id": post.author_id,
+                    "post_id": post.pk,
+                    "comment_id": None,
+                    "body": body,
+                    "previous_body": previous_body,
+                }
+                transaction.on_commit(lambda: signals.content_published.send(sender=Post, **fields))
         return post
 
 

@@ -291,3 +291,32 @@ def test_a_failing_keyword_flag_does_not_fail_the_post(api, org, leader, admin_u
     with django_capture_on_commit_callbacks(execute=True):
         response = api(leader).post("/api/v1/posts", {"body": "boom"}, format="json")
     assert response.status_code == 201
+
+
+def test_an_edit_that_brings_in_a_keyword_is_flagged_once(api, group, member, admin_user, django_capture_on_commit_callbacks):
+    # An edit was never checked: a clean post could be edited into anything after the filter
+    # had looked at it. Only keywords the edit brings in count, so re-saving a flagged post
+    # does not queue it (and notify moderators) again.
+    api(admin_user).put("/api/v1/moderation/keywords", {"keywords": ["salary", "secret plan"]}, format="json")
+    client = api(member)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_id = client.post("/api/v1/posts", {"body": "Lunch at noon", "group_ids": [group.pk]}, format="json").json()["id"]
+    assert not ReportCase.objects.exists()
+
+    def edit(body: str) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.patch(f"/api/v1/posts/{post_id}", {"body": body}, format="json").status_code == 200
+
+    def queue() -> list[tuple]:
+        rows = api(admin_user).get("/api/v1/moderation/reports").json()["results"]
+        return [(row["target"]["type"], row["target"]["id"], row["flagged_keywords"], row["report_count"]) for row in rows]
+
+    edit("Lunch at noon, and my salary")
+    assert queue() == [("post", post_id, ["salary"], 1)]
+    edit("Lunch at one, and my SALARY")  # the same keyword: nothing new
+    assert queue() == [("post", post_id, ["salary"], 1)]
+    edit("Lunch at one, my salary and the secret plan")
+    assert queue() == [("post", post_id, ["salary", "secret plan"], 2)]
+    assert Report.objects.filter(source="keyword").count() == 2
+    # Still never deleted or hidden by the filter.
+    assert api(admin_user).get(f"/api/v1/posts/{post_id}").json()["body"] == "Lunch at one, my salary and the secret plan"
