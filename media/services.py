@@ -42,7 +42,8 @@ def upload_too_large() -> UploadTooLarge:
     return UploadTooLarge(_("The file is larger than %(limit).0f MB.") % {"limit": limit_mb}, fields={"file": [_("Too large.")]})
 
 
-def _delete_files(paths: Iterable[str]) -> None:
+def delete_files(paths: Iterable[str]) -> None:
+    """Delete stored files by path, best effort (also used by personal-data erasure)."""
     for path in paths:
         if not path:
             continue
@@ -96,7 +97,7 @@ def media_upload(*, owner: User, upload: UploadedFile) -> Media:
 
             transaction.on_commit(enqueue_processing, robust=True)
     except Exception:
-        _delete_files([original_path])
+        delete_files([original_path])
         raise
     return media
 
@@ -144,7 +145,7 @@ def media_process(*, media_id: int) -> None:
         },
     )
     if not finished:
-        _delete_files(written)
+        delete_files(written)
 
 
 def _finish(media: Media, *, status: str, fields: dict) -> bool:
@@ -165,7 +166,7 @@ def _finish(media: Media, *, status: str, fields: dict) -> bool:
             )
     if updated:
         # The original carries GPS and the camera serial: it goes as soon as it is not needed.
-        _delete_files([original_path])
+        delete_files([original_path])
     return bool(updated)
 
 
@@ -306,5 +307,5 @@ def media_orphans_delete(*, now: datetime | None = None, batch_size: int = 500) 
         )
         Media.objects.filter(pk__in=[row[0] for row in orphans], attached_at__isnull=True).delete()
     # Files go after the commit: if the delete rolled back, the rows still need them.
-    _delete_files(path for row in orphans for path in row[1:])
+    delete_files(path for row in orphans for path in row[1:])
     return len(orphans)

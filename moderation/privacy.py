@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts import signals
 from accounts.models import AuthToken, Invitation, Membership, User
 from media.models import Media, UserAvatar
-from media.services import _delete_files
+from media.services import delete_files
 from moderation.audit import AuditEntry, audit_entries_about, redaction_allowed
 from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
 
@@ -320,7 +320,7 @@ def user_erase(*, actor: User, user: User) -> ErasureReport:
 
         def announce() -> None:
             # Files after the commit: if the transaction rolled back, the rows still need them.
-            _delete_files(path for row in media for path in row[1:])
+            delete_files(path for row in media for path in row[1:])
             signals.auth_tokens_revoked.send(sender=AuthToken, user_id=user.pk, token_ids=token_ids)
             if was_active:
                 signals.user_deactivated.send(sender=User, user=user)
