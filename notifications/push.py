@@ -211,12 +211,21 @@ def _unfinished_device_ids(*, event_id: str) -> list[int]:
     )
 
 
+# Batches wait behind planning tasks on the push queue: Redis emulates priorities with one list
+# per step (kombu's default steps 0, 3, 6, 9; 0 first, and a task without a priority is 0). A
+# planning task therefore waits for the batches a worker has already fetched, not for the
+# 200 batches of a 100,000-phone broadcast queued ahead of it, and its outbox lease
+# (OUTBOX_PUSH_PLAN_LEASE) can stay short: a planning task lost with the broker's memory is
+# re-planned by the sweeper within minutes.
+BATCH_PRIORITY = 6
+
+
 def push_enqueue(*, event_id: str, device_ids: list[int], countdown: float | None = None) -> None:
     """One batch task per ≤ 500 devices: big audiences fan out over the push workers."""
     from notifications.tasks import push_send_batch_task
 
     for chunk in _chunks(device_ids, FCM_MAX_BATCH):
-        push_send_batch_task.apply_async(args=(event_id, chunk), countdown=countdown)
+        push_send_batch_task.apply_async(args=(event_id, chunk), countdown=countdown, priority=BATCH_PRIORITY)
 
 
 # --- how: one batch -------------------------------------------------------------------

@@ -353,9 +353,11 @@ WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
 OUTBOX_SWEEP_AFTER = timedelta(seconds=env.int("OUTBOX_SWEEP_AFTER_SECONDS", default=30))
 # A delivery claims its event for this long; a crashed worker's claim expires.
 OUTBOX_LEASE = timedelta(seconds=env.int("OUTBOX_LEASE_SECONDS", default=60))
-# An event whose push planning was handed to the push queue is left alone this long: the
-# planning task may wait behind a broadcast's batches there (200 for 100,000 phones).
-OUTBOX_PUSH_PLAN_LEASE = timedelta(seconds=env.int("OUTBOX_PUSH_PLAN_LEASE_SECONDS", default=600))
+# An event whose push planning was handed to the push queue is left alone this long before the
+# sweeper plans it again (re-planning is idempotent). Planning tasks go ahead of queued batches
+# (notifications/push.py BATCH_PRIORITY), so they wait seconds; the lease is what a planning
+# task lost with the broker's memory costs.
+OUTBOX_PUSH_PLAN_LEASE = timedelta(seconds=env.int("OUTBOX_PUSH_PLAN_LEASE_SECONDS", default=120))
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
 OUTBOX_RETENTION = timedelta(days=env.int("OUTBOX_RETENTION_DAYS", default=7))
 # After a failed publish the process stops trying the broker for this long and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from unittest import mock
 
 import pytest
@@ -91,3 +92,45 @@ def test_a_worker_killed_mid_batch_re_sends_only_the_slice_in_flight(fake_fcm, o
     delivered = [message.token for message in fake_fcm.delivered]
     assert sorted(set(delivered)) == sorted(device.token for device in devices)  # nothing lost
     assert len(delivered) - len(set(delivered)) == 4  # only the slice in flight went twice
+
+
+def test_a_planning_task_is_fetched_before_the_batches_queued_ahead_of_it(settings):
+    # With the broker's memory gone (Redis restarted empty) a planning task is re-sent only
+    # after OUTBOX_PUSH_PLAN_LEASE; that lease can be short because planning never waits
+    # behind another broadcast's batches. Checked against a real Redis broker.
+    import uuid
+
+    import redis
+
+    url = os.environ.get("REDIS_URL", "")
+    try:
+        reachable = bool(url) and redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        reachable = False
+    if not reachable:
+        pytest.skip("SKIPPED: no reachable REDIS_URL (the priority lists are the Redis transport's)")
+    queue = f"test-push-{uuid.uuid4().hex[:8]}"
+    original = push_send_batch_task.apply_async
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # both, as tests/conftest.py sets them
+    app.conf.task_always_eager = False
+    try:
+        with (
+            app.connection_for_write(url) as connection,
+            mock.patch.object(
+                push_send_batch_task,
+                "apply_async",
+                side_effect=lambda *args, **kwargs: original(*args, queue=queue, connection=connection, **kwargs),
+            ),
+        ):
+            push.push_enqueue(event_id="e1", device_ids=list(range(1500)))  # 3 batches
+            push_event_plan_task.apply_async(args=("e2",), queue=queue, connection=connection)
+            with connection.SimpleQueue(queue) as fetched:
+                names = []
+                for _ in range(4):
+                    message = fetched.get(timeout=2)
+                    names.append(message.headers["task"])
+                    message.ack()
+                fetched.queue.delete()
+    finally:
+        app.conf.task_always_eager = True
+    assert names == [push_event_plan_task.name] + [push_send_batch_task.name] * 3
