@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from accounts import services
 from accounts.models import Group, Invitation, Membership, Organization, User
 from server.admin_site import OrganizationScopedAdmin, OrganizationScopedInline
 
@@ -43,6 +44,35 @@ class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):
     filter_horizontal: list = []
     # Granting platform powers is for platform staff only.
     superuser_only_fields = ("is_superuser",)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk == request.user.pk:
+            # As in the API: nobody deactivates themselves or gives up their own role here.
+            fields += ["is_active", "role"]
+        return fields
+
+    # Saving goes through the services for what is more than a row: a deactivation ends the
+    # person's sessions, sockets and push registrations; membership changes reach their sockets.
+    def save_model(self, request, obj, form, change):
+        deactivated = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivated:
+            obj.is_active = True  # switched off by the service below, with its effects
+        elif change and "is_active" in form.changed_data:
+            obj.deactivated_at = None  # reactivated: they log in again (their sessions ended)
+        super().save_model(request, obj, form, change)
+        request._user_admin_deactivated = deactivated
+
+    def save_related(self, request, form, formsets, change):
+        user = form.instance
+        groups_before = set(Membership.objects.filter(user=user).values_list("group_id", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        services.admin_site_user_changed(
+            actor=request.user,
+            user=user,
+            deactivated=getattr(request, "_user_admin_deactivated", False),
+            groups_before=groups_before,
+        )
 
 
 @admin.register(Group)

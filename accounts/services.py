@@ -455,6 +455,26 @@ def user_deactivate(*, actor: User, user: User) -> None:
         raise NotAllowed()
     if user.pk == actor.pk:
         raise ValidationFailed(_("You cannot deactivate yourself."), code="not_on_self")
+    _deactivate(actor=actor, user=user)
+
+
+def admin_site_user_changed(*, actor: User, user: User, deactivated: bool, groups_before: set[int]) -> None:
+    """What the API's services do besides saving, for a person changed in the Django admin site.
+
+    The admin site saves the row itself (its own audit entry lists the changed fields); a
+    deactivation there must still end the person's sessions, close their sockets and forget
+    their devices, and memberships changed there must reach their open sockets. `actor` is an
+    organisation admin of `user`'s organisation or platform staff (the admin site checks).
+    """
+    if deactivated:
+        _deactivate(actor=actor, user=user)
+    groups_after = set(Membership.objects.filter(user=user).values_list("group_id", flat=True))
+    if groups_after != groups_before:
+        joined, left = groups_after - groups_before, groups_before - groups_after
+        transaction.on_commit(lambda: _send_membership_changes(user.pk, joined, left))
+
+
+def _deactivate(*, actor: User, user: User) -> None:
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if not user.is_active:
@@ -464,7 +484,7 @@ def user_deactivate(*, actor: User, user: User) -> None:
         user.save(update_fields=["is_active", "deactivated_at"])
         token_ids = list(AuthToken.objects.filter(user=user).values_list("pk", flat=True))
         AuthToken.objects.filter(user=user).delete()
-        _audit(actor=actor, action="user.deactivated", target_type="user", target_id=user.pk, organization_id=actor.organization_id)
+        _audit(actor=actor, action="user.deactivated", target_type="user", target_id=user.pk, organization_id=user.organization_id)
 
         def announce() -> None:
             signals.auth_tokens_revoked.send(sender=AuthToken, user_id=user.pk, token_ids=token_ids)

@@ -189,3 +189,124 @@ def test_moderation_queue_in_the_admin_site_is_scoped_and_decides_through_the_se
     assert other_case.status == "open" and other_post.hidden_at is None
     assert AuditEntry.objects.filter(action="moderation.report_hide", organization=org_a).count() == 1
     assert org_admin.get("/admin/moderation/mute/").status_code == 200
+
+
+# --- Saving a person: the services' effects, not only the row ------------------------------------
+
+
+def _change_form_data(client: Client, url: str) -> dict:
+    """What the change form would post back unchanged: the form's and the inlines' current values."""
+    response = client.get(url)
+    assert response.status_code == 200
+    data: dict = {}
+
+    def add(form, prefix: str = "") -> None:
+        for name, field in form.fields.items():
+            if field.disabled:
+                continue
+            value = form[name].value()
+            key = f"{prefix}{name}"
+            if isinstance(value, bool):
+                if value:
+                    data[key] = "on"
+            elif value is not None:
+                data[key] = value
+        return None
+
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for name, value in formset.management_form.initial.items():
+            data[f"{formset.prefix}-{name}"] = value
+        for index, form in enumerate(formset.forms):
+            add(form, f"{formset.prefix}-{index}-")
+    return data
+
+
+def test_deactivating_in_the_admin_site_ends_sessions_sockets_and_push(org_admin, people, api, django_capture_on_commit_callbacks):
+    # The admin site saved the row only: the person's phone kept its session, its open
+    # socket kept streaming the company's posts and its device kept its push registration.
+    from accounts import signals
+    from accounts.models import AuthToken
+    from notifications.models import Device
+    from tests.factories import issue_token
+    from tests.notifications.push_factories import DeviceFactory
+
+    alice = people["alice"]
+    token = issue_token(alice)
+    DeviceFactory(user=alice)  # a push registration, on a session of its own
+    sessions = AuthToken.objects.filter(user=alice).count()
+    sent: list[str] = []
+
+    def deactivated(sender, *, user, **kwargs):
+        sent.append(f"deactivated {user.pk}")
+
+    def revoked(sender, *, user_id, token_ids, **kwargs):
+        sent.append(f"revoked {user_id} x{len(token_ids)}")
+
+    url = f"/admin/accounts/user/{alice.pk}/change/"
+    data = _change_form_data(org_admin, url)
+    del data["is_active"]  # the box unticked
+    signals.user_deactivated.connect(deactivated)
+    signals.auth_tokens_revoked.connect(revoked)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = org_admin.post(url, data)
+    finally:
+        signals.user_deactivated.disconnect(deactivated)
+        signals.auth_tokens_revoked.disconnect(revoked)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    alice.refresh_from_db()
+    assert alice.is_active is False and alice.deactivated_at is not None
+    assert sorted(sent) == [f"deactivated {alice.pk}", f"revoked {alice.pk} x{sessions}"]  # sockets close on these
+    assert not AuthToken.objects.filter(user=alice).exists()
+    assert not Device.objects.filter(user=alice).exists()
+    assert api(token=token).get("/api/v1/me").status_code == 401
+    actions = set(AuditEntry.objects.filter(target_id=alice.pk).values_list("action", flat=True))
+    assert {"user.deactivated", "admin_site.changed"} <= actions
+
+    # Ticked again: active, no deactivation date; the old session stays ended.
+    data["is_active"] = "on"
+    assert org_admin.post(url, data).status_code == 302
+    alice.refresh_from_db()
+    assert alice.is_active is True and alice.deactivated_at is None
+    assert api(token=token).get("/api/v1/me").status_code == 401
+
+
+def test_memberships_changed_in_the_admin_site_reach_open_sockets(org_admin, people, orgs, django_capture_on_commit_callbacks):
+    from accounts import signals
+    from accounts.models import Membership
+
+    alice = people["alice"]
+    stores = GroupFactory(organization=orgs[0], name="Stores")
+    changes: list[tuple] = []
+
+    def changed(sender, *, user_id, group_id, joined, **kwargs):
+        changes.append((user_id, group_id, joined))
+
+    url = f"/admin/accounts/user/{alice.pk}/change/"
+    data = _change_form_data(org_admin, url)
+    prefix = next(key for key in data if key.endswith("-TOTAL_FORMS")).removesuffix("-TOTAL_FORMS")
+    index = int(data[f"{prefix}-TOTAL_FORMS"])
+    data[f"{prefix}-TOTAL_FORMS"] = index + 1
+    data.update({f"{prefix}-{index}-group": stores.pk, f"{prefix}-{index}-role": "member", f"{prefix}-{index}-user": alice.pk})
+    signals.membership_changed.connect(changed)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = org_admin.post(url, data)
+    finally:
+        signals.membership_changed.disconnect(changed)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Membership.objects.filter(user=alice, group=stores).exists()
+    assert changes == [(alice.pk, stores.pk, True)]
+
+
+def test_an_admin_cannot_deactivate_or_demote_themselves_in_the_admin_site(org_admin, people):
+    admin = people["admin_a"]
+    url = f"/admin/accounts/user/{admin.pk}/change/"
+    data = _change_form_data(org_admin, url)
+    data.pop("is_active", None)
+    data["role"] = "employee"
+    org_admin.post(url, data)
+    admin.refresh_from_db()
+    assert admin.is_active is True and admin.role == "admin"
