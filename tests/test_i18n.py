@@ -154,6 +154,19 @@ def test_saved_language_reaches_middleware_errors(api, admin):
     assert error_of(response, 422)["message"] == "Deze Idempotency-Key is al gebruikt voor een ander verzoek."
 
 
+@pytest.mark.parametrize(("header", "expected"), [("", "Niet gevonden."), ("en", "Not found.")])
+def test_an_unknown_route_speaks_the_saved_language_too(api, employee, header, expected):
+    # Django answers an unknown URL before any view (and so before DRF's authentication):
+    # its 404 took the default language whatever the user had saved.
+    employee.language = "nl"
+    employee.save(update_fields=["language"])
+    response = api(employee).get("/api/v1/no-such-route", HTTP_ACCEPT_LANGUAGE=header)
+    assert error_of(response, 404)["message"] == expected
+    assert response["Content-Language"] == ("nl" if expected == "Niet gevonden." else "en")
+    # A bad token is no user: the default language, and still a 404 (not a 401) for a route that does not exist.
+    assert error_of(api(token="nope").get("/api/v1/no-such-route"), 404)["message"] == "Not found."
+
+
 def test_language_does_not_leak_between_requests(api, employee, org):
     dutch = UserFactory(organization=org, language="nl")
     assert error_of(api(dutch).get("/api/v1/posts/999999"), 404)["message"] == "Niet gevonden."

@@ -183,6 +183,12 @@ def handler403(request, exception=None):
 
 
 def handler404(request, exception=None):
+    if request.path.startswith("/api/"):
+        # An unknown URL never reaches a view, so nobody authenticated the request: do it
+        # here (a bad token stays a 404) so that the message speaks the user's saved language.
+        from accounts.authentication import authenticate_request_once
+
+        authenticate_request_once(request)
     return JsonResponse(error_body("not_found", _("Not found.")), status=404)
 
 
