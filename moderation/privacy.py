@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
@@ -24,6 +25,7 @@ from accounts.models import AuthToken, Invitation, Membership, User
 from media.models import Media, UserAvatar
 from media.services import delete_files
 from moderation.audit import AuditEntry, audit_entries_about, redaction_allowed
+from server.admin_site import organization_path
 from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
 
 ERASED_NAME = "Former colleague"
@@ -169,20 +171,68 @@ def _json_forms(text: str) -> set[str]:
     return {text, json.dumps(text)[1:-1]}
 
 
-def _redact_everywhere(*, needles: list[str], replacements: list[tuple[re.Pattern[str], str]], skip: set[type[Model]]) -> int:
-    """Replace the person's name and e-mail in every text and JSON column of every table.
+# How erasure reaches the organisation of rows with no organisation of their own, and the
+# tables that hold no personal data. Every other table has `server.admin_site.organization_path`.
+_REDACTION_PATHS = {
+    "admin.LogEntry": "user__organization",  # the admin who made the change
+    "server.IdempotencyRecord": "user__organization",
+    "accounts.AuthToken": "user__organization",
+    "notifications.Device": "user__organization",
+    "notifications.PushDelivery": "device__user__organization",
+    "feed.GoalUpdate": "goal__organization",
+    "feed.AcknowledgementEscalation": "post__organization",
+    "recognition.AwardResult": "round__organization",
+    "moderation.CommentLock": "post__organization",
+}
+_NO_PERSONAL_DATA = {"auth.Permission", "auth.Group", "contenttypes.ContentType", "sessions.Session"}
+
+
+def free_text_columns(model: type[Model]) -> tuple[list[models.Field], list[models.Field], list[models.Field]]:
+    """The columns that can hold a name or an address: free text (not choices), JSON, binary."""
+    fields = model._meta.concrete_fields
+    return (
+        [f for f in fields if isinstance(f, (models.CharField, models.TextField)) and not f.choices],
+        [f for f in fields if isinstance(f, models.JSONField)],
+        [f for f in fields if isinstance(f, models.BinaryField)],
+    )
+
+
+def redaction_scope(model: type[Model]) -> str | None:
+    """The lookup from `model` to its organisation for erasure, None for a table without personal data.
+
+    Raises for a table nobody has decided about: erasure must neither miss a copy of the
+    person nor touch another organisation's rows (tests/moderation/test_privacy.py checks all).
+    """
+    label = model._meta.label
+    if label in _NO_PERSONAL_DATA:
+        return None
+    path = _REDACTION_PATHS.get(label) or organization_path(model)
+    if path is None:
+        raise ImproperlyConfigured(f"{label}: add it to moderation.privacy._REDACTION_PATHS or _NO_PERSONAL_DATA.")
+    return path
+
+
+def _redact_everywhere(
+    *, organization_id: int, needles: list[str], replacements: list[tuple[re.Pattern[str], str]], skip: set[type[Model]]
+) -> int:
+    """Replace the person's name and e-mail in every text and JSON column of their organisation's rows.
 
     Others' posts quoting the name, award and kudos cards, outbox payloads, notifications,
-    the audit log's before/after: a data request leaves no copy behind. The database finds
-    candidate rows (icontains); Python replaces with word boundaries.
+    the audit log's before/after: a data request leaves no copy behind. Only rows of the
+    person's organisation: the same name or address elsewhere is another company's data. The
+    database finds candidate rows (icontains); Python replaces with word boundaries.
     """
     changed = 0
     for model in apps.get_models():
         if model in skip or model._meta.proxy or not model._meta.managed:
             continue
-        text_fields = [f for f in model._meta.concrete_fields if isinstance(f, (models.CharField, models.TextField)) and not f.choices]
-        json_fields = [f for f in model._meta.concrete_fields if isinstance(f, models.JSONField)]
-        binary_fields = [f for f in model._meta.concrete_fields if isinstance(f, models.BinaryField)]
+        text_fields, json_fields, binary_fields = free_text_columns(model)
+        if not (text_fields or json_fields or binary_fields):
+            continue
+        scope = redaction_scope(model)
+        if scope is None:
+            continue
+        rows = model._default_manager.filter(**{scope: organization_id})
         condition = Q()
         for field in text_fields:
             for needle in needles:
@@ -192,7 +242,7 @@ def _redact_everywhere(*, needles: list[str], replacements: list[tuple[re.Patter
                 for form in _json_forms(needle):
                     condition |= Q(**{f"{field.name}__icontains": form})
         if condition:
-            for instance in model._default_manager.filter(condition).iterator():
+            for instance in rows.filter(condition).iterator():
                 updates = {}
                 for field in [*text_fields, *json_fields]:
                     old = getattr(instance, field.attname)
@@ -207,7 +257,7 @@ def _redact_everywhere(*, needles: list[str], replacements: list[tuple[re.Patter
             # not ours to rewrite: a row holding the person is dropped.
             encoded = [form.encode() for needle in needles for form in _json_forms(needle)]
             doomed = []
-            for instance in model._default_manager.only("pk", *[f.name for f in binary_fields]).iterator():
+            for instance in rows.only("pk", *[f.name for f in binary_fields]).iterator():
                 for field in binary_fields:
                     blob = bytes(getattr(instance, field.attname) or b"").lower()
                     if any(form.lower() in blob for form in encoded):
@@ -287,7 +337,7 @@ def user_erase(*, actor: User, user: User) -> ErasureReport:
         replacements = [(_email_pattern(old_email), user.email)]
         if len(old_name.strip()) >= 3:
             replacements.append((_name_pattern(old_name), ERASED_NAME))
-        redacted = _redact_everywhere(needles=needles, replacements=replacements, skip={User})
+        redacted = _redact_everywhere(organization_id=organization.pk, needles=needles, replacements=replacements, skip={User})
         # Where they connected from is personal data too; what they did stays on the record.
         redacted += AuditEntry.objects.filter(actor=user, ip__isnull=False).update(ip=None)
 

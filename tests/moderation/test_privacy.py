@@ -231,6 +231,48 @@ def test_erasure_leaves_no_trace_of_name_or_email_in_any_table(api, admin_user, 
     assert api(admin_user).post(erase_url(person), {"confirm": True}, format="json").status_code == 409
 
 
+def test_erasure_never_touches_another_organisation(api, admin_user, person, other_org, django_capture_on_commit_callbacks):
+    # The redaction looked for the name and e-mail in every table of every organisation: an
+    # admin could erase a person they had named after a common word (or after someone
+    # elsewhere) and rewrite other companies' posts and audit logs. It stays in the erased
+    # person's own organisation.
+    from feed.services.posts import post_create
+
+    elsewhere = AdminFactory(organization=other_org, is_staff=True)
+    text = f"{NAME} from the supplier visited us, mail {EMAIL}"
+    with django_capture_on_commit_callbacks(execute=True):
+        post = post_create(author=elsewhere, body=text)
+    entry = AuditEntry.objects.create(organization=other_org, actor=elsewhere, action="note", target_type="user", target_label=NAME)
+    log = LogEntry.objects.create(
+        user=elsewhere,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(elsewhere.pk),
+        object_repr=NAME,
+        action_flag=CHANGE,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api(admin_user).post(erase_url(person), {"confirm": True}, format="json").status_code == 200
+
+    post.refresh_from_db()
+    entry.refresh_from_db()
+    log.refresh_from_db()
+    assert post.body == text
+    assert entry.target_label == NAME and log.object_repr == NAME
+    outbox = OutboxEvent.objects.get(organization=other_org, type="post.created")
+    assert NAME in json.dumps(outbox.payload)
+
+
+def test_every_table_with_text_has_a_redaction_scope():
+    # A new model with text columns must say how erasure finds its organisation (or that it
+    # holds no personal data): erasure refuses to guess.
+    from moderation.privacy import free_text_columns, redaction_scope
+
+    for model in apps.get_models():
+        if any(free_text_columns(model)) and not model._meta.proxy and model._meta.managed:
+            redaction_scope(model)  # raises for an unknown model
+
+
 def test_erasure_removes_posts_and_comments_when_the_organisation_says_so(api, org, admin_user, person, django_capture_on_commit_callbacks):
     org.erasure_keeps_content = False
     org.save()
