@@ -14,6 +14,7 @@ import contextvars
 import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.core import signals
@@ -272,3 +273,19 @@ def test_long_lived_objects_are_frozen_once_after_the_first_requests(monkeypatch
     finally:
         app.close()
     assert frozen == [3]
+
+
+@pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators")  # Django's own, buffering
+def test_a_static_file_streams_whole_and_equal(handler, settings):
+    # A file response (whitenoise) is streamed in 64 KiB chunks, each read on the request's thread.
+    from django.contrib.staticfiles import finders
+
+    path = "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"
+    on_disk = Path(finders.find(path)).read_bytes()
+    assert len(on_disk) > 3 * ASGIHandler.chunk_size
+    ours = asyncio.run(_call(handler(), "GET", f"/static/{path}"))
+    if ours[0] == 404 and not settings.DEBUG:
+        pytest.skip("SKIPPED: static files are served from STATIC_ROOT when DEBUG is off (collectstatic)")
+    assert ours[0] == 200 and ours[2] == on_disk
+    djangos = asyncio.run(_call(ASGIHandler(), "GET", f"/static/{path}"))
+    assert _comparable(ours[1]) == _comparable(djangos[1]) and djangos[2] == on_disk
