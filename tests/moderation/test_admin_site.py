@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from django.test import Client
 
@@ -194,6 +196,18 @@ def test_moderation_queue_in_the_admin_site_is_scoped_and_decides_through_the_se
 # --- Saving a person: the services' effects, not only the row ------------------------------------
 
 
+@contextmanager
+def listening(*receivers):
+    """Connect (signal, receiver) pairs for the duration of the block."""
+    for signal, receiver in receivers:
+        signal.connect(receiver)
+    try:
+        yield
+    finally:
+        for signal, receiver in receivers:
+            signal.disconnect(receiver)
+
+
 def _change_form_data(client: Client, url: str) -> dict:
     """What the change form would post back unchanged: the form's and the inlines' current values."""
     response = client.get(url)
@@ -247,14 +261,11 @@ def test_deactivating_in_the_admin_site_ends_sessions_sockets_and_push(org_admin
     url = f"/admin/accounts/user/{alice.pk}/change/"
     data = _change_form_data(org_admin, url)
     del data["is_active"]  # the box unticked
-    signals.user_deactivated.connect(deactivated)
-    signals.auth_tokens_revoked.connect(revoked)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = org_admin.post(url, data)
-    finally:
-        signals.user_deactivated.disconnect(deactivated)
-        signals.auth_tokens_revoked.disconnect(revoked)
+    with (
+        listening((signals.user_deactivated, deactivated), (signals.auth_tokens_revoked, revoked)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = org_admin.post(url, data)
     assert response.status_code == 302, response.content.decode()[:3000]
     alice.refresh_from_db()
     assert alice.is_active is False and alice.deactivated_at is not None
@@ -290,12 +301,8 @@ def test_memberships_changed_in_the_admin_site_reach_open_sockets(org_admin, peo
     index = int(data[f"{prefix}-TOTAL_FORMS"])
     data[f"{prefix}-TOTAL_FORMS"] = index + 1
     data.update({f"{prefix}-{index}-group": stores.pk, f"{prefix}-{index}-role": "member", f"{prefix}-{index}-user": alice.pk})
-    signals.membership_changed.connect(changed)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = org_admin.post(url, data)
-    finally:
-        signals.membership_changed.disconnect(changed)
+    with listening((signals.membership_changed, changed)), django_capture_on_commit_callbacks(execute=True):
+        response = org_admin.post(url, data)
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Membership.objects.filter(user=alice, group=stores).exists()
     assert changes == [(alice.pk, stores.pk, True)]
