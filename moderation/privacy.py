@@ -48,7 +48,6 @@ EXPORT_SECTIONS: tuple[Section, ...] = (
     Section("own_invitation", "accounts.Invitation", "accepted_user", omit=("invited_by",)),
     Section("invitations_sent", "accounts.Invitation", "invited_by", omit=("email", "name", "accepted_user")),
     Section("notifications", "notifications.Notification", "recipient"),
-    Section("push_receipts", "notifications.DeliveryReceipt", "recipient"),
     Section("devices", "notifications.Device", "user"),
     Section("notification_preferences", "notifications.NotificationPreference", "user"),
     Section("media", "media.Media", "owner"),
@@ -304,7 +303,6 @@ def user_erase(*, actor: User, user: User) -> ErasureReport:
         AuthToken.objects.filter(user=user).delete()
         _model("notifications.Device").objects.filter(user=user).delete()
         _model("notifications.Notification").objects.filter(recipient=user).delete()
-        _model("notifications.DeliveryReceipt").objects.filter(recipient=user).delete()
         _model("notifications.NotificationPreference").objects.filter(user=user).delete()
         _model("server.IdempotencyRecord").objects.filter(user=user).delete()
         Membership.objects.filter(user=user).delete()

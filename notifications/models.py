@@ -103,30 +103,6 @@ class Notification(models.Model):
         return f"{self.reason} for {self.recipient_id}"
 
 
-class DeliveryChannel(models.TextChoices):
-    PUSH = "push", "Push"
-
-
-class DeliveryReceipt(models.Model):
-    """Marks that one event reached one person over one channel.
-
-    The push step claims (event, recipient) here before sending, so a
-    re-delivered event never buzzes a phone twice.
-    """
-
-    event_id = models.UUIDField()
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    channel = models.CharField(max_length=16, choices=DeliveryChannel.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["event_id", "recipient", "channel"], name="receipt_once_per_event"),
-            models.CheckConstraint(condition=models.Q(channel__in=DeliveryChannel.values), name="receipt_channel_known"),
-        ]
-        indexes = [models.Index(fields=["created_at"], name="receipt_created_idx")]
-
-
 # --- Push: devices, preferences, per-device delivery records --------------------------
 
 

@@ -4,8 +4,8 @@
 exactly when its change does (a rolled-back change emits nothing). After commit
 a Celery task delivers it: in-app inbox rows, then realtime frames, then it hands
 push planning to a task of its own on the push queue. Each finished step is recorded on the row, so the sweeper's retry repeats only
-what did not finish; inbox rows and push receipts are unique per (event,
-recipient), so a repeat never notifies anyone twice.
+what did not finish; inbox rows are unique per (event, recipient) and push deliveries per
+(event, device), so a repeat never notifies anyone twice.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from notifications import push, realtime
-from notifications.models import DeliveryReceipt, Notification, NotificationReason, OutboxEvent
+from notifications.models import Notification, NotificationReason, OutboxEvent
 from notifications.recipients import AudienceAddress, addressed_recipients, event_group_ids
 from notifications.serializers import NotificationSerializer
 from server.api.exceptions import ValidationFailed
@@ -335,7 +335,6 @@ def outbox_prune(*, now: datetime | None = None) -> int:
     if abandoned:
         logger.error("Pruning %d outbox events that were never delivered", abandoned)
     deleted, _by_model = OutboxEvent.objects.filter(created_at__lt=cutoff).delete()
-    DeliveryReceipt.objects.filter(created_at__lt=cutoff).delete()
     return deleted
 
 

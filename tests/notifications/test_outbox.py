@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from notifications import realtime, tasks
-from notifications.models import DeliveryReceipt, Notification, OutboxEvent
+from notifications.models import Notification, OutboxEvent
 from notifications.services import emit, outbox_event_deliver, outbox_event_push_plan, outbox_prune, outbox_sweep
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 from tests.notifications.factories import emit_post, post_card
@@ -141,17 +141,14 @@ def test_the_sweeper_gives_up_after_the_attempt_limit(org, settings):
     assert sweep_later() == 0
 
 
-def test_prune_removes_old_outbox_rows_and_receipts_but_keeps_the_inbox(org, member, django_capture_on_commit_callbacks):
+def test_prune_removes_old_outbox_rows_but_keeps_the_inbox(org, member, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         old = emit_post(organization_id=org.pk, addressed=[{"user_id": member.pk, "reason": "mention"}])
         fresh = emit_post(organization_id=org.pk, post_id=2)
-    DeliveryReceipt.objects.create(event_id=old.pk, recipient=member, channel="push")
     long_ago = timezone.now() - timedelta(days=8)
     OutboxEvent.objects.filter(pk=old.pk).update(created_at=long_ago)
-    DeliveryReceipt.objects.update(created_at=long_ago)
     assert outbox_prune() == 1
     assert list(OutboxEvent.objects.values_list("pk", flat=True)) == [fresh.pk]
-    assert not DeliveryReceipt.objects.exists()
     assert Notification.objects.filter(event_id=old.pk).count() == 1
 
 
