@@ -27,10 +27,10 @@ The WebSocket side is untouched (Channels, server/asgi.py).
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import gc
 from concurrent.futures import ThreadPoolExecutor
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
@@ -57,10 +57,11 @@ class _Slot:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"http-{index}")
 
     def run(self, function, *args):
-        # The request's context (contextvars) travels with it, as with sync_to_async, and
-        # what the request sets there (its language) stays with that request.
-        context = contextvars.copy_context()
-        return asyncio.get_running_loop().run_in_executor(self.executor, context.run, function, *args)
+        # asgiref's own thread entry, on this slot's thread: the request's context
+        # (contextvars) travels with it and what it sets stays with that request, and
+        # async_to_sync inside the request (Channels' group_send, the in-memory channel layer
+        # of the embedded default) runs on the server's event loop, as under Django's handler.
+        return sync_to_async(function, thread_sensitive=False, executor=self.executor)(*args)
 
 
 class ThreadedASGIHandler(ASGIHandler):

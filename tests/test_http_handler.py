@@ -289,3 +289,27 @@ def test_a_static_file_streams_whole_and_equal(handler, settings):
     assert ours[0] == 200 and ours[2] == on_disk
     djangos = asyncio.run(_call(ASGIHandler(), "GET", f"/static/{path}"))
     assert _comparable(ours[1]) == _comparable(djangos[1]) and djangos[2] == on_disk
+
+
+def test_async_code_called_from_a_view_runs_on_the_servers_event_loop(handler, monkeypatch):
+    # As under Django's own handler: the in-memory channel layer of the embedded default and
+    # Channels' group_send from a view (async_to_sync) must run on the loop the sockets are on.
+    from asgiref.sync import async_to_sync
+
+    app = handler(threads=2)
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def where() -> None:
+        loops.append(asyncio.get_running_loop())
+
+    def view(request):
+        async_to_sync(where)()
+        return HttpResponse(b"ok")
+
+    monkeypatch.setattr(app, "get_response", view)
+
+    async def serve() -> asyncio.AbstractEventLoop:
+        assert (await _call(app, "GET", "/anything"))[0] == 200
+        return asyncio.get_running_loop()
+
+    assert loops == [asyncio.run(serve())]
