@@ -319,3 +319,25 @@ def test_log_backend_is_the_embedded_default(settings, org, author, caplog, djan
 
     assert f"push (log backend) to device {device.pk}" in caplog.text
     assert PushDelivery.objects.get().status == PushStatus.SENT
+
+
+def test_planning_reads_only_the_recipients_who_have_a_phone(fake_fcm, org, author, monkeypatch, django_assert_max_num_queries):
+    # Planning read the preferences of the whole audience, and its devices in chunks of
+    # ID_CHUNK ids, before finding out who has a phone: 1.8 s and 154 statements for an
+    # announcement to 100,000 people of whom none had one (bench data set). People without
+    # a device cost it nothing now: the statements stay the same however many there are.
+    monkeypatch.setattr(push, "ID_CHUNK", 10)
+    with_phone = [UserFactory(organization=org) for _ in range(3)]
+    for user in with_phone:
+        DeviceFactory(user=user)
+    NotificationPreference.objects.create(user=with_phone[0], announcement=False)
+    counts = []
+    for extra in (0, 60):
+        UserFactory.create_batch(extra, organization=org)
+        event = announcement(organization=org, author=author, post_id=100 + extra)
+        with django_assert_max_num_queries(40) as captured:
+            push.push_event(event=event)
+        counts.append(len(captured.captured_queries))
+        planned = set(PushDelivery.objects.filter(event_id=event.pk).values_list("device__user_id", flat=True))
+        assert planned == {user.pk for user in with_phone[1:]}  # the switched-off one gets none
+    assert counts[0] == counts[1]
