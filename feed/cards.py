@@ -33,7 +33,7 @@ from rest_framework.fields import DateTimeField
 from accounts.models import User
 from feed.models import Acknowledgement, Comment, Post, PostGroup, PostImage, PostKind, Reaction, ReactionType
 from media.serializers import media_values_representation
-from server.db import Slot
+from server.db import Slot, hot_cursor
 
 _datetime_field = DateTimeField()
 # What a card needs of its author: the person and their avatar picture (media's UserAvatar,
@@ -175,7 +175,7 @@ def _card_rows(post_ids: list[int], viewer: User | None) -> dict[int, dict[str, 
     db = connections[router.db_for_read(Post)]
     sql, params, names = _card_query(db.alias, db.vendor, viewer is not None)
     slots = {_POST_IDS: post_ids if db.vendor == "postgresql" else json.dumps(post_ids), _VIEWER: viewer.pk if viewer else None}
-    with db.cursor() as cursor:
+    with hot_cursor(db) as cursor:
         cursor.execute(sql, [slots[param.name] if isinstance(param, Slot) else param for param in params])
         rows = {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
     for row in rows.values():

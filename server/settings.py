@@ -107,6 +107,16 @@ if IS_POSTGRES and DATABASE_POOL_MAX_SIZE > 0:
         "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5.0),
     }
 
+# Hot statements (token authentication, /me, the unread count, the feed) run as prepared
+# statements on PostgreSQL, planned once per connection (server/db.py hot_cursor); every other
+# statement keeps Django's client-side binding. Off for a pooler in transaction mode that cannot
+# keep prepared statements (PgBouncer before 1.21 without max_prepared_statements).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+if IS_POSTGRES and DATABASE_PREPARED_STATEMENTS:
+    # psycopg only prepares when the connection allows it (Django sets None, "never"); the
+    # statements that ask for it are the hot_cursor ones, Django's own cursors never do.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+
 # Worker threads per ASGI process for HTTP requests (server/http.py): requests in flight per
 # process; more wait on the event loop. Keep DATABASE_POOL_MAX_SIZE at least this large.
 HTTP_THREADS = env.int("HTTP_THREADS", default=8)
