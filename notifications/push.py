@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -88,8 +88,9 @@ def _actor_id(payload: dict[str, Any]) -> int | None:
     return None
 
 
-def recipients_of(event: OutboxEvent, *, among: set[int] | None = None) -> dict[int, Recipient]:
-    """user id → what push they get; `among` limits the queries to a batch's users.
+def recipients_of(event: OutboxEvent, *, among: set[int] | None = None, with_device: bool = False) -> dict[int, Recipient]:
+    """user id → what push they get; `among` limits the queries to a batch's users,
+    `with_device` the audience to people with a phone registered (planning).
 
     Who may hear of an event is `notifications.recipients`' answer, shared with
     the inbox and realtime steps; push only decides which of them get a push.
@@ -101,7 +102,13 @@ def recipients_of(event: OutboxEvent, *, among: set[int] | None = None) -> dict[
         users = User.objects.filter(audience_filter(event=event))
         if among is not None:
             users = users.filter(pk__in=among)
-        recipients = {user_id: Recipient(audience_type, personal=False) for user_id in users.values_list("pk", flat=True)}
+        if with_device:
+            # An announcement addresses 100,000 people; reading them all to find the few
+            # thousand with a phone cost the worker 0.2 s of CPU per announcement, next to
+            # the requests on the same cores (issue #10, D1).
+            users = users.filter(Exists(Device.objects.filter(user_id=OuterRef("pk"))))
+        # One shared value: recipients of the audience are alike (frozen dataclass).
+        recipients = dict.fromkeys(users.values_list("pk", flat=True), Recipient(audience_type, personal=False))
     # A batch asks about its ≤ 500 people, not about the 100,000 an announcement addresses.
     for user_id, reason in addressed_recipients(event=event, among=among).items():
         push_type = REASON_TYPES.get(reason)
@@ -178,7 +185,7 @@ def push_event(*, event: OutboxEvent, before_first_batch: Callable[[], None] | N
     task (C1), planning included. A worker killed in that batch leaves its rows to the
     push sweeper, like any batch task's.
     """
-    recipients = recipients_of(event)
+    recipients = recipients_of(event, with_device=True)
     if not recipients:
         return
     # The organisation's phones first (one statement), then preferences only for recipients
