@@ -1,0 +1,98 @@
+"""The web server: uvicorn worker processes, each with a listening socket of its own.
+
+    python -m server.serve --host 0.0.0.0 --port 8000 --workers 2 [--proxy-headers] ...
+
+`uvicorn --workers N` binds one socket in the supervisor and shares it with every worker,
+and which process accepts a new connection is a race between them: a phone's keep-alive
+connection, or a load balancer's, stays where it landed. Measured with 8 keep-alive clients
+and 2 workers (bench/f5_wrk.py, `connections per process`), all 8 landed on one process in 5
+runs of 34 and 7 in 4 more, where an even coin would give one such run in 34: that one
+process then does all the Python work on one core (one GIL) while the other idles, and
+throughput halves (`/me` ~500 instead of ~950 req/s).
+
+Here each worker binds its own socket to the same address with `SO_REUSEPORT`, and the
+kernel spreads new connections over the workers' sockets by a hash of the connection's
+addresses: an even spread on average, whatever the workers are doing when a client
+connects. The supervisor is uvicorn's own (restarts a dead worker, SIGTERM/SIGHUP/TTIN/TTOU as
+uvicorn documents them) and binds nothing, so no connection lands on a socket nobody accepts.
+Only the options the deployment uses are offered; everything else is uvicorn's default.
+Linux (SO_REUSEPORT balancing); `make run` keeps plain uvicorn, one process, for development.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+APP = "server.asgi:application"
+
+
+def bind_reuseport(host: str, port: int, backlog: int) -> socket.socket:
+    """A listening socket that shares `host:port` with the other workers' (SO_REUSEPORT)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    sock.set_inheritable(True)
+    return sock
+
+
+class OwnSocketWorker:
+    """What each worker process runs (picklable: the supervisor starts workers with spawn)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        self.config = config
+
+    def __call__(self, sockets: list[socket.socket] | None = None) -> None:
+        sock = bind_reuseport(self.config.host, self.config.port, self.config.backlog)
+        uvicorn.Server(self.config).run(sockets=[sock])
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m server.serve", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--app", default=APP)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--no-access-log", action="store_true")
+    parser.add_argument("--proxy-headers", action="store_true")
+    parser.add_argument("--forwarded-allow-ips", default=None)
+    parser.add_argument(
+        "--ws-per-message-deflate", choices=["true", "false"], default="false", help="off: ~141 KiB less per socket (issue #10)"
+    )
+    args = parser.parse_args(argv)
+    if args.port == 0:
+        parser.error("--port 0 would give every worker a port of its own")
+    return args
+
+
+def config_from(args: argparse.Namespace) -> uvicorn.Config:
+    return uvicorn.Config(
+        args.app,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=not args.no_access_log,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        ws_per_message_deflate=args.ws_per_message_deflate == "true",
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    config = config_from(parse_args(argv))
+    if config.workers <= 1:
+        OwnSocketWorker(config)()
+        return
+    Multiprocess(config, target=OwnSocketWorker(config), sockets=[]).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""`python -m server.serve`: uvicorn workers, each with a listening socket of its own.
+
+What must hold: every worker listens on the port with its own socket and the supervisor with
+none (a connection hashed to a socket nobody accepts would hang); both workers serve; a
+worker that dies is replaced; SIGTERM stops them all. Run as a real process tree, as the
+deployment runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.serve import parse_args
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT balancing is Linux's")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _listeners(port: int) -> list[int]:
+    """Pids of the processes holding a listening socket on `port`, one entry per socket."""
+    output = subprocess.run(["ss", "-tlnpH", f"( sport = :{port} )"], capture_output=True, text=True, check=True).stdout
+    return sorted(int(pid) for pid in re.findall(r"pid=(\d+)", output))
+
+
+def _children(pid: int) -> list[int]:
+    """The supervisor's worker processes (not multiprocessing's resource tracker)."""
+    workers = []
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                workers.append(int(child))
+        except OSError:  # ended meanwhile
+            continue
+    return sorted(workers)
+
+
+def _wait(condition, timeout: float = 30.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise TimeoutError(what)
+
+
+@pytest.fixture
+def served(tmp_path):
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "server.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+        "REDIS_URL": "",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.serve", "--port", str(port), "--workers", "2", "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT,
+        env=environment,
+    )
+    try:
+        _wait(lambda: len(_listeners(port)) == 2, what="two listening workers")
+        yield process, port
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def test_each_worker_listens_with_its_own_socket_and_the_supervisor_with_none(served):
+    process, port = served
+    workers = _children(process.pid)
+    assert len(workers) == 2
+    assert _listeners(port) == workers  # two sockets, one per worker; none held by the supervisor
+
+
+def test_both_workers_serve_and_connections_spread_over_them(served):
+    process, port = served
+    clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(32)]
+    try:
+        for client in clients:
+            assert client.get("/healthz").json() == {"status": "ok"}  # keep-alive: the connection stays open
+        output = subprocess.run(
+            ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True, check=True
+        ).stdout
+        serving = {int(pid) for pid in re.findall(r"pid=(\d+)", output)}
+    finally:
+        for client in clients:
+            client.close()
+    # 32 connections hashed over two sockets all on one: a chance of 2 in 2**32.
+    assert serving == set(_children(process.pid))
+
+
+def test_a_dead_worker_is_replaced_and_sigterm_stops_them_all(served):
+    process, port = served
+    first, second = _children(process.pid)
+    os.kill(first, signal.SIGKILL)
+    _wait(lambda: len(_listeners(port)) == 2 and first not in _listeners(port), what="a replacement worker")
+    assert second in _children(process.pid)
+    assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+    workers = _children(process.pid)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    assert _listeners(port) == []
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+def test_port_zero_is_refused():
+    # Every worker would bind a port of its own.
+    with pytest.raises(SystemExit):
+        parse_args(["--port", "0"])
+    assert parse_args(["--port", "8000", "--workers", "3"]).workers == 3
