@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 # `make bench-small` points both elsewhere, so a smoke run never overwrites the real figures.
@@ -100,6 +101,8 @@ class WrkResult:
     p99_ms: float
     errors: int
     command: str
+    # How wrk's connections were spread over the server processes, e.g. "5/3" (connection_split).
+    split: str = "?"
 
     @property
     def rps(self) -> float:
@@ -114,7 +117,12 @@ def wrk_load(url: str, *, token: str, connections: int, seconds: int, threads: i
     """`connections` keep-alive connections for `seconds` against one URL (`make bench` installs wrk)."""
     script = Path(__file__).with_name("wrk_report.lua")
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", str(script), "-H", f"Authorization: Bearer {token}", url]
-    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    time.sleep(min(2.0, seconds / 2))
+    split = connection_split(urlsplit(url).port)
+    output = process.communicate(timeout=seconds + 60)[0]
+    if process.returncode:
+        raise RuntimeError(f"wrk failed ({process.returncode}): {output}")
     match = re.search(r"WRK_RESULT (.*)", output)
     if match is None:
         raise RuntimeError(f"wrk printed no result: {output}")
@@ -127,7 +135,21 @@ def wrk_load(url: str, *, token: str, connections: int, seconds: int, threads: i
         p99_ms=values["p99_us"] / 1000,
         errors=values["non2xx"] + values["connect"] + values["read"] + values["write"] + values["timeout"],
         command=shown.replace(str(script), "bench/wrk_report.lua") + " <url>",
+        split=split,
     )
+
+
+def connection_split(port: int) -> str:
+    """How the established client connections to `port` are spread over the server processes,
+    e.g. "5/3". uvicorn's workers share one listening socket and the kernel picks which process
+    accepts each connection, once for a keep-alive connection: with 8 clients an 8/0 or 7/1 split
+    leaves one process (one GIL) with all or most of the Python work, which caps throughput at
+    what one core can do whatever the other one is doing (bench/f5_wrk.py shows the effect)."""
+    output = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True).stdout
+    counts: dict[str, int] = {}
+    for pid in re.findall(r"pid=(\d+)", output):
+        counts[pid] = counts.get(pid, 0) + 1
+    return "/".join(str(count) for count in sorted(counts.values(), reverse=True)) or "?"
 
 
 def git_commit() -> str:
