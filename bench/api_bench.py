@@ -57,7 +57,7 @@ PRODUCTION_ENV = {
 class Server:
     """uvicorn (production settings) and one Celery worker, stopped on exit."""
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 4) -> None:  # the deployment's two per core (docs/operations.md)
         self.port = free_port()
         self.env = {**os.environ, **PRODUCTION_ENV, "CELERY_TASK_DEFAULT_QUEUE": f"bench-{self.port}"}
         python = sys.executable
@@ -321,7 +321,8 @@ def main() -> None:
     lines = [
         stamp(),
         "",
-        f"Command: `{command_line()}`. Server: uvicorn, 2 processes (`python -m server.serve`), `DEBUG=False`, PostgreSQL 15, Redis 7, "
+        f"Command: `{command_line()}`. Server: uvicorn, 4 processes on the 2 cores "
+        "(`python -m server.serve --workers 4`), `DEBUG=False`, PostgreSQL 15, Redis 7, "
         "one Celery worker;",
         f"load: one client process on 127.0.0.1: httpx (asyncio) for latency (F1, F2, D1); {THROUGHPUT_TOOL[0]}. Server time is the",
         "`Server-Timing` header (middleware to response); floor = the same SQL statements run with psycopg.",

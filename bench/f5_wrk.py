@@ -111,7 +111,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn processes")
+    parser.add_argument("--workers", type=int, default=4, help="uvicorn processes (the deployment's two per core)")
     parser.add_argument("--launcher", choices=["serve", "uvicorn"], default="serve", help="a socket per worker, or shared")
     parser.add_argument("--app", default="server.asgi:application", help="the floor: bench.asgi_floor:application")
     parser.add_argument("--paths", nargs="+", default=PATHS, help="e.g. /healthz: Django with no view work")

@@ -1,27 +1,33 @@
 """The web server: uvicorn worker processes, each with a listening socket of its own.
 
-    python -m server.serve --host 0.0.0.0 --port 8000 --workers 2 [--proxy-headers] ...
+    python -m server.serve --host 0.0.0.0 --port 8000 --workers 4 [--proxy-headers] ...
 
 `uvicorn --workers N` binds one socket in the supervisor and shares it with every worker,
-and which process accepts a new connection is a race between them: a phone's keep-alive
-connection, or a load balancer's, stays where it landed. Measured with 8 keep-alive clients
-and 2 workers (bench/f5_wrk.py, `connections per process`), all 8 landed on one process in 5
-runs of 34 and 7 in 4 more, where an even coin would give one such run in 34: that one
-process then does all the Python work on one core (one GIL) while the other idles, and
-throughput halves (`/me` ~500 instead of ~950 req/s).
+and which process accepts a new connection is a race between them; a keep-alive connection
+(a phone's, a load balancer's) stays where it landed. With 8 keep-alive clients and 2
+workers (`bench/f5_wrk.py`, `connections per process`), all 8 landed on one process in 7
+runs of 40, where an even coin gives one such run in 128: that process then does all the
+Python work on one core (one GIL) while the other core idles, and throughput halves
+(`/me` ~500 instead of ~950 req/s).
 
 Here each worker binds its own socket to the same address with `SO_REUSEPORT`, and the
 kernel spreads new connections over the workers' sockets by a hash of the connection's
-addresses: an even spread on average, whatever the workers are doing when a client
-connects. The supervisor is uvicorn's own (restarts a dead worker, SIGTERM/SIGHUP/TTIN/TTOU as
-uvicorn documents them) and binds nothing, so no connection lands on a socket nobody accepts.
-Only the options the deployment uses are offered; everything else is uvicorn's default.
-Linux (SO_REUSEPORT balancing); `make run` keeps plain uvicorn, one process, for development.
+addresses, whatever the workers are doing when a client connects (0 runs of 40 all on one
+process; uneven spreads like 6/2 or 7/1 remain, as with any coin). That is why the
+deployment runs **two workers per core** (`--workers` defaults to `WEB_CONCURRENCY`, else
+twice the cores): a process with more than its share of connections then still leaves the
+core to a sibling instead of to idleness (F5 `/me` 935-1,026 req/s with 4 workers on 2 cores
+whatever the spread, docs/benchmarks.md). The supervisor is uvicorn's own (restarts a dead
+worker; SIGTERM, SIGHUP, SIGTTIN/SIGTTOU as uvicorn documents them) and binds nothing, so no
+connection lands on a socket nobody accepts. Only the options the deployment uses are
+offered; everything else is uvicorn's default. Linux (SO_REUSEPORT's balancing); `make run`
+keeps plain uvicorn, one process, for development.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 
 import uvicorn
@@ -58,7 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--app", default=APP)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1)))
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--no-access-log", action="store_true")
     parser.add_argument("--proxy-headers", action="store_true")
