@@ -115,6 +115,12 @@ def main() -> None:
     parser.add_argument("--launcher", choices=["serve", "uvicorn"], default="serve", help="a socket per worker, or shared")
     parser.add_argument("--app", default="server.asgi:application", help="the floor: bench.asgi_floor:application")
     parser.add_argument("--paths", nargs="+", default=PATHS, help="e.g. /healthz: Django with no view work")
+    parser.add_argument(
+        "--spread-samples",
+        type=int,
+        default=0,
+        help="instead: open this many fresh sets of --connections connections (1 s of wrk on /healthz each) and count how they spread",
+    )
     args = parser.parse_args()
     token = _token()
     port = free_port()
@@ -141,6 +147,17 @@ def main() -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/healthz")
+        if args.spread_samples:
+            spreads: dict[str, int] = {}
+            for _ in range(args.spread_samples):
+                load = subprocess.Popen(["wrk", "-t1", f"-c{args.connections}", "-d1s", base + "/healthz"], stdout=subprocess.DEVNULL)
+                time.sleep(0.5)
+                split = connection_split(port)
+                spreads[split] = spreads.get(split, 0) + 1
+                load.wait()
+            shown = ", ".join(f"{split}: {count}" for split, count in sorted(spreads.items(), key=lambda item: -item[1]))
+            print(f"{args.launcher}, {args.workers} workers, {args.spread_samples} sets of {args.connections} connections: {shown}")
+            return
         for path in args.paths:
             _wrk(base + path, token, threads=1, connections=args.connections, seconds=3)  # warm both processes
             cpu_before = _server_cpu_seconds(server.pid)
