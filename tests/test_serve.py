@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,7 +23,10 @@ import pytest
 
 from server.serve import parse_args
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT balancing is Linux's")
+pytestmark = [
+    pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT balancing is Linux's"),
+    pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2) to see the sockets"),
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 
