@@ -79,6 +79,22 @@ def test_missing_bad_and_expired_tokens_close_4401(world):
     run(scenario)
 
 
+def test_an_unknown_path_is_refused_at_the_handshake_without_an_error(world, caplog):
+    # The router raised on it: uvicorn logged a traceback and answered 500 to every probe.
+    token = issue_token(world["member"])
+
+    async def scenario():
+        for path in ("/ws/v1/nope", f"/ws/stream?token={token}", "/", "/ws/v1/stream/extra"):
+            communicator = WebsocketCommunicator(application, path)
+            connected, code = await communicator.connect()
+            assert (connected, code) == (False, 1008), path
+            await communicator.wait()
+
+    with caplog.at_level("ERROR"):
+        run(scenario)
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
 def test_subprotocol_auth_echoes_only_the_protocol_name(world):
     token = issue_token(world["member"])
 
