@@ -27,18 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 QUEUE = "outbox-cost"
 BODY = "Bench outbox cost "
 
-os.environ.update(
-    {
-        "DEBUG": "False",
-        "SECRET_KEY": "bench-" + "k" * 60,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "False",
-        "CELERY_TASK_ALWAYS_EAGER": "False",
-        "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
-        "PUSH_QUEUE": QUEUE,
-        "DJANGO_SETTINGS_MODULE": "server.settings",
-    }
-)
+from bench.api_bench import PRODUCTION_ENV  # noqa: E402 (after the path)
+
+# The server's production settings; tasks the delivery enqueues go to a throwaway queue.
+os.environ.update({**PRODUCTION_ENV, "CELERY_TASK_DEFAULT_QUEUE": QUEUE, "PUSH_QUEUE": QUEUE, "DJANGO_SETTINGS_MODULE": "server.settings"})
 
 
 def main() -> None:
