@@ -67,8 +67,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1)))
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--no-access-log", action="store_true")
-    parser.add_argument("--proxy-headers", action="store_true")
-    parser.add_argument("--forwarded-allow-ips", default=None)
+    parser.add_argument(
+        "--proxy-headers", action="store_true", help="trust X-Forwarded-For/-Proto from --forwarded-allow-ips (off unless given)"
+    )
+    parser.add_argument("--forwarded-allow-ips", default=None, help="uvicorn's default: 127.0.0.1 (FORWARDED_ALLOW_IPS)")
     parser.add_argument(
         "--ws-per-message-deflate", choices=["true", "false"], default="false", help="off: ~141 KiB less per socket (issue #10)"
     )

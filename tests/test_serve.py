@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.serve import parse_args
+from server.serve import config_from, parse_args
 
 pytestmark = [
     pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT balancing is Linux's"),
@@ -135,3 +135,13 @@ def test_port_zero_is_refused():
     with pytest.raises(SystemExit):
         parse_args(["--port", "0"])
     assert parse_args(["--port", "8000", "--workers", "3"]).workers == 3
+
+
+def test_the_deployment_flags_reach_uvicorn():
+    flags = ["--host", "0.0.0.0", "--port", "8000", "--workers", "4", "--proxy-headers", "--forwarded-allow-ips", "*", "--no-access-log"]
+    config = config_from(parse_args(flags))
+    assert (config.host, config.port, config.workers) == ("0.0.0.0", 8000, 4)
+    assert config.proxy_headers is True and config.forwarded_allow_ips == "*"
+    assert config.access_log is False
+    assert config.ws_per_message_deflate is False  # off unless asked for (issue #10: ~141 KiB a socket)
+    assert config_from(parse_args([])).proxy_headers is False
