@@ -384,17 +384,26 @@ def groups_of_organization(*, user: User, group_ids: list[int]) -> list[Group]:
 # --- Goals and key moments ------------------------------------------------------------------
 
 
-def _audience_of(user: User, link_model, link_field: str) -> Q:
-    """Org-wide, or addressed to one of the user's groups; admins see all (as for posts)."""
+def _visible_to(queryset: QuerySet, user: User, link_model, link_field: str, *, owner_field: str | None = None) -> QuerySet:
+    """Org-wide, addressed to one of the user's groups, or (with `owner_field`) the user's own;
+    admins see all of their organisation (as for posts).
+
+    A queryset, not a Q: the admin's "everything" used to be an empty Q(), and `Q() | Q(owner=me)`
+    is just `Q(owner=me)`, so admins saw only their own goals.
+    """
+    queryset = queryset.filter(organization_id=user.organization_id)
     if user.is_org_admin:
-        return Q()
+        return queryset
     my_groups = Membership.objects.filter(user_id=user.pk).values("group_id")
-    return Q(org_wide=True) | Q(Exists(link_model.objects.filter(**{link_field: OuterRef("pk")}, group_id__in=my_groups)))
+    audience = Q(org_wide=True) | Q(Exists(link_model.objects.filter(**{link_field: OuterRef("pk")}, group_id__in=my_groups)))
+    if owner_field is not None:
+        audience |= Q(**{owner_field: user.pk})
+    return queryset.filter(audience)
 
 
 def goal_list(*, user: User, status: str | None = None, group_id: int | None = None) -> QuerySet[Goal]:
     """Goals the user may see, newest first; archived ones only when asked for by status."""
-    queryset = Goal.objects.filter(organization_id=user.organization_id).filter(_audience_of(user, GoalGroup, "goal") | Q(owner_id=user.pk))
+    queryset = _visible_to(Goal.objects.all(), user, GoalGroup, "goal", owner_field="owner_id")
     queryset = queryset.filter(status=status) if status else queryset.exclude(status=GoalStatus.ARCHIVED)
     if group_id is not None:
         queryset = queryset.filter(Exists(GoalGroup.objects.filter(goal=OuterRef("pk"), group_id=group_id)))
@@ -407,8 +416,7 @@ def goal_list(*, user: User, status: str | None = None, group_id: int | None = N
 
 def access_goal(*, user: User, goal_id: int) -> Goal:
     goal = (
-        Goal.objects.filter(pk=goal_id, organization_id=user.organization_id)
-        .filter(_audience_of(user, GoalGroup, "goal") | Q(owner_id=user.pk))
+        _visible_to(Goal.objects.filter(pk=goal_id), user, GoalGroup, "goal", owner_field="owner_id")
         .select_related("owner", "owner__avatar__media")
         .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name", "pk")))
         .first()
@@ -435,8 +443,7 @@ def _kudos_relation() -> str | None:
 def key_moment_list(*, user: User) -> QuerySet[KeyMoment]:
     """The customer journey in order, with how many kudos cite each step this month."""
     queryset = (
-        KeyMoment.objects.filter(organization_id=user.organization_id)
-        .filter(_audience_of(user, KeyMomentGroup, "key_moment"))
+        _visible_to(KeyMoment.objects.all(), user, KeyMomentGroup, "key_moment")
         .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name", "pk")))
         .order_by("position", "id")
     )

@@ -1,0 +1,186 @@
+"""Role × visibility for every list with an audience rule: who sees an org-wide item, a group's
+item, another group's item and their own item, through the list and the detail route.
+
+One organisation with two groups: a leader and an employee in group X, an employee in group Y,
+an admin in no group. Organisation B's admin must see nothing of A. This caught admins seeing
+only their own goals: the admin's "everything" was an empty Q() OR-ed with the owner filter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from feed.models import Goal, GoalGroup, KeyMoment, KeyMomentGroup
+from tests.factories import AdminFactory, GroupFactory, LeaderFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.feed.factories import PostFactory, group_post
+from tests.recognition.factories import AwardCategoryFactory, AwardRoundFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("admin", "leader_x", "employee_x", "employee_y", "admin_b")
+
+
+@dataclass
+class Org:
+    people: dict[str, Any]
+    group_x: Any
+    group_y: Any
+
+
+@pytest.fixture
+def world() -> Org:
+    org, org_b = OrganizationFactory(), OrganizationFactory()
+    group_x, group_y = GroupFactory(organization=org), GroupFactory(organization=org)
+    people = {
+        "admin": AdminFactory(organization=org),
+        "leader_x": LeaderFactory(organization=org),
+        "employee_x": UserFactory(organization=org),
+        "employee_y": UserFactory(organization=org),
+        "admin_b": AdminFactory(organization=org_b),
+    }
+    MembershipFactory(group=group_x, user=people["leader_x"])
+    MembershipFactory(group=group_x, user=people["employee_x"])
+    MembershipFactory(group=group_y, user=people["employee_y"])
+    return Org(people=people, group_x=group_x, group_y=group_y)
+
+
+def _check(api, world: Org, *, list_url: str, detail_url: str | None, made: dict[str, int], expected: dict[str, set[str]]) -> None:
+    for role in ROLES:
+        client = api(world.people[role])
+        listed = client.get(list_url, {"page_size": 100})
+        assert listed.status_code == 200, (role, listed.content)
+        seen = {name for name, pk in made.items() if pk in {row["id"] for row in listed.json()["results"]}}
+        assert seen == expected[role], f"{role} lists {sorted(seen)} of {list_url}, expected {sorted(expected[role])}"
+        if detail_url is None:
+            continue
+        for name, pk in made.items():
+            status = client.get(detail_url.format(id=pk)).status_code
+            assert status == (200 if name in expected[role] else 404), f"{role} opens {name}: {status}"
+
+
+def test_feed(api, world):
+    leader = world.people["leader_x"]
+    made = {
+        "org_wide": PostFactory(author=leader).pk,
+        "group_x": group_post(world.group_x, author=leader).pk,
+        "group_y": group_post(world.group_y, author=world.people["employee_y"]).pk,
+        # A leader may post to a group they are not in; they still see what they wrote.
+        "own_in_y": group_post(world.group_y, author=leader).pk,
+    }
+    everything = set(made)
+    _check(
+        api,
+        world,
+        list_url="/api/v1/feed",
+        detail_url="/api/v1/posts/{id}",
+        made=made,
+        expected={
+            "admin": everything,
+            "leader_x": {"org_wide", "group_x", "own_in_y"},
+            "employee_x": {"org_wide", "group_x"},
+            "employee_y": {"org_wide", "group_y", "own_in_y"},
+            "admin_b": set(),
+        },
+    )
+
+
+def _goal(world: Org, owner, group=None) -> int:
+    goal = Goal.objects.create(
+        organization=owner.organization, owner=owner, title="Goal", why="Why", how_to_help="How", org_wide=group is None
+    )
+    if group is not None:
+        GoalGroup.objects.create(goal=goal, group=group)
+    return goal.pk
+
+
+def test_goals(api, world):
+    leader, other_leader = world.people["leader_x"], LeaderFactory(organization=world.people["admin"].organization)
+    made = {
+        "org_wide": _goal(world, other_leader),
+        "group_x": _goal(world, other_leader, world.group_x),
+        "group_y": _goal(world, other_leader, world.group_y),
+        "own_in_y": _goal(world, leader, world.group_y),
+    }
+    _check(
+        api,
+        world,
+        list_url="/api/v1/goals",
+        detail_url="/api/v1/goals/{id}",
+        made=made,
+        expected={
+            "admin": set(made),
+            "leader_x": {"org_wide", "group_x", "own_in_y"},
+            "employee_x": {"org_wide", "group_x"},
+            "employee_y": {"org_wide", "group_y", "own_in_y"},
+            "admin_b": set(),
+        },
+    )
+
+
+def _key_moment(world: Org, position: int, group=None) -> int:
+    admin = world.people["admin"]
+    moment = KeyMoment.objects.create(
+        organization=admin.organization,
+        title="Moment",
+        expected_behaviour="Do",
+        position=position,
+        created_by=admin,
+        org_wide=group is None,
+    )
+    if group is not None:
+        KeyMomentGroup.objects.create(key_moment=moment, group=group)
+    return moment.pk
+
+
+def test_key_moments(api, world):
+    made = {
+        "org_wide": _key_moment(world, 1),
+        "group_x": _key_moment(world, 2, world.group_x),
+        "group_y": _key_moment(world, 3, world.group_y),
+    }
+    _check(
+        api,
+        world,
+        list_url="/api/v1/key-moments",
+        detail_url="/api/v1/key-moments/{id}",
+        made=made,
+        expected={
+            "admin": set(made),
+            "leader_x": {"org_wide", "group_x"},
+            "employee_x": {"org_wide", "group_x"},
+            "employee_y": {"org_wide", "group_y"},
+            "admin_b": set(),
+        },
+    )
+
+
+def _category(world: Org, group=None):
+    category = AwardCategoryFactory(organization=world.people["admin"].organization)
+    if group is not None:
+        category.groups.add(group)
+    return category
+
+
+def test_award_categories_and_rounds(api, world):
+    categories = {"org_wide": _category(world), "group_x": _category(world, world.group_x), "group_y": _category(world, world.group_y)}
+    # Leaders and admins run awards, so they see every category and round.
+    expected = {
+        "admin": set(categories),
+        "leader_x": set(categories),
+        "employee_x": {"org_wide", "group_x"},
+        "employee_y": {"org_wide", "group_y"},
+        "admin_b": set(),
+    }
+    _check(
+        api,
+        world,
+        list_url="/api/v1/awards/categories",
+        detail_url="/api/v1/awards/categories/{id}",
+        made={name: category.pk for name, category in categories.items()},
+        expected=expected,
+    )
+    rounds = {name: AwardRoundFactory(category=category).pk for name, category in categories.items()}
+    _check(api, world, list_url="/api/v1/awards/rounds", detail_url="/api/v1/awards/rounds/{id}", made=rounds, expected=expected)
