@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "server.api.timing.ServerTimingMiddleware",
+    "server.api.middleware.ApiJsonErrorsMiddleware",  # no HTML error page under /api/, DEBUG or not
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "server.api.middleware.AdminSessionMiddleware",  # SessionMiddleware, not on /api/ (server/api/middleware.py)

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from server import views
@@ -14,13 +14,17 @@ api_v1 = [
     path("", include("moderation.urls_admin")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", views.api_index, name="api-index"),
 ]
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("api/v1/", include(api_v1)),
+    # Whatever no API route takes is the JSON 404, with DEBUG on too (server/views.py).
+    re_path(r"^api/(?P<unmatched>.*)$", views.api_not_found, name="api-not-found"),
     path("admin/", admin.site.urls),
+    path("", views.home, name="home"),
 ]
 
 handler400 = "server.api.exceptions.handler400"

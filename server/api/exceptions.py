@@ -192,6 +192,31 @@ def handler404(request, exception=None):
     return JsonResponse(error_body("not_found", _("Not found.")), status=404)
 
 
+_STATUS_ERRORS = {
+    400: ("bad_request", gettext_lazy("The request could not be understood.")),
+    403: ("not_allowed", gettext_lazy("You are not allowed to do this.")),
+    404: ("not_found", gettext_lazy("Not found.")),
+    405: ("method_not_allowed", gettext_lazy("This method is not allowed here.")),
+    413: ("too_large", gettext_lazy("The request is too large.")),
+    500: ("server_error", gettext_lazy("Something went wrong on our side.")),
+}
+# Headers an error keeps when ApiJsonErrorsMiddleware rewrites its body.
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+def error_response_for_status(request, status_code: int, *, headers=None) -> JsonResponse:
+    """The envelope for an error that reached us without one (server/api/middleware.py)."""
+    if status_code == 404:
+        response = handler404(request)
+    else:
+        code, message = _STATUS_ERRORS.get(status_code, ("error" if status_code < 500 else "server_error", _STATUS_ERRORS[500][1]))
+        response = JsonResponse(error_body(code, str(message)), status=status_code)
+    for header in _KEPT_HEADERS:
+        if headers is not None and header in headers:
+            response[header] = headers[header]
+    return response
+
+
 def handler500(request):
     return JsonResponse(error_body("server_error", _("Something went wrong on our side.")), status=500)
 

@@ -33,3 +33,27 @@ class AdminAuthenticationMiddleware(_NotOnApi, AuthenticationMiddleware):
 
 class AdminMessageMiddleware(_NotOnApi, MessageMiddleware):
     pass
+
+
+class ApiJsonErrorsMiddleware:
+    """Every error under /api/ is the JSON envelope, in every setting.
+
+    With DEBUG on (the `make run` default) Django answers what never reached DRF in HTML: its
+    technical 404 and 500 pages, and the 400 of a suspicious request. A phone app must be able
+    to parse every answer, so an HTML error on /api/ is replaced by the envelope with the same
+    status (Django has already logged it). Unknown routes are answered by the URLconf's
+    catch-all (server/urls.py) and never get here as HTML.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code >= 400 and request.path_info.startswith(API_PREFIX):
+            content_type = response.get("Content-Type", "")
+            if not content_type.startswith("application/json"):
+                from server.api.exceptions import error_response_for_status
+
+                return error_response_for_status(request, response.status_code, headers=response)
+        return response
