@@ -11,7 +11,6 @@ from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.serializers import (
@@ -36,6 +35,7 @@ from server.api.pagination import KeysetPagination
 from server.api.permissions import IsOrgAdmin
 from server.api.schema import ErrorSerializer
 from server.api.throttling import ActivateIPThrottle, LoginIPThrottle
+from server.api.views import APIView
 
 
 def _me(user):

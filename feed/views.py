@@ -15,7 +15,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from feed import selectors, services
 from feed.cards import comment_cards, iso, post_card, post_cards, removed_card
@@ -46,6 +45,7 @@ from server.api.exceptions import NotAllowed, ValidationFailed
 from server.api.fields import MAX_ID
 from server.api.pagination import KeysetPagination
 from server.api.schema import ErrorSerializer
+from server.api.views import APIView
 
 
 def _card(request, post_id: int) -> Response:

@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from media import selectors, services
 from media.models import MediaStatus
@@ -16,6 +15,7 @@ from media.serializers import AvatarSetSerializer, MediaSerializer, MediaUploadS
 from server.api.exceptions import NotFound
 from server.api.schema import ErrorSerializer
 from server.api.throttling import ScopedUserThrottle, UploadThrottle, UserRateThrottle
+from server.api.views import APIView
 
 # Multipart framing around the file: generous, so only real oversize is refused early.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024

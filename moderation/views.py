@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from moderation import selectors, services
 from moderation.models import CaseStatus
@@ -29,6 +28,7 @@ from server.api.exceptions import ValidationFailed
 from server.api.pagination import KeysetPagination
 from server.api.schema import ErrorSerializer
 from server.api.throttling import ReportThrottle, UserRateThrottle
+from server.api.views import APIView
 
 TAGS = ["moderation"]
 

@@ -15,7 +15,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.selectors import access_user
 from moderation import privacy
@@ -24,6 +23,7 @@ from server.api.exceptions import ValidationFailed
 from server.api.fields import IdField
 from server.api.pagination import KeysetPagination
 from server.api.permissions import IsOrgAdmin
+from server.api.views import APIView
 
 CSV_BATCH = 500
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).

@@ -5,7 +5,6 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from notifications import push_selectors, push_services
 from notifications.push_serializers import (
@@ -14,6 +13,7 @@ from notifications.push_serializers import (
     PreferenceSerializer,
     PreferenceUpdateSerializer,
 )
+from server.api.views import APIView
 
 
 class DeviceRegisterView(APIView):

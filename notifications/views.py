@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.views import paginated
 from notifications import selectors, services
 from notifications.serializers import NotificationSerializer, NotificationsReadSerializer, UnreadCountSerializer
+from server.api.views import APIView
 
 
 class NotificationListView(APIView):

@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.selectors import access_user
 from accounts.views import paginated
@@ -35,6 +34,7 @@ from server.api.fields import MAX_ID
 from server.api.permissions import IsLeaderOrAdmin, IsOrgAdmin
 from server.api.schema import ErrorSerializer
 from server.api.throttling import KudosThrottle, NominationThrottle, UserRateThrottle
+from server.api.views import APIView
 
 TAGS = ["recognition"]
 

@@ -28,6 +28,12 @@ application = ProtocolTypeRouter(
     }
 )
 
+# What each operation accepts (server/api/contract.py) is read from the OpenAPI schema: built
+# now, not by the first request, and frozen below with the rest.
+from server.api.contract import contract  # noqa: E402
+
+contract()
+
 # Everything imported so far lives as long as the process: keep it out of the collector's
 # full scans (server/http.py).
 freeze_long_lived_objects()

@@ -81,7 +81,7 @@ def test_unknown_type_is_rejected(api, employee):
     response = api(employee).patch("/api/v1/notification-preferences", {"types": {"gossip": True}})
 
     assert response.status_code == 400
-    assert "types" in response.json()["error"]["fields"]
+    assert response.json()["error"]["code"] == "unknown_field" and list(response.json()["error"]["fields"]) == ["types.gossip"]
 
 
 def test_preferences_are_per_person(api, employee, leader):

@@ -123,3 +123,17 @@ def sample_body(schema: dict[str, Any] | None, probe: str) -> dict[str, Any]:
         elif kind == "boolean":
             body[name] = True
     return body
+
+
+def accepted_only(path: str, method: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The fields of `body` that the operation at `path` takes (server/api/contract.py): a probe
+    that reaches the access check instead of the unknown-field check (400 before 403/404)."""
+    from django.urls import resolve
+
+    from server.api.contract import contract
+
+    accepts = contract().operations.get((resolve(path).func.view_class, method.upper()))
+    if accepts is None or method.lower() == "get":
+        return {}
+    properties = (accepts.body.properties or {}) if accepts.body is not None else {}
+    return {key: value for key, value in body.items() if key in properties}
