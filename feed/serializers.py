@@ -197,8 +197,8 @@ class GoalSerializer(serializers.Serializer):
 
 class GoalCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, trim_whitespace=False)
-    why = BodyField(required=False, default="")
-    how_to_help = BodyField(required=False, default="")
+    why = BodyField(help_text="Why the goal matters: required, never empty.")
+    how_to_help = BodyField(help_text="What each person can do to help: required, never empty.")
     target_value = serializers.DecimalField(
         max_digits=14, decimal_places=2, required=False, allow_null=True, default=None, min_value=Decimal("0.01")
     )
@@ -258,7 +258,7 @@ class KeyMomentSerializer(serializers.Serializer):
 class KeyMomentWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, trim_whitespace=False)
     description = BodyField(required=False, default="")
-    expected_behaviour = BodyField(required=False, default="")
+    expected_behaviour = BodyField(help_text="What staff may and must do at this moment: required, never empty.")
     position = serializers.IntegerField(min_value=1, max_value=10_000, required=False, allow_null=True, default=None)
     group_ids = IdListField(required=False, default=list, max_length=MAX_GROUPS_PER_POST, help_text="Empty: the whole organisation.")
 

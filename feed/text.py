@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import grapheme
 from django.utils.translation import gettext as _
@@ -15,6 +16,13 @@ MAX_BODY_GRAPHEMES = 5000
 # The implicit marks (U+200E, U+200F, U+061C) cannot reorder text and stay allowed.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 MENTION_PATTERN = re.compile(r"@\[user:(\d{1,12})\]")
+# Characters that show as nothing beyond the format controls (zero-width space and joiners are
+# category Cf): Hangul fillers and the blank braille pattern, the usual "empty message" tricks.
+INVISIBLE_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _shows_nothing(text: str) -> bool:
+    return all(c.isspace() or c in INVISIBLE_FILLERS or unicodedata.category(c) == "Cf" for c in text)
 
 
 def clean_body(body: str, *, field: str = "body", allow_empty: bool = False) -> str:
@@ -28,6 +36,9 @@ def clean_body(body: str, *, field: str = "body", allow_empty: bool = False) -> 
     if any(character in BIDI_CONTROLS for character in body):
         raise fail(_("The text contains bidirectional override characters, which are not allowed."), "bidi_override")
     body = body.strip()
+    # A text of zero-width characters looks empty, so it is empty (and stored as such).
+    if _shows_nothing(body):
+        body = ""
     if not body and not allow_empty:
         raise fail(_("The text may not be empty."), "empty")
     # Counted as people see characters: an emoji with a skin tone is one, not four code points.

@@ -37,7 +37,7 @@ from moderation.models import (
     TargetType,
 )
 from notifications import services as notifications
-from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
+from server.api.exceptions import Conflict, NotAllowed, NotFound, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -77,14 +77,19 @@ def announce(
 
 
 def _target_of(*, reporter: User, target_type: str, target_id: int) -> tuple[Post | None, Comment | None, User | None]:
-    """The target as the reporter sees it: what they cannot open is not found (404)."""
-    if target_type == TargetType.POST:
-        post = feed_selectors.access_post(user=reporter, post_id=target_id, include_unpublished=False)
-        return post, None, None
-    if target_type == TargetType.COMMENT:
-        comment = feed_selectors.access_comment(user=reporter, comment_id=target_id)
-        return comment.post, comment, None
-    return None, None, account_selectors.access_user(actor=reporter, user_id=target_id)
+    """The target as the reporter sees it. An id in the body that they cannot open is a 400 naming
+    `target_id` (API.md), the same for another organisation's target as for none at all."""
+    try:
+        if target_type == TargetType.POST:
+            post = feed_selectors.access_post(user=reporter, post_id=target_id, include_unpublished=False)
+            return post, None, None
+        if target_type == TargetType.COMMENT:
+            comment = feed_selectors.access_comment(user=reporter, comment_id=target_id)
+            return comment.post, comment, None
+        return None, None, account_selectors.access_user(actor=reporter, user_id=target_id)
+    except NotFound:
+        message = _("There is nothing to report with this id.")
+        raise ValidationFailed(message, code="unknown_target", fields={"target_id": [message]})
 
 
 def _author_id(case: ReportCase) -> int | None:

@@ -78,8 +78,8 @@ def goal_create(
     *,
     actor: User,
     title: str,
-    why: str = "",
-    how_to_help: str = "",
+    why: str,
+    how_to_help: str,
     target_value: Decimal | None = None,
     unit: str = "",
     due_date: date | None = None,
@@ -88,7 +88,9 @@ def goal_create(
 ) -> Goal:
     _require_leader(actor)
     title = _clean_text(title, "title", allow_empty=False)
-    why, how_to_help = _clean_text(why, "why"), _clean_text(how_to_help, "how_to_help")
+    # The why is the point of a goal (API.md lists both as required): never empty.
+    why = _clean_text(why, "why", allow_empty=False)
+    how_to_help = _clean_text(how_to_help, "how_to_help", allow_empty=False)
     with transaction.atomic():
         groups = _resolve_groups(author=actor, group_ids=group_ids)
         goal = Goal.objects.create(
@@ -119,7 +121,7 @@ def goal_update(*, actor: User, goal: Goal, **changes: Any) -> Goal:
         raise ValueError(f"goal_update cannot change {sorted(unknown)}")
     for field in ("title", "why", "how_to_help"):
         if field in changes:
-            changes[field] = _clean_text(changes[field], field, allow_empty=field != "title")
+            changes[field] = _clean_text(changes[field], field, allow_empty=False)
     with transaction.atomic():
         goal = Goal.objects.select_for_update().get(pk=goal.pk)
         for field, value in changes.items():
@@ -225,15 +227,16 @@ def key_moment_create(
     *,
     actor: User,
     title: str,
+    expected_behaviour: str,
     description: str = "",
-    expected_behaviour: str = "",
     position: int | None = None,
     group_ids: list[int] | None = None,
 ) -> KeyMoment:
     _require_leader(actor)
     title = _clean_text(title, "title", allow_empty=False)
     description = _clean_text(description, "description")
-    expected_behaviour = _clean_text(expected_behaviour, "expected_behaviour")
+    # What staff may and must do at this moment is what a key moment is for (API.md: required).
+    expected_behaviour = _clean_text(expected_behaviour, "expected_behaviour", allow_empty=False)
     with transaction.atomic():
         groups = _resolve_groups(author=actor, group_ids=group_ids)
         # Appended last, then moved where asked: one renumbering path for create and update.
@@ -270,7 +273,7 @@ def key_moment_update(
         if description is not None:
             key_moment.description = _clean_text(description, "description")
         if expected_behaviour is not None:
-            key_moment.expected_behaviour = _clean_text(expected_behaviour, "expected_behaviour")
+            key_moment.expected_behaviour = _clean_text(expected_behaviour, "expected_behaviour", allow_empty=False)
         if group_ids is not None:
             groups = _resolve_groups(author=actor, group_ids=group_ids)
             key_moment.org_wide = not groups

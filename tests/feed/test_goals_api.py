@@ -11,6 +11,8 @@ pytestmark = pytest.mark.django_db
 
 def create_goal(client, **body):
     body.setdefault("title", "Klanttevredenheid naar 8,5")
+    body.setdefault("why", "Tevreden klanten komen terug")
+    body.setdefault("how_to_help", "Begroet iedereen")
     return client.post("/api/v1/goals", body, format="json")
 
 
@@ -89,7 +91,13 @@ def test_archived_goals_leave_the_list_and_take_no_updates(api, leader):
 def test_goal_list_is_a_fixed_number_of_queries(api, org, leader, django_assert_num_queries, count):
     groups = [GroupFactory(organization=org) for _ in range(2)]
     for index in range(count):
-        goals.goal_create(actor=leader, title=f"Goal {index}", group_ids=[g.pk for g in groups] if index % 2 else None)
+        goals.goal_create(
+            actor=leader,
+            why="Guests return",
+            how_to_help="Greet them",
+            title=f"Goal {index}",
+            group_ids=[g.pk for g in groups] if index % 2 else None,
+        )
     client = api(leader)
     client.get("/api/v1/me")
     # token+user, goals page, groups prefetch
@@ -109,7 +117,9 @@ def test_key_moments_keep_journey_order_and_reorder(api, leader, employee, event
     client = api(leader)
     for title in ["Begroeten", "Adviseren", "Afrekenen"]:
         assert client.post("/api/v1/key-moments", {"title": title, "expected_behaviour": "Oogcontact"}, format="json").status_code == 201
-    inserted = client.post("/api/v1/key-moments", {"title": "Binnenkomen", "position": 1}, format="json").json()
+    inserted = client.post(
+        "/api/v1/key-moments", {"title": "Binnenkomen", "expected_behaviour": "Groeten", "position": 1}, format="json"
+    ).json()
     assert inserted["position"] == 1
     assert journey(api(employee)) == [("Binnenkomen", 1), ("Begroeten", 2), ("Adviseren", 3), ("Afrekenen", 4)]
 
@@ -120,8 +130,11 @@ def test_key_moments_keep_journey_order_and_reorder(api, leader, employee, event
     client.patch(f"/api/v1/key-moments/{checkout.pk}", {"position": 99}, format="json")
     assert journey(client)[-1] == ("Afrekenen", 4)
 
-    assert api(employee).post("/api/v1/key-moments", {"title": "Nee"}, format="json").status_code == 403
-    assert api(employee).patch(f"/api/v1/key-moments/{checkout.pk}", {"title": "Nee"}, format="json").status_code == 403
+    assert api(employee).post("/api/v1/key-moments", {"title": "Nee", "expected_behaviour": "x"}, format="json").status_code == 403
+    assert (
+        api(employee).patch(f"/api/v1/key-moments/{checkout.pk}", {"title": "Nee", "expected_behaviour": "x"}, format="json").status_code
+        == 403
+    )
 
 
 def test_publishing_or_changing_a_key_moment_posts_to_the_feed(api, leader, employee, events):
@@ -142,7 +155,7 @@ def test_publishing_or_changing_a_key_moment_posts_to_the_feed(api, leader, empl
 
 
 def test_a_group_key_moment_is_invisible_to_non_members(api, org, leader, group, member, employee):
-    moment = goals.key_moment_create(actor=leader, title="Kassa", group_ids=[group.pk])
+    moment = goals.key_moment_create(actor=leader, expected_behaviour="Greet every guest", title="Kassa", group_ids=[group.pk])
     assert api(employee).get(f"/api/v1/key-moments/{moment.pk}").status_code == 404
     assert api(member).get(f"/api/v1/key-moments/{moment.pk}").status_code == 200
 
@@ -152,7 +165,9 @@ def test_key_moment_list_is_a_fixed_number_of_queries(api, org, leader, django_a
     group = GroupFactory(organization=org)
     MembershipFactory(group=group, user=leader)
     for index in range(count):
-        goals.key_moment_create(actor=leader, title=f"Stap {index}", group_ids=[group.pk] if index % 2 else None)
+        goals.key_moment_create(
+            actor=leader, expected_behaviour="Greet every guest", title=f"Stap {index}", group_ids=[group.pk] if index % 2 else None
+        )
     client = api(leader)
     client.get("/api/v1/me")
     with django_assert_num_queries(3):  # token+user, page, groups
@@ -165,5 +180,29 @@ def test_goal_and_key_moment_services_refuse_other_organisations_groups(leader):
     from server.api.exceptions import ValidationFailed
 
     with pytest.raises(ValidationFailed):
-        goals.goal_create(actor=leader, title="x", group_ids=[foreign.pk])
+        goals.goal_create(actor=leader, why="Guests return", how_to_help="Greet them", title="x", group_ids=[foreign.pk])
     assert not Goal.objects.exists()
+
+
+def test_a_goal_needs_its_why_and_how_to_help_and_a_key_moment_its_expected_behaviour(api, leader):
+    client = api(leader)
+    for missing in ("why", "how_to_help"):
+        body = {"title": "NPS", "why": "Guests return", "how_to_help": "Greet them"}
+        del body[missing]
+        response = client.post("/api/v1/goals", body, format="json")
+        assert response.status_code == 400 and missing in response.json()["error"]["fields"]
+        # Blank, whitespace or only zero-width characters is as empty as absent.
+        for empty in ("", "   ", "\u200b\u200b"):
+            response = client.post("/api/v1/goals", {**body, missing: empty}, format="json")
+            assert response.status_code == 400 and missing in response.json()["error"]["fields"], (missing, empty)
+    goal = client.post("/api/v1/goals", {"title": "NPS", "why": "Guests return", "how_to_help": "Greet them"}, format="json").json()
+    response = client.patch(f"/api/v1/goals/{goal['id']}", {"why": " "}, format="json")
+    assert response.status_code == 400 and "why" in response.json()["error"]["fields"]
+
+    response = client.post("/api/v1/key-moments", {"title": "Check-in"}, format="json")
+    assert response.status_code == 400 and "expected_behaviour" in response.json()["error"]["fields"]
+    response = client.post("/api/v1/key-moments", {"title": "Check-in", "expected_behaviour": ""}, format="json")
+    assert response.status_code == 400 and "expected_behaviour" in response.json()["error"]["fields"]
+    moment = client.post("/api/v1/key-moments", {"title": "Check-in", "expected_behaviour": "Greet"}, format="json").json()
+    response = client.patch(f"/api/v1/key-moments/{moment['id']}", {"expected_behaviour": ""}, format="json")
+    assert response.status_code == 400 and "expected_behaviour" in response.json()["error"]["fields"]

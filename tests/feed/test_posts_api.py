@@ -247,3 +247,10 @@ def test_an_org_wide_announcement_costs_the_same_queries_whatever_the_audience(
     assert card["requires_acknowledgement"] is bool(extra)
     # The event's viewer-neutral card answers the author: it is what they would read back.
     assert client.get(f"/api/v1/posts/{card['id']}").json() == card
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200b\u200d\ufeff", " \u3164 ", "\u2800\u2800"])
+def test_a_post_of_only_invisible_characters_is_empty(api, leader, invisible):
+    response = api(leader).post("/api/v1/posts", {"body": invisible}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["fields"]["body"]
+    assert api(leader).post("/api/v1/posts", {"body": f"{invisible}Hallo"}, format="json").status_code == 201

@@ -62,25 +62,31 @@ def test_cannot_report_yourself(api, employee):
     assert report(api(employee), "user", employee.pk).status_code == 400
 
 
+def assert_unknown_target(response) -> None:
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "unknown_target" and list(response.json()["error"]["fields"]) == ["target_id"]
+
+
 def test_reporter_must_see_the_target(api, org, employee, leader, group):
-    # A group post the employee is not in the audience of: as if it did not exist.
+    # A group post the employee is not in the audience of: as if it did not exist (an id in the
+    # body the caller may not use is a 400 naming the field, API.md).
     hidden_from_me = group_post(group, author=leader)
-    assert report(api(employee), "post", hidden_from_me.pk).status_code == 404
+    assert_unknown_target(report(api(employee), "post", hidden_from_me.pk))
     comment = CommentFactory(post=hidden_from_me, author=leader)
-    assert report(api(employee), "comment", comment.pk).status_code == 404
+    assert_unknown_target(report(api(employee), "comment", comment.pk))
     scheduled = PostFactory(author=leader, published_at=None)
-    assert report(api(employee), "post", scheduled.pk).status_code == 404
-    assert report(api(employee), "post", 999_999).status_code == 404
+    assert_unknown_target(report(api(employee), "post", scheduled.pk))
+    assert_unknown_target(report(api(employee), "post", 999_999))
     assert not Report.objects.exists()
 
 
-def test_other_organisation_targets_are_404(api, employee):
+def test_other_organisation_targets_are_a_400_like_unknown_ones(api, employee):
     other = OrganizationFactory()
     stranger = UserFactory(organization=other)
     post = PostFactory(author=stranger)
     comment = CommentFactory(post=post, author=stranger)
     for target_type, target_id in (("post", post.pk), ("comment", comment.pk), ("user", stranger.pk)):
-        assert report(api(employee), target_type, target_id).status_code == 404
+        assert_unknown_target(report(api(employee), target_type, target_id))
     assert not Report.objects.exists()
 
 

@@ -241,8 +241,10 @@ def test_kudos_cites_a_key_moment_the_giver_can_see(api, org, employee, leader):
     from feed.services.goals import key_moment_create
     from tests.factories import GroupFactory
 
-    welcome = key_moment_create(actor=leader, title="Welkom bij de deur")
-    hidden = key_moment_create(actor=leader, title="Alleen magazijn", group_ids=[GroupFactory(organization=org).pk])
+    welcome = key_moment_create(actor=leader, expected_behaviour="Greet every guest", title="Welkom bij de deur")
+    hidden = key_moment_create(
+        actor=leader, expected_behaviour="Greet every guest", title="Alleen magazijn", group_ids=[GroupFactory(organization=org).pk]
+    )
     colleague = UserFactory(organization=org)
     body = give(api, employee, recipient_ids=[colleague.pk], key_moment_id=welcome.pk).json()
     assert body["key_moment"] == {"id": welcome.pk, "title": "Welkom bij de deur"}

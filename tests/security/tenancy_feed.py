@@ -22,12 +22,20 @@ def _comment(world):
 
 
 def _goal(world):
-    return world.once("feed.goal", lambda: goals.goal_create(actor=world.leader_a, title="NPS 60", group_ids=[world.group_a.pk]))
+    return world.once(
+        "feed.goal",
+        lambda: goals.goal_create(
+            actor=world.leader_a, why="Guests return", how_to_help="Greet them", title="NPS 60", group_ids=[world.group_a.pk]
+        ),
+    )
 
 
 def _key_moment(world):
     return world.once(
-        "feed.key_moment", lambda: goals.key_moment_create(actor=world.leader_a, title="Begroeten", group_ids=[world.group_a.pk])
+        "feed.key_moment",
+        lambda: goals.key_moment_create(
+            actor=world.leader_a, expected_behaviour="Greet every guest", title="Begroeten", group_ids=[world.group_a.pk]
+        ),
     )
 
 

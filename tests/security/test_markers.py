@@ -48,7 +48,9 @@ def seed_markers(world, marker: str) -> list[str]:
     feed_services.comment_create(author=world.employee_a, post=post, body=f"{marker} comment @[user:{world.leader_a.pk}]")
     goal = goals.goal_create(actor=world.leader_a, title=f"{marker} goal", why=f"{marker} why", how_to_help=f"{marker} help")
     goals.goal_progress_add(actor=world.leader_a, goal=goal, note=f"{marker} goal update")
-    key_moment = goals.key_moment_create(actor=world.leader_a, title=f"{marker} key moment", description=f"{marker} description")
+    key_moment = goals.key_moment_create(
+        actor=world.leader_a, title=f"{marker} key moment", description=f"{marker} description", expected_behaviour=f"{marker} behaviour"
+    )
     value = recognition_services.value_create(actor=world.admin_a, name=f"{marker} value", description=f"{marker} value text")
     kudos = recognition_services.kudos_give(
         giver=world.employee_a,

@@ -103,8 +103,20 @@ WRITES = {
         lambda w: {"body": "Nice"},
         "feed.Comment",
     ),
-    "goal": ("leader_a", "post", lambda w: "/api/v1/goals", lambda w: {"title": "NPS", "why": "Guests"}, "feed.Goal"),
-    "key-moment": ("leader_a", "post", lambda w: "/api/v1/key-moments", lambda w: {"title": "Greeting"}, "feed.KeyMoment"),
+    "goal": (
+        "leader_a",
+        "post",
+        lambda w: "/api/v1/goals",
+        lambda w: {"title": "NPS", "why": "Guests", "how_to_help": "Greet"},
+        "feed.Goal",
+    ),
+    "key-moment": (
+        "leader_a",
+        "post",
+        lambda w: "/api/v1/key-moments",
+        lambda w: {"title": "Greeting", "expected_behaviour": "Smile"},
+        "feed.KeyMoment",
+    ),
     "kudos": (
         "employee_a",
         "post",
