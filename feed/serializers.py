@@ -15,7 +15,6 @@ from feed.services.interactions import MAX_SEEN_BATCH
 from feed.services.posts import MAX_GROUPS_PER_POST, MAX_IMAGES_PER_POST
 from media.serializers import MediaSerializer
 from server.api.fields import IdListField
-from server.api.schema import NULL_REF
 
 # --- Output -----------------------------------------------------------------------------------
 
@@ -51,11 +50,6 @@ class PostCardBaseSerializer(serializers.Serializer):
     my_acknowledged_at = serializers.DateTimeField(allow_null=True)
 
 
-@extend_schema_field(NULL_REF)
-class NullField(serializers.Field):
-    """Always null: on a card, the payload keys of the other kinds."""
-
-
 # Kind → the shape of its payload, declared by the app that writes posts of that kind
 # (post_create_system) in its AppConfig.ready: feed renders the payload, it does not own it.
 _card_payloads: dict[str, type[serializers.Serializer]] = {}
@@ -70,14 +64,20 @@ def register_card_payload(*, kind: str, serializer: type[serializers.Serializer]
 @functools.cache
 def post_card_variants() -> dict[str, type[serializers.Serializer]]:
     """One card shape per kind (post and announcement share one): `kind` names exactly the kind(s)
-    of the variant and its payload key is typed, the other payload keys null. Built once, after
-    every app has registered its payload (the schema is generated after AppConfig.ready)."""
+    of the variant, and the variant declares its own payload key only. The card also carries the
+    other kinds' keys as null (feed.cards), left out here: a property whose type is null alone is
+    dropped by openapi-fetch's response types, and JSON Schema takes them as additional properties.
+    Built once, after every app has registered its payload (the schema is generated after
+    AppConfig.ready)."""
 
     def variant(name: str, kinds: list[str], payload_kind: str | None) -> type[serializers.Serializer]:
         fields: dict[str, serializers.Field] = {"kind": serializers.ChoiceField(choices=[(k, PostKind(k).label) for k in kinds])}
-        for kind, key in CARD_PAYLOAD_KEYS.items():
-            fields[key] = _card_payloads[kind]() if kind == payload_kind else NullField()
-        return type(f"{name}Serializer", (PostCardBaseSerializer,), fields)
+        if payload_kind is None:
+            doc = "A post card of kind " + " or ".join(f"`{k}`" for k in kinds) + ": no kind payload."
+        else:
+            fields[CARD_PAYLOAD_KEYS[payload_kind]] = _card_payloads[payload_kind]()
+            doc = f"A post card of kind `{payload_kind}`: its payload under `{CARD_PAYLOAD_KEYS[payload_kind]}`."
+        return type(f"{name}Serializer", (PostCardBaseSerializer,), {**fields, "__doc__": doc})
 
     missing = set(CARD_PAYLOAD_KEYS) - set(_card_payloads)
     if missing:

@@ -64,7 +64,8 @@ def notification_variants() -> dict[str, type[serializers.Serializer]]:
         else:
             data = PolymorphicProxySerializer(component_name=f"{name}Data", serializers=shapes, resource_type_field_name=None)
         fields = {"type": serializers.ChoiceField(choices=[(event_type, event_type)], help_text="The event type."), "data": data}
-        variants[event_type] = type(f"Notification{name}Serializer", (NotificationShapeSerializer,), fields)
+        doc = f"A notification of an event of type `{event_type}`; `data` is that event's payload."
+        variants[event_type] = type(f"Notification{name}Serializer", (NotificationShapeSerializer,), {**fields, "__doc__": doc})
     return variants
 
 
