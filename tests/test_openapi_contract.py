@@ -330,3 +330,28 @@ def test_no_list_is_called_entries_or_standings():
 def test_ranked_lists_are_pages_too(path):
     page = response_body(path, "get")
     assert {"results", "next", "previous", "next_cursor", "previous_cursor"} <= set(page["required"])
+
+
+# --- docs/api.md is in step with the schema ---------------------------------------------------------
+
+
+def test_the_guide_lists_the_query_parameters_of_every_list():
+    from server.management.commands.api_docs import api_guide, list_parameters_markdown
+
+    section = list_parameters_markdown(openapi())
+    assert "`GET /api/v1/feed` | yes | `group`" in section
+    assert section in api_guide().read_text(), "docs/api.md is out of step with the schema: run `python manage.py api_docs`"
+
+
+def test_the_guide_names_every_shape_it_documents():
+    guide = api_guide_text()
+    for name in ("GroupRef", "UserGroup", "UserSummary", "PersonRef", "Media", "PostCard", "KudosCard", "AwardCard", "GoalCard"):
+        assert f"`{name}`" in guide and name in components(), name
+    for name in ("KeyMomentPostCard", "Comment", "Kudos", "Goal", "KeyMoment", "Notification", "Error", "FieldErrors"):
+        assert f"`{name}`" in guide and name in components(), name
+
+
+def api_guide_text() -> str:
+    from server.management.commands.api_docs import api_guide
+
+    return api_guide().read_text()
