@@ -16,8 +16,8 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 NULL_COMPONENT = "NullEnum"
-# The schema of a value that is always null (OpenAPI 3.0 has no null type): drf-spectacular's own
-# component for the null choice, which `postprocess_nullable_references` makes sure exists.
+# The null branch of a nullable reference (OpenAPI 3.0 has no null type): drf-spectacular's own
+# component for the null choice, which `postprocess_shared_components` makes sure exists.
 NULL_REF = {"$ref": f"#/components/schemas/{NULL_COMPONENT}"}
 _FIELD_ERRORS_REF = {"$ref": "#/components/schemas/FieldErrors"}
 
@@ -39,7 +39,7 @@ FIELD_ERRORS_SCHEMA = {
 
 @extend_schema_field(_FIELD_ERRORS_REF)
 class FieldErrorsField(serializers.DictField):
-    pass
+    """The error envelope's `fields`, documented as the recursive `FieldErrors` component."""
 
 
 class ErrorDetailSerializer(serializers.Serializer):
