@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test setup lint schema bench bench-tools bench-small chaos messages clean
+.PHONY: run test setup lint schema client-check bench bench-tools bench-small chaos messages clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ lint: setup
 schema: setup
 	$(PY) manage.py spectacular --fail-on-warn --validate --file /tmp/openapi-schema.yml
 
+# The TypeScript client an app developer generates (openapi-typescript, default options), and a
+# typed phone session (clients/typescript/session.ts) checked against it with tsc --strict.
+# Needs Node.js 20+ and npm; calls no server.
+client-check: schema
+	clients/typescript/check.sh /tmp/openapi-schema.yml
+
 # Benchmarks (bench/README.md): seed or reuse a company-scale data set in PostgreSQL, run every
 # scenario of the performance issue, write docs/benchmarks.md. Needs PostgreSQL and Redis.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/feedapp_bench
@@ -71,8 +77,8 @@ bench-small: setup bench-tools
 # translatable string, translate the new (empty or fuzzy) entries in the .po files, and run
 # it again to compile them. tests/test_i18n.py fails until the project catalogue is complete.
 messages: setup
-	$(PY) manage.py makemessages -l nl --no-obsolete --ignore=.venv --ignore=notifications --ignore=tests --ignore=bench --ignore=staticfiles
-	$(PY) manage.py compilemessages -l nl --ignore=.venv --ignore=notifications --ignore=tests --ignore=bench --ignore=staticfiles
+	$(PY) manage.py makemessages -l nl --no-obsolete --ignore=.venv --ignore=notifications --ignore=tests --ignore=bench --ignore=staticfiles --ignore=clients
+	$(PY) manage.py compilemessages -l nl --ignore=.venv --ignore=notifications --ignore=tests --ignore=bench --ignore=staticfiles --ignore=clients
 	cd notifications && ../$(PY) ../manage.py makemessages -l nl -l en --no-obsolete && ../$(PY) ../manage.py compilemessages
 
 clean:

@@ -28,7 +28,25 @@ class UserSummarySerializer(serializers.Serializer):
         return link.media.variant_urls() if link is not None else None
 
 
+class PersonRefSerializer(serializers.Serializer):
+    """A person named in a record that outlives their profile (a kudos or award card, a moderator's
+    decision, an audit entry): id and name only, since an avatar copied there would go stale."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class GroupRefSerializer(serializers.Serializer):
+    """A group wherever it is embedded (post, goal, key moment, reach, insights): one shape."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=GroupKind.choices)
+
+
 class UserGroupSerializer(serializers.Serializer):
+    """A group of mine (`/me`, a colleague's profile): the group's shape plus my role in it."""
+
     id = serializers.IntegerField(source="group.id")
     name = serializers.CharField(source="group.name")
     kind = serializers.ChoiceField(source="group.kind", choices=GroupKind.choices)
@@ -52,7 +70,9 @@ class MeSerializer(UserSummarySerializer):
     role = serializers.ChoiceField(choices=Role.choices, read_only=True)
     organization = OrganizationSerializer(read_only=True)
     groups = UserGroupSerializer(source="memberships", many=True, read_only=True)
-    language = serializers.CharField(source="effective_language", read_only=True)
+    language = serializers.ChoiceField(
+        choices=Language.choices, source="effective_language", read_only=True, help_text="Saved, else the organisation's language."
+    )
     timezone = serializers.CharField(source="effective_timezone", read_only=True)
 
 

@@ -25,13 +25,15 @@ from django.contrib.postgres.aggregates.mixins import OrderableAggMixin
 from django.db import connections, router
 from django.db.models import Aggregate, BigIntegerField, Count, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import JSONObject
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework.fields import DateTimeField
 
 from accounts.models import User
-from feed.models import Acknowledgement, Comment, Post, PostGroup, PostImage, PostKind, Reaction, ReactionType
+from feed.models import CARD_PAYLOAD_KEYS, Acknowledgement, Comment, Post, PostGroup, PostImage, Reaction, ReactionType
+from media.models import Media
 from media.serializers import media_values_representation
 from server.db import Slot, hot_cursor
 
@@ -70,8 +72,29 @@ def _authors(posts: Sequence[Post]) -> dict[int, User]:
     return authors
 
 
-def _kind_card(post: Post, kind: str) -> dict[str, Any] | None:
-    return post.card if post.kind == kind else None
+def _image(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not values:
+        return None
+    return media_values_representation(
+        media_id=values["id"], status=values["status"], width=values["width"], height=values["height"], blurhash=values["blurhash"]
+    )
+
+
+def _payloads(post: Post, card_image: dict[str, Any] | None) -> dict[str, dict[str, Any] | None]:
+    """The card's kind payload under its key (feed.models.CARD_PAYLOAD_KEYS), the other keys null.
+
+    A payload that names an image by `image_id` (a kudos) also carries it as `image`, the media
+    object every other image is: read live in the card query, as the picture's status and
+    variants change after the payload was written.
+    """
+    payloads: dict[str, dict[str, Any] | None] = dict.fromkeys(CARD_PAYLOAD_KEYS.values())
+    key = CARD_PAYLOAD_KEYS.get(post.kind)
+    if key is not None:
+        payload = dict(post.card)
+        if "image_id" in payload:
+            payload["image"] = _image(card_image) if payload["image_id"] is not None else None
+        payloads[key] = payload
+    return payloads
 
 
 # --- Card data: one query, compiled once per process ------------------------------------------
@@ -130,6 +153,13 @@ def _card_columns(*, with_viewer: bool) -> dict[str, Any]:
             .values("counts"),
             output_field=JSONField(),
         ),
+        # The image a kind payload names (a kudos' photo); no row for every other card.
+        "card_image": Subquery(
+            Media.objects.filter(pk=Cast(KeyTextTransform("image_id", OuterRef("card")), BigIntegerField())).values(
+                json=JSONObject(id="id", status="status", width="width", height="height", blurhash="blurhash")
+            )[:1],
+            output_field=JSONField(),
+        ),
         "comment_count": Subquery(
             Comment.objects.filter(**of_post, removed_at__isnull=True, hidden_at__isnull=True)
             .order_by()
@@ -182,6 +212,7 @@ def _card_rows(post_ids: list[int], viewer: User | None) -> dict[int, dict[str, 
         for name in ("group_list", "image_list"):
             row[name] = _json(row[name]) or []
         row["reaction_counts"] = _json(row["reaction_counts"]) or {}
+        row["card_image"] = _json(row["card_image"])
         acknowledged_at = row.get("my_acknowledged_at")
         if isinstance(acknowledged_at, str):  # SQLite: naive UTC text
             row["my_acknowledged_at"] = timezone.make_aware(parse_datetime(acknowledged_at), UTC)
@@ -204,7 +235,6 @@ def post_cards(*, posts: Sequence[Post], viewer: User | None) -> list[dict[str, 
             groups.sort(key=lambda group: (group["name"], group["id"]))
             images.sort(key=lambda image: image["position"])
         acknowledged_at = row.get("my_acknowledged_at")
-        goal = post.card if post.kind in (PostKind.GOAL_UPDATE, PostKind.KEY_MOMENT) else None
         cards.append(
             {
                 "id": post.pk,
@@ -236,9 +266,7 @@ def post_cards(*, posts: Sequence[Post], viewer: User | None) -> list[dict[str, 
                 "acknowledgement_deadline": iso(post.acknowledgement_deadline),
                 "acknowledged_by_me": acknowledged_at is not None,
                 "my_acknowledged_at": iso(acknowledged_at),
-                "kudos": _kind_card(post, PostKind.KUDOS),
-                "award": _kind_card(post, PostKind.AWARD),
-                "goal": goal,
+                **_payloads(post, row["card_image"]),
             }
         )
     return cards

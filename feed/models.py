@@ -24,6 +24,14 @@ class PostKind(models.TextChoices):
 MEMBER_KINDS = (PostKind.POST, PostKind.ANNOUNCEMENT)
 SYSTEM_KINDS = (PostKind.KUDOS, PostKind.AWARD, PostKind.GOAL_UPDATE, PostKind.KEY_MOMENT)
 MEMBER_KIND_CHOICES = [(kind.value, kind.label) for kind in MEMBER_KINDS]
+# Where a card carries its kind's payload (Post.card). Every card has every key, null but its
+# own, so a client may test the key or switch on `kind`.
+CARD_PAYLOAD_KEYS = {
+    PostKind.KUDOS: "kudos",
+    PostKind.AWARD: "award",
+    PostKind.GOAL_UPDATE: "goal",
+    PostKind.KEY_MOMENT: "key_moment",
+}
 
 
 class ReactionType(models.TextChoices):

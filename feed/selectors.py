@@ -355,7 +355,7 @@ def post_reach(*, post: Post) -> dict[str, Any]:
     else:
         memberships = memberships.filter(group_id__in=PostGroup.objects.filter(post=post).values("group_id"), created_at__lte=published_at)
     by_group = (
-        memberships.values("group_id", "group__name")
+        memberships.values("group_id", "group__name", "group__kind")
         .annotate(
             audience_count=Count("user_id", distinct=True),
             seen_count=Count("user_id", filter=Q(member_seen), distinct=True),
@@ -367,7 +367,7 @@ def post_reach(*, post: Post) -> dict[str, Any]:
         **totals,
         "by_group": [
             {
-                "group": {"id": row["group_id"], "name": row["group__name"]},
+                "group": {"id": row["group_id"], "name": row["group__name"], "kind": row["group__kind"]},
                 "audience_count": row["audience_count"],
                 "seen_count": row["seen_count"],
                 "acknowledged_count": row["acknowledged_count"],

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import GroupKind
-from accounts.serializers import UserSummarySerializer
+from accounts.serializers import GroupRefSerializer, UserSummarySerializer
 from feed.cards import user_summary
-from feed.models import MEMBER_KIND_CHOICES, GoalStatus, PostKind, ReactionType
+from feed.models import CARD_PAYLOAD_KEYS, MEMBER_KIND_CHOICES, MEMBER_KINDS, GoalStatus, PostKind, ReactionType
 from feed.services.interactions import MAX_SEEN_BATCH
 from feed.services.posts import MAX_GROUPS_PER_POST, MAX_IMAGES_PER_POST
 from media.serializers import MediaSerializer
 from server.api.fields import IdListField
 
 # --- Output -----------------------------------------------------------------------------------
-
-
-class PostGroupSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    kind = serializers.ChoiceField(choices=GroupKind.choices)
 
 
 class ReactionCountsSerializer(serializers.Serializer):
@@ -33,13 +27,14 @@ class ReactionCountsSerializer(serializers.Serializer):
     insightful = serializers.IntegerField()
 
 
-class PostCardSerializer(serializers.Serializer):
+class PostCardBaseSerializer(serializers.Serializer):
+    """What every card has; `PostCardSerializer` adds the kind and its payload."""
+
     id = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=PostKind.choices)
     author = UserSummarySerializer()
     body = serializers.CharField()
     audience = serializers.ChoiceField(choices=["organization", "groups"], help_text="`groups`: only members of `groups` see it.")
-    groups = PostGroupSerializer(many=True)
+    groups = GroupRefSerializer(many=True)
     images = MediaSerializer(many=True, help_text="In the order the author chose; see docs/media.md.")
     created_at = serializers.DateTimeField()
     publish_at = serializers.DateTimeField(allow_null=True, help_text="Scheduled time while not yet published (author only).")
@@ -53,9 +48,119 @@ class PostCardSerializer(serializers.Serializer):
     acknowledgement_deadline = serializers.DateTimeField(allow_null=True, help_text="Mandatory read: acknowledge before this time.")
     acknowledged_by_me = serializers.BooleanField()
     my_acknowledged_at = serializers.DateTimeField(allow_null=True)
-    kudos = serializers.DictField(allow_null=True, help_text="Kudos card data (kind `kudos`), written by recognition.")
-    award = serializers.DictField(allow_null=True, help_text="Award card data (kind `award`), written by recognition.")
-    goal = serializers.DictField(allow_null=True, help_text="Goal or key-moment card data (kinds `goal_update`, `key_moment`).")
+
+
+# Kind → the shape of its payload, declared by the app that writes posts of that kind
+# (post_create_system) in its AppConfig.ready: feed renders the payload, it does not own it.
+_card_payloads: dict[str, type[serializers.Serializer]] = {}
+
+
+def register_card_payload(*, kind: str, serializer: type[serializers.Serializer]) -> None:
+    if kind not in CARD_PAYLOAD_KEYS:
+        raise ValueError(f"Posts of kind {kind!r} carry no payload")
+    _card_payloads[kind] = serializer
+
+
+@functools.cache
+def post_card_variants() -> dict[str, type[serializers.Serializer]]:
+    """One card shape per kind (post and announcement share one): `kind` names exactly the kind(s)
+    of the variant, and the variant declares its own payload key only. The card also carries the
+    other kinds' keys as null (feed.cards), left out here: a property whose type is null alone is
+    dropped by openapi-fetch's response types, and JSON Schema takes them as additional properties.
+    Built once, after every app has registered its payload (the schema is generated after
+    AppConfig.ready)."""
+
+    def variant(name: str, kinds: list[str], payload_kind: str | None) -> type[serializers.Serializer]:
+        fields: dict[str, serializers.Field] = {"kind": serializers.ChoiceField(choices=[(k, PostKind(k).label) for k in kinds])}
+        if payload_kind is None:
+            doc = "A post card of kind " + " or ".join(f"`{k}`" for k in kinds) + ": no kind payload."
+        else:
+            fields[CARD_PAYLOAD_KEYS[payload_kind]] = _card_payloads[payload_kind]()
+            doc = f"A post card of kind `{payload_kind}`: its payload under `{CARD_PAYLOAD_KEYS[payload_kind]}`."
+        return type(f"{name}Serializer", (PostCardBaseSerializer,), {**fields, "__doc__": doc})
+
+    missing = set(CARD_PAYLOAD_KEYS) - set(_card_payloads)
+    if missing:
+        raise RuntimeError(f"No payload shape registered for post kinds {sorted(missing)}")
+    plain = variant("PostCardPlain", [str(kind) for kind in MEMBER_KINDS], None)
+    variants = {str(kind): plain for kind in MEMBER_KINDS}
+    for kind in CARD_PAYLOAD_KEYS:
+        variants[str(kind)] = variant("PostCard" + "".join(part.title() for part in kind.split("_")), [kind], kind)
+    return variants
+
+
+class PostCardSerializer(PolymorphicProxySerializer):
+    """A post card, for OpenAPI: a union discriminated by `kind` (cards are dicts from feed.cards)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, component_name="PostCard", serializers=post_card_variants, resource_type_field_name="kind", **kwargs)
+
+
+# --- Kind payloads written by feed itself ---------------------------------------------------------
+
+
+class GoalCardUpdateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    note = serializers.CharField()
+    previous_value = serializers.FloatField()
+    current_value = serializers.FloatField()
+    reached_target = serializers.BooleanField()
+
+
+class GoalCardSerializer(serializers.Serializer):
+    """A goal as of the update that posted it (feed.services.goals.goal_card)."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    why = serializers.CharField()
+    how_to_help = serializers.CharField()
+    target_value = serializers.FloatField(allow_null=True)
+    current_value = serializers.FloatField()
+    unit = serializers.CharField()
+    progress = serializers.FloatField(allow_null=True, help_text="current_value / target_value, 0..1; null without a target.")
+    status = serializers.ChoiceField(choices=GoalStatus.choices)
+    due_date = serializers.DateField(allow_null=True)
+    achieved_at = serializers.DateTimeField(allow_null=True)
+    update = GoalCardUpdateSerializer()
+
+
+class KeyMomentPostCardSerializer(serializers.Serializer):
+    """A key moment as published or changed (feed.services.goals.key_moment_card)."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    expected_behaviour = serializers.CharField()
+    position = serializers.IntegerField()
+    change = serializers.ChoiceField(choices=["created", "updated"], help_text="Why it was posted.")
+
+
+register_card_payload(kind=PostKind.GOAL_UPDATE, serializer=GoalCardSerializer)
+register_card_payload(kind=PostKind.KEY_MOMENT, serializer=KeyMomentPostCardSerializer)
+
+
+# --- Notification payloads (registered in FeedConfig.ready) -----------------------------------------
+
+
+class PostReminderSerializer(serializers.Serializer):
+    deadline = serializers.DateTimeField()
+    offset_minutes = serializers.IntegerField(help_text="How long before the deadline this reminder was due.")
+
+
+class PostEscalationSerializer(serializers.Serializer):
+    deadline = serializers.DateTimeField()
+    audience_count = serializers.IntegerField()
+    acknowledged_count = serializers.IntegerField()
+    not_acknowledged_count = serializers.IntegerField()
+    not_acknowledged = UserSummarySerializer(many=True, help_text="The first of them by name; the reach routes list all.")
+
+
+class PostNoticeSerializer(serializers.Serializer):
+    """Why a mandatory read comes back to you: a reminder before its deadline (you have not
+    acknowledged it), or the summary after it (you wrote it or manage its groups)."""
+
+    reminder = PostReminderSerializer(required=False)
+    escalation = PostEscalationSerializer(required=False)
 
 
 class RemovedPostSerializer(serializers.Serializer):
@@ -81,11 +186,6 @@ class CommentSerializer(serializers.Serializer):
     body = serializers.CharField()
     mentions = UserSummarySerializer(many=True, help_text="People mentioned with `@[user:ID]` who can see the post.")
     created_at = serializers.DateTimeField()
-
-
-class GroupRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
 
 
 class ReachGroupSerializer(serializers.Serializer):
@@ -200,9 +300,11 @@ class GoalCreateSerializer(serializers.Serializer):
     why = BodyField(help_text="Why the goal matters: required, never empty.")
     how_to_help = BodyField(help_text="What each person can do to help: required, never empty.")
     target_value = serializers.DecimalField(
-        max_digits=14, decimal_places=2, required=False, allow_null=True, default=None, min_value=Decimal("0.01")
+        max_digits=14, decimal_places=2, coerce_to_string=False, required=False, allow_null=True, default=None, min_value=Decimal("0.01")
     )
-    current_value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, default=None)
+    current_value = serializers.DecimalField(
+        max_digits=14, decimal_places=2, coerce_to_string=False, required=False, allow_null=True, default=None
+    )
     unit = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
     group_ids = IdListField(required=False, default=list, max_length=MAX_GROUPS_PER_POST, help_text="Empty: the whole organisation.")
@@ -212,15 +314,19 @@ class GoalPatchSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False, trim_whitespace=False)
     why = BodyField(required=False)
     how_to_help = BodyField(required=False)
-    target_value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=Decimal("0.01"))
-    current_value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    target_value = serializers.DecimalField(
+        max_digits=14, decimal_places=2, coerce_to_string=False, required=False, allow_null=True, min_value=Decimal("0.01")
+    )
+    current_value = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False, required=False)
     unit = serializers.CharField(max_length=32, required=False, allow_blank=True)
     due_date = serializers.DateField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=GoalStatus.choices, required=False)
 
 
 class GoalProgressSerializer(serializers.Serializer):
-    current_value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, default=None)
+    current_value = serializers.DecimalField(
+        max_digits=14, decimal_places=2, coerce_to_string=False, required=False, allow_null=True, default=None
+    )
     note = BodyField(required=False, default="", help_text="What happened; the text of the feed post.")
 
 

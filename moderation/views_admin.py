@@ -17,6 +17,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from accounts.selectors import access_user
+from accounts.serializers import PersonRefSerializer
 from moderation import privacy
 from moderation.audit import AuditEntry, audit_entry_list
 from server.api.exceptions import ValidationFailed
@@ -30,16 +31,11 @@ CSV_BATCH = 500
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-class AuditActorSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
 class AuditEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     action = serializers.CharField()
-    actor = AuditActorSerializer(allow_null=True)
+    actor = PersonRefSerializer(allow_null=True)
     target_type = serializers.CharField()
     target_id = serializers.IntegerField(allow_null=True)
     target_label = serializers.CharField()

@@ -7,14 +7,19 @@ from rest_framework.response import Response
 
 from accounts.views import paginated
 from notifications import selectors, services
-from notifications.serializers import NotificationSerializer, NotificationsReadSerializer, UnreadCountSerializer
+from notifications.serializers import (
+    NotificationSchemaSerializer,
+    NotificationSerializer,
+    NotificationsReadSerializer,
+    UnreadCountSerializer,
+)
 from server.api.views import APIView
 
 
 class NotificationListView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("unread", bool, description="Only unread notifications.")],
-        responses={200: NotificationSerializer(many=True)},
+        responses={200: NotificationSchemaSerializer(many=True)},
         operation_id="notifications_list",
         tags=["notifications"],
     )

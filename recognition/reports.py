@@ -17,6 +17,7 @@ from recognition.models import AwardResult, AwardRound, DecisionMethod, Kudos, K
 from recognition.months import month_bounds, month_of, previous_month
 from recognition.selectors import award_wins, kudos_list, result_list
 from server.api.exceptions import NotAllowed, ValidationFailed
+from server.api.pagination import page_envelope
 
 RECENT_KUDOS = 5
 LEADERBOARD_SIZE = 20
@@ -84,7 +85,7 @@ def leaderboard(*, user: User, month: dt.date | None, group_id: int | None) -> d
     entries = [
         {"rank": index, "user": people[r["recipient_id"]], "kudos_received": r["kudos_received"]} for index, r in enumerate(rows, start=1)
     ]
-    return {"month": month.strftime("%Y-%m"), "group_id": group.pk if group else None, "entries": entries}
+    return {"month": month.strftime("%Y-%m"), "group_id": group.pk if group else None, **page_envelope(entries)}
 
 
 def _scope_groups(*, user: User, group_id: int | None) -> tuple[list[Group], bool]:
@@ -221,7 +222,7 @@ def round_results(*, user: User, round: AwardRound) -> dict[str, Any]:
         "decided_by": round.decided_by,
         "rule": round_rule(round),
         "winners": winners,
-        "standings": [_standing(s) for s in standings],
+        **page_envelope([_standing(s) for s in standings]),
     }
 
 

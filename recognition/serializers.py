@@ -3,10 +3,11 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.serializers import UserSummarySerializer
+from accounts.serializers import GroupRefSerializer, PersonRefSerializer, UserSummarySerializer
 from media.serializers import MediaSerializer
 from recognition.models import AwardCategory, CompanyValue, DecisionMethod, Kudos, Nomination, RoundStatus
 from server.api.fields import IdField, IdListField
+from server.api.pagination import OnePageSerializer
 
 # --- Values -----------------------------------------------------------------------------------------
 
@@ -53,6 +54,24 @@ class KudosSerializer(serializers.Serializer):
     @extend_schema_field(UserSummarySerializer(many=True))
     def get_recipients(self, kudos: Kudos) -> list[dict]:
         return UserSummarySerializer([link.recipient for link in kudos.recipient_links.all()], many=True).data
+
+
+class KudosCardSerializer(serializers.Serializer):
+    """A kudos inside its feed card (`kudos`) and its `kudos.created` event (recognition.services.kudos.kudos_card)."""
+
+    id = serializers.IntegerField()
+    giver = PersonRefSerializer()
+    recipients = PersonRefSerializer(many=True)
+    value = ValueCardSerializer(allow_null=True)
+    message = serializers.CharField()
+    image_id = serializers.IntegerField(allow_null=True)
+    image = MediaSerializer(allow_null=True, help_text="The photo `image_id` names, as every image is shown.")
+    key_moment = KeyMomentCardSerializer(allow_null=True, help_text="The customer-journey step this kudos is about.")
+
+
+class KudosCreatedPayloadSerializer(KudosCardSerializer):
+    post_id = serializers.IntegerField(help_text="The kudos' card in the feed.")
+    created_at = serializers.DateTimeField()
 
 
 class KudosCreateSerializer(serializers.Serializer):
@@ -187,7 +206,9 @@ class WinnerSerializer(StandingSerializer):
     why = serializers.CharField(help_text='"Why this winner": the rule that decided, in words.')
 
 
-class ResultsSerializer(serializers.Serializer):
+class ResultsSerializer(OnePageSerializer):
+    """A round's results: the standings as a list (`results`, every nominee, complete in one page), with the round and its winners."""
+
     round = RoundSerializer()
     decided_by = serializers.ChoiceField(
         choices=["most_nominations", "leader_pick", "most_nominations_fallback", ""],
@@ -195,7 +216,40 @@ class ResultsSerializer(serializers.Serializer):
     )
     rule = serializers.CharField(help_text="How this category decides, in words.")
     winners = WinnerSerializer(many=True)
-    standings = StandingSerializer(many=True)
+    results = StandingSerializer(many=True, help_text="Every nominee by rank.")
+
+
+class AwardCardCategorySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    icon = serializers.CharField()
+
+
+class AwardCardWinnerSerializer(PersonRefSerializer):
+    reason = serializers.CharField(help_text="The nomination reason quoted in the announcement.")
+
+
+class AwardCardSerializer(serializers.Serializer):
+    """An announced award inside its feed card (`award`) and its event (recognition.services.closing.award_card)."""
+
+    round_id = serializers.IntegerField()
+    category = AwardCardCategorySerializer()
+    month = serializers.CharField(help_text="YYYY-MM in the organisation's calendar.")
+    winners = AwardCardWinnerSerializer(many=True)
+
+
+class AwardAnnouncedPayloadSerializer(AwardCardSerializer):
+    post_id = serializers.IntegerField(allow_null=True, help_text="The announcement's card; null without an admin to post it.")
+    decided_by = serializers.ChoiceField(choices=["most_nominations", "leader_pick", "most_nominations_fallback"])
+
+
+class NominationTallyPayloadSerializer(serializers.Serializer):
+    """`award.announced` to a nominee who did not win: how often they were nominated (never by whom)."""
+
+    round_id = serializers.IntegerField()
+    category = AwardCardCategorySerializer()
+    month = serializers.CharField()
+    nomination_count = serializers.IntegerField()
 
 
 # --- Wall of fame, leaderboard, insights -------------------------------------------------------------
@@ -228,20 +282,15 @@ class LeaderboardEntrySerializer(serializers.Serializer):
     kudos_received = serializers.IntegerField()
 
 
-class LeaderboardSerializer(serializers.Serializer):
+class LeaderboardSerializer(OnePageSerializer):
     month = serializers.CharField()
     group_id = serializers.IntegerField(allow_null=True)
-    entries = LeaderboardEntrySerializer(many=True, help_text="The top 20 by kudos received that month.")
-
-
-class GroupCardSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
+    results = LeaderboardEntrySerializer(many=True, help_text="The top 20 by kudos received that month (complete in one page).")
 
 
 class GroupMonthSerializer(serializers.Serializer):
     month = serializers.CharField()
-    group = GroupCardSerializer()
+    group = GroupRefSerializer()
     kudos_count = serializers.IntegerField()
     nomination_count = serializers.IntegerField()
 

@@ -29,7 +29,7 @@ CATALOGUE = Path(settings.BASE_DIR) / "locale" / "nl" / "LC_MESSAGES" / "django.
 PUSH_CATALOGUE = Path(settings.BASE_DIR) / "notifications" / "locale" / "nl" / "LC_MESSAGES" / "django.po"
 CATALOGUES = pytest.mark.parametrize("catalogue", [CATALOGUE, PUSH_CATALOGUE], ids=["project", "push"])
 # What `make messages` leaves out of the project catalogue (notifications has its own).
-IGNORED = [".venv", "notifications", "tests", "bench", "staticfiles"]
+IGNORED = [".venv", "notifications", "tests", "bench", "staticfiles", "clients"]
 
 
 @pytest.fixture(autouse=True)

@@ -38,7 +38,8 @@ def _save_category(category: AwardCategory) -> None:
         with transaction.atomic():
             category.save()
     except IntegrityError:
-        raise ValidationFailed(_("A category with this name already exists."), fields={"name": [_("Already exists.")]})
+        # Its name (any case) in the organisation: 409 like a value's or a group's.
+        raise Conflict(_("A category with this name already exists."), fields={"name": [_("Already in use.")]})
 
 
 def _category_snapshot(category: AwardCategory, groups: list[Group]) -> dict:

@@ -12,6 +12,7 @@ from feed.models import KeyMoment, Post
 from feed.selectors import access_key_moment
 from feed.services import post_create_system
 from feed.services.posts import ensure_not_muted
+from media.serializers import media_representation
 from media.services import media_claim
 from notifications.services import emit
 from recognition.models import AwardRound, CompanyValue, Kudos, KudosRecipient, Nomination
@@ -124,7 +125,13 @@ def kudos_give(
         emit(
             type="kudos.created",
             organization_id=giver.organization_id,
-            payload={**card, "post_id": post.pk, "created_at": kudos.created_at.isoformat()},
+            # The image as the feed card shows it (the card stores only its id; the feed reads it live).
+            payload={
+                **card,
+                "image": media_representation(image) if image else None,
+                "post_id": post.pk,
+                "created_at": kudos.created_at.isoformat(),
+            },
             org_wide=True,
             addressed=[{"user_id": r.pk, "reason": "kudos"} for r in recipients],
         )

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from recognition.models import CompanyValue
 from recognition.services.common import admin_audit
-from server.api.exceptions import ValidationFailed
+from server.api.exceptions import Conflict
 
 EDITABLE = ("name", "description", "emoji", "active", "position")
 
@@ -16,7 +16,9 @@ def _save(value: CompanyValue) -> CompanyValue:
         with transaction.atomic():
             value.save()
     except IntegrityError:
-        raise ValidationFailed(_("A value with this name already exists."), fields={"name": [_("Already exists.")]})
+        # The only unique rule of a value: its name (any case) in the organisation. A conflict with
+        # an existing row, like a group's name, not a malformed request.
+        raise Conflict(_("A value with this name already exists."), fields={"name": [_("Already in use.")]})
     return value
 
 

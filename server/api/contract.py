@@ -52,22 +52,26 @@ def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, An
 
 
 def _shape(schema: dict[str, Any] | None, components: dict[str, Any], depth: int = 0) -> Shape | None:
-    if not schema or depth > 20:
+    """None: a value that holds no fields (a string, a number, null)."""
+    if schema is None or depth > 20:
         return None
     schema = _resolve(schema, components)
+    if not schema:
+        return Shape(free_form=True)  # {}: anything
     for combinator in ("allOf", "oneOf", "anyOf"):
         if combinator in schema:
-            # A union (a nullable reference is oneOf/allOf around it): what any branch takes.
-            merged = Shape(properties={})
-            for branch in schema[combinator]:
-                part = _shape(branch, components, depth + 1)
-                if part is None or part.free_form:
-                    return part
-                if part.properties is not None:
-                    merged.properties.update(part.properties)
-                if part.items is not None:
-                    merged.items = part.items
-            return merged
+            # A union (a nullable reference is oneOf [its component, NullEnum]): what any branch takes.
+            parts = [part for branch in schema[combinator] if (part := _shape(branch, components, depth + 1)) is not None]
+            if not parts:
+                return None
+            if any(part.free_form for part in parts):
+                return Shape(free_form=True)
+            objects = [part.properties for part in parts if part.properties is not None]
+            arrays = [part.items for part in parts if part.items is not None]
+            return Shape(
+                properties={name: sub for properties in objects for name, sub in properties.items()} if objects else None,
+                items=arrays[0] if arrays else None,
+            )
     if schema.get("type") == "array":
         return Shape(items=_shape(schema.get("items"), components, depth + 1))
     if schema.get("type") == "object" or "properties" in schema:
@@ -129,19 +133,24 @@ def reset() -> None:
     _contract = None
 
 
-def _unknown_in(value: Any, shape: Shape | None, prefix: str, found: list[str]) -> None:
+def _unknown_in(value: Any, shape: Shape | None, names: list[str]) -> Any:
+    """The unknown fields of `value` as the error envelope's recursive `fields` (None: none):
+    a nested object's inside its own entry, a list's per item (`{}` for a clean one)."""
     if shape is None or shape.free_form:
-        return
+        return None
     if isinstance(value, Mapping) and shape.properties is not None:
+        errors: dict[str, Any] = {}
         for key in value:
-            name = f"{prefix}{key}"
             if key not in shape.properties:
-                found.append(name)
-            else:
-                _unknown_in(value[key], shape.properties[key], f"{name}.", found)
-    elif isinstance(value, list) and shape.items is not None:
-        for index, item in enumerate(value[:1000]):
-            _unknown_in(item, shape.items, f"{prefix[:-1]}[{index}].", found)
+                errors[key] = [_("Unknown field.")]
+                names.append(str(key))
+            elif (inner := _unknown_in(value[key], shape.properties[key], names)) is not None:
+                errors[key] = inner
+        return errors or None
+    if isinstance(value, list) and shape.items is not None:
+        items = [_unknown_in(item, shape.items, names) for item in value[:1000]]
+        return [item or {} for item in items] if any(items) else None
+    return None
 
 
 def refuse_unknown_fields(*, view_class: type, method: str, query_params: Mapping[str, Any], data: Any) -> None:
@@ -152,11 +161,9 @@ def refuse_unknown_fields(*, view_class: type, method: str, query_params: Mappin
     for name in query_params:
         if name not in accepts.query:
             errors[name] = [_("Unknown query parameter.")]
+    names = list(errors)
     if accepts.checks_body and method.upper() in ("POST", "PUT", "PATCH"):
-        found: list[str] = []
-        _unknown_in(data, accepts.body, "", found)
-        for name in found:
-            errors[name] = [_("Unknown field.")]
+        errors.update(_unknown_in(data, accepts.body, names) or {})
     if errors:
-        names = ", ".join(sorted(errors))
-        raise ValidationFailed(_("Unknown field: %(names)s.") % {"names": names}, code="unknown_field", fields=errors)
+        listed = ", ".join(sorted(set(names)))
+        raise ValidationFailed(_("Unknown field: %(names)s.") % {"names": listed}, code="unknown_field", fields=errors)

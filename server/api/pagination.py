@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
+from rest_framework import serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -172,34 +173,35 @@ class KeysetPagination(BasePagination):
     def _cursor_for(self, row: Any, *, reverse: bool) -> str:
         return _encode([_field_value(row, name) for name, _desc in self.ordering], reverse)
 
-    def get_next_link(self) -> str | None:
+    def get_next_cursor(self) -> str | None:
         if not self.page or not self.has_next:
             return None
-        url = self.request.build_absolute_uri()
-        return replace_query_param(url, CURSOR_PARAM, self._cursor_for(self.page[-1], reverse=False))
+        return self._cursor_for(self.page[-1], reverse=False)
 
-    def get_previous_link(self) -> str | None:
+    def get_previous_cursor(self) -> str | None:
         if not self.page or not self.has_previous:
             return None
-        url = self.request.build_absolute_uri()
-        return replace_query_param(url, CURSOR_PARAM, self._cursor_for(self.page[0], reverse=True))
+        return self._cursor_for(self.page[0], reverse=True)
+
+    def _link(self, cursor: str | None) -> str | None:
+        return replace_query_param(self.request.build_absolute_uri(), CURSOR_PARAM, cursor) if cursor else None
+
+    def get_next_link(self) -> str | None:
+        return self._link(self.get_next_cursor())
+
+    def get_previous_link(self) -> str | None:
+        return self._link(self.get_previous_cursor())
 
     def first_page_link(self) -> str:
         return remove_query_param(self.request.build_absolute_uri(), CURSOR_PARAM)
 
     def get_paginated_response(self, data: Any) -> Response:
-        return Response({"results": data, "next": self.get_next_link(), "previous": self.get_previous_link()})
+        return Response(
+            page_envelope(data, next_cursor=self.get_next_cursor(), previous_cursor=self.get_previous_cursor(), link=self._link)
+        )
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
-        return {
-            "type": "object",
-            "required": ["results", "next", "previous"],
-            "properties": {
-                "results": schema,
-                "next": {"type": "string", "nullable": True, "format": "uri"},
-                "previous": {"type": "string", "nullable": True, "format": "uri"},
-            },
-        }
+        return page_envelope_schema(schema)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict]:
         return [
@@ -207,7 +209,7 @@ class KeysetPagination(BasePagination):
                 "name": CURSOR_PARAM,
                 "required": False,
                 "in": "query",
-                "description": "Opaque cursor from a previous page's `next` or `previous` link.",
+                "description": "Opaque: a page's `next_cursor` or `previous_cursor` (what its `next` or `previous` link carries).",
                 "schema": {"type": "string"},
             },
             {
@@ -218,3 +220,48 @@ class KeysetPagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
             },
         ]
+
+
+def page_envelope(
+    results: Any,
+    *,
+    next_cursor: str | None = None,
+    previous_cursor: str | None = None,
+    link: Callable[[str | None], str | None] | None = None,
+) -> dict[str, Any]:
+    """Every list's body. The cursors beside the links: an app that keeps its own base URL (or a
+    generated client that takes query parameters, not URLs) passes `?cursor=` without parsing a link.
+    A list that is complete in one page (a top 20) has all four null."""
+    link = link or (lambda cursor: None)
+    return {
+        "results": results,
+        "next": link(next_cursor),
+        "previous": link(previous_cursor),
+        "next_cursor": next_cursor,
+        "previous_cursor": previous_cursor,
+    }
+
+
+def page_envelope_schema(results: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["results", "next", "previous", "next_cursor", "previous_cursor"],
+        "properties": {
+            "results": results,
+            "next": {"type": "string", "nullable": True, "format": "uri", "description": "The next page, or null on the last."},
+            "previous": {"type": "string", "nullable": True, "format": "uri", "description": "The page before, or null on the first."},
+            "next_cursor": {"type": "string", "nullable": True, "description": "The `cursor` of the next page, or null."},
+            "previous_cursor": {"type": "string", "nullable": True, "description": "The `cursor` of the page before, or null."},
+        },
+    }
+
+
+class OnePageSerializer(serializers.Serializer):
+    """The page envelope's links and cursors, for a list that is complete in one page (a top 20, a
+    round's standings): always null, so a client pages it like every other list. Subclasses add
+    `results` and the list's context (its month, its round)."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    previous_cursor = serializers.CharField(allow_null=True)

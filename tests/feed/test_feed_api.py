@@ -39,6 +39,23 @@ def test_newest_first_then_keyset_pages_without_duplicates_or_gaps_while_posts_a
     assert set(ids(client.get("/api/v1/feed", {"page_size": 100}))) == {p.pk for p in old + arrived}
 
 
+def test_pages_carry_their_cursors_beside_the_links(api, leader, employee):
+    # Issue #18, 6: a client that keeps its own base URL pages with `?cursor=` and never parses a link.
+    posts = [PostFactory(author=leader) for _ in range(5)]
+    client = api(employee)
+    first = client.get("/api/v1/feed", {"page_size": 2}).json()
+    assert first["previous_cursor"] is None and first["previous"] is None
+    assert f"cursor={first['next_cursor']}" in first["next"]
+    second = client.get("/api/v1/feed", {"page_size": 2, "cursor": first["next_cursor"]}).json()
+    assert [card["id"] for card in second["results"]] == [posts[2].pk, posts[1].pk]
+    assert f"cursor={second['previous_cursor']}" in second["previous"]
+    back = client.get("/api/v1/feed", {"page_size": 2, "cursor": second["previous_cursor"]}).json()
+    assert [card["id"] for card in back["results"]] == [card["id"] for card in first["results"]]
+    last = client.get("/api/v1/feed", {"page_size": 2, "cursor": second["next_cursor"]}).json()
+    assert [card["id"] for card in last["results"]] == [posts[0].pk]
+    assert last["next_cursor"] is None and last["next"] is None
+
+
 def test_pinned_posts_come_first_on_the_first_page_only(api, leader, employee):
     older = PostFactory(author=leader, published_at=timezone.now() - timedelta(days=3))
     posts = [PostFactory(author=leader) for _ in range(4)]

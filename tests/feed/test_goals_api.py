@@ -149,8 +149,9 @@ def test_publishing_or_changing_a_key_moment_posts_to_the_feed(api, leader, empl
     )
     api(leader).patch(f"/api/v1/key-moments/{created['id']}", {"expected_behaviour": "Bedank en wens een fijne dag"}, format="json")
     posts = api(employee).get("/api/v1/feed", {"kind": "key_moment"}).json()["results"]
-    assert [card["goal"]["change"] for card in posts] == ["updated", "created"]
-    assert posts[0]["goal"]["expected_behaviour"] == "Bedank en wens een fijne dag"
+    assert [card["key_moment"]["change"] for card in posts] == ["updated", "created"]
+    assert posts[0]["key_moment"]["expected_behaviour"] == "Bedank en wens een fijne dag"
+    assert [card["goal"] for card in posts] == [None, None]
     assert [e["type"] for e in events if e["type"] == "key_moment.updated"] == ["key_moment.updated"] * 2
 
 

@@ -189,7 +189,14 @@ def test_reach_counts_the_audience_at_publish_time(api, org, group, leader, empl
         "audience_count": 3,
         "seen_count": 2,
         "acknowledged_count": 1,
-        "by_group": [{"group": {"id": group.pk, "name": group.name}, "audience_count": 3, "seen_count": 2, "acknowledged_count": 1}],
+        "by_group": [
+            {
+                "group": {"id": group.pk, "name": group.name, "kind": group.kind},
+                "audience_count": 3,
+                "seen_count": 2,
+                "acknowledged_count": 1,
+            }
+        ],
     }
     assert api(early[0]).get(f"/api/v1/posts/{post.pk}/reach").status_code == 403
 

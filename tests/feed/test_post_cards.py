@@ -119,6 +119,7 @@ def expected_card(scene, leader, group) -> dict:
         "kudos": None,
         "award": None,
         "goal": None,
+        "key_moment": None,
     }
 
 

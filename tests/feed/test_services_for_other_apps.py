@@ -17,16 +17,20 @@ def test_system_post_renders_its_card_by_kind_and_emits_post_created(api, org, e
     post = services.post_create_system(author=employee, kind=PostKind.KUDOS, body="Dank je!", group_ids=[group.pk], card=card)
     rendered = api(member).get(f"/api/v1/posts/{post.pk}").json()
     assert rendered["kind"] == "kudos" and rendered["kudos"] == card
-    assert rendered["award"] is None and rendered["goal"] is None
+    assert rendered["award"] is None and rendered["goal"] is None and rendered["key_moment"] is None
     assert events[0]["type"] == "post.created" and events[0]["payload"]["kudos"] == card
     assert events[0]["group_ids"] == [group.pk]
 
 
-@pytest.mark.parametrize(("kind", "slot"), [("award", "award"), ("goal_update", "goal"), ("key_moment", "goal")])
+@pytest.mark.parametrize(("kind", "slot"), [("award", "award"), ("goal_update", "goal"), ("key_moment", "key_moment")])
 def test_each_system_kind_fills_its_slot(employee, kind, slot):
+    # A key moment has its own key (issue #18, 7): it is not a goal.
     post = services.post_create_system(author=employee, kind=kind, body="", group_ids=None, card={"title": "x"})
     [card] = post_cards(posts=[post], viewer=employee)
     assert card[slot] == {"title": "x"}
+    assert {key: card[key] for key in ("kudos", "award", "goal", "key_moment") if key != slot} == dict.fromkeys(
+        {"kudos", "award", "goal", "key_moment"} - {slot}
+    )
 
 
 def test_system_post_checks_group_tenancy_and_kind(employee):

@@ -18,12 +18,26 @@ def test_admin_creates_and_edits_values_employees_read_active_ones(api, org, adm
     assert api(employee).post("/api/v1/values", {"name": "Nope"}, format="json").status_code == 403
     assert api(employee).patch(f"/api/v1/values/{value_id}", {"name": "Nope"}, format="json").status_code == 403
     duplicate = admin.post("/api/v1/values", {"name": "samen STERK"}, format="json")
-    assert duplicate.status_code == 400
+    assert duplicate.status_code == 409
     assert "name" in duplicate.json()["error"]["fields"]
     assert admin.patch(f"/api/v1/values/{value_id}", {"active": False}, format="json").json()["active"] is False
     assert api(employee).get("/api/v1/values").json()["results"] == []
     assert api(employee).get(f"/api/v1/values/{value_id}").status_code == 404
     assert [v["id"] for v in admin.get("/api/v1/values").json()["results"]] == [value_id]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/groups", "/api/v1/values", "/api/v1/awards/categories"])
+def test_a_duplicate_name_is_a_409_conflict_for_groups_values_and_categories_alike(api, admin_user, path):
+    # Issue #18, 7: one rule, one answer; a value's duplicate name used to be a 400.
+    client = api(admin_user)
+    assert client.post(path, {"name": "Samen sterk"}, format="json").status_code == 201
+    other = client.post(path, {"name": "Iets anders"}, format="json").json()["id"]
+    created = client.post(path, {"name": "SAMEN sterk"}, format="json")
+    renamed = client.patch(f"{path}/{other}", {"name": "samen sterk"}, format="json")
+    for response in (created, renamed):
+        assert response.status_code == 409, response.json()
+        assert response.json()["error"]["code"] == "conflict"
+        assert list(response.json()["error"]["fields"]) == ["name"]
 
 
 @pytest.mark.parametrize("size", [2, 6])

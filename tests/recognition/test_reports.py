@@ -37,7 +37,10 @@ def test_results_explain_why_this_winner(api, org, employee):
     assert winner["nominee"]["id"] == people[2].pk
     assert winner["nomination_count"] == 3
     assert winner["why"] == "Most colleagues nominating: 3 against 2 for the runner-up."
-    assert [s["nominee"]["id"] for s in body["standings"]] == [people[2].pk, people[1].pk, people[0].pk]
+    assert [s["nominee"]["id"] for s in body["results"]] == [people[2].pk, people[1].pk, people[0].pk]
+    # A list like every list (issue #18, 7: no `standings`), complete in one page.
+    assert "standings" not in body
+    assert [body[key] for key in ("next", "previous", "next_cursor", "previous_cursor")] == [None] * 4
     assert "nominator" not in str(body)
 
 
@@ -66,7 +69,7 @@ def test_results_query_count(api, org, employee, size, django_assert_num_queries
     # auth, round access, standings
     with django_assert_num_queries(3):
         response = client.get(f"/api/v1/awards/rounds/{round.pk}/results")
-    assert len(response.json()["standings"]) == size
+    assert len(response.json()["results"]) == size
 
 
 def test_wall_of_fame(api, org, employee):
@@ -119,10 +122,13 @@ def test_leaderboard_by_month_and_group(api, org, employee):
     old.save()
     client = api(employee)
     board = client.get("/api/v1/recognition/leaderboard").json()
-    assert [(e["rank"], e["user"]["id"], e["kudos_received"]) for e in board["entries"]] == [(1, a.pk, 3), (2, b.pk, 1)]
-    assert [e["user"]["id"] for e in client.get(f"/api/v1/recognition/leaderboard?group={team.pk}").json()["entries"]] == [b.pk]
+    assert [(e["rank"], e["user"]["id"], e["kudos_received"]) for e in board["results"]] == [(1, a.pk, 3), (2, b.pk, 1)]
+    # A list like every list (issue #18, 7: no `entries`): the top 20, complete in one page.
+    assert "entries" not in board and board["month"] and board["group_id"] is None
+    assert [board[key] for key in ("next", "previous", "next_cursor", "previous_cursor")] == [None] * 4
+    assert [e["user"]["id"] for e in client.get(f"/api/v1/recognition/leaderboard?group={team.pk}").json()["results"]] == [b.pk]
     old_month = old.created_at.astimezone(org.tzinfo).strftime("%Y-%m")
-    assert c.pk in [e["user"]["id"] for e in client.get(f"/api/v1/recognition/leaderboard?month={old_month}").json()["entries"]]
+    assert c.pk in [e["user"]["id"] for e in client.get(f"/api/v1/recognition/leaderboard?month={old_month}").json()["results"]]
     foreign = GroupFactory(organization=OrganizationFactory())
     assert client.get(f"/api/v1/recognition/leaderboard?group={foreign.pk}").status_code == 400
 
@@ -148,7 +154,9 @@ def test_leader_insights_cover_their_own_groups(api, org, employee):
     body = client.get("/api/v1/recognition/insights").json()
     assert body["group_ids"] == [mine.pk]
     this_month = timezone.now().astimezone(org.tzinfo).strftime("%Y-%m")
-    assert body["per_group"] == [{"month": this_month, "group": {"id": mine.pk, "name": "Kassa"}, "kudos_count": 2, "nomination_count": 0}]
+    assert body["per_group"] == [
+        {"month": this_month, "group": {"id": mine.pk, "name": "Kassa", "kind": mine.kind}, "kudos_count": 2, "nomination_count": 0}
+    ]
     assert body["values_used"][0]["count"] == 2
     not_recognised = {p["id"] for p in body["not_recognised"]}
     assert quiet.pk in not_recognised and leader.pk in not_recognised
@@ -214,7 +222,7 @@ def test_leaderboard_query_count(api, org, employee, size, django_assert_num_que
     # auth, ranking, the ranked people
     with django_assert_num_queries(3):
         response = client.get("/api/v1/recognition/leaderboard")
-    assert len(response.json()["entries"]) == size * 2
+    assert len(response.json()["results"]) == size * 2
 
 
 @pytest.mark.parametrize("size", [2, 6])
