@@ -153,8 +153,12 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Celery ---------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+# "localhost": kombu warns about a broker URL without a host name, even the in-memory one.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+# The beat schedule below, run inside the web process (server/scheduler.py): the embedded default
+# has no `celery beat`; with REDIS_URL one runs (README.md, docs/operations.md).
+EMBEDDED_SCHEDULER = env.bool("EMBEDDED_SCHEDULER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -402,6 +406,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+if CELERY_TASK_ALWAYS_EAGER:
+    # Eager tasks run inside requests and commands (seed_demo): one "Task ... succeeded" line
+    # per task is a worker's log, noise here. Failures are still logged (ERROR).
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
+if EMBEDDED_SCHEDULER:
+    # "Sending due task" every 15 seconds (the outbox sweeper) would drown the server's log.
+    LOGGING["loggers"]["celery.beat"] = {"level": "WARNING"}
 CSRF_FAILURE_VIEW = "server.api.exceptions.csrf_failure"
 
 CELERY_BEAT_SCHEDULE["recognition-close-award-rounds"] = {
