@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",  # stays: check --deploy wants it by name; exempt views cost ~nothing
     "server.api.middleware.AdminAuthenticationMiddleware",  # AuthenticationMiddleware, not on /api/ (server/api/middleware.py)
+    "server.admin_language.AdminLanguageMiddleware",  # the admin in the person's saved language
     "server.api.middleware.AdminMessageMiddleware",  # MessageMiddleware, not on /api/ (server/api/middleware.py)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "server.api.idempotency.IdempotencyMiddleware",
@@ -73,7 +74,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Before the apps' templates: server/templates/admin/base_site.html extends Django's own.
+        "DIRS": [BASE_DIR / "server" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -404,7 +406,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # A refused admin page is answered with the 403 page; its log line needs no traceback.
+        "django.request": {"filters": ["no_permission_denied_traceback"]},
+    },
+    "filters": {"no_permission_denied_traceback": {"()": "server.log_filters.NoPermissionDeniedTraceback"}},
 }
 if CELERY_TASK_ALWAYS_EAGER:
     # Eager tasks run inside requests and commands (seed_demo): one "Task ... succeeded" line
@@ -413,7 +420,7 @@ if CELERY_TASK_ALWAYS_EAGER:
 if EMBEDDED_SCHEDULER:
     # "Sending due task" every 15 seconds (the outbox sweeper) would drown the server's log.
     LOGGING["loggers"]["celery.beat"] = {"level": "WARNING"}
-CSRF_FAILURE_VIEW = "server.api.exceptions.csrf_failure"
+CSRF_FAILURE_VIEW = "server.views.csrf_failure"  # the envelope under /api/, a page elsewhere
 
 CELERY_BEAT_SCHEDULE["recognition-close-award-rounds"] = {
     # Hourly: a round closes within an hour of midnight on the 1st in its organisation's zone;

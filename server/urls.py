@@ -24,6 +24,6 @@ urlpatterns = [
 ]
 
 handler400 = "server.api.exceptions.handler400"
-handler403 = "server.api.exceptions.handler403"
+handler403 = "server.views.handler403"  # HTML outside /api/
 handler404 = "server.api.exceptions.handler404"
 handler500 = "server.api.exceptions.handler500"
