@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def served(application, *, lifespan: str = "on"):
     """The application's start-up and shut-down as uvicorn drives them, on an event loop of its
     own thread (the test's thread plays the outside world: people, the clock)."""
-    config = uvicorn.Config(application, lifespan=lifespan, log_config=None)  # logging stays the test's
+    config = uvicorn.Config(application, lifespan=lifespan, ws="none", log_config=None)  # logging stays the test's
     config.load()
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
