@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import Group, Invitation, Membership, Organization, User
-from server.admin_site import OrganizationScopedAdmin, OrganizationScopedInline
+from server.admin_site import OrganizationScopedAdmin, OrganizationScopedInline, person_column
 
 
 @admin.register(Organization)
@@ -24,26 +26,38 @@ class MembershipInline(OrganizationScopedInline):
     model = Membership
 
     extra = 0
-    raw_id_fields = ["group"]
+    # A choice of the organisation's groups (a handful), not an id box.
+    fields = ["group", "role"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("group")
 
 
 @admin.register(User)
 class UserAdmin(OrganizationScopedAdmin, DjangoUserAdmin):
     ordering = ["organization", "name"]
-    list_display = ["email", "name", "organization", "role", "is_active"]
+    list_display = ["name", "email", "organization", "role", "is_active"]
     list_filter = ["role", "is_active", "organization"]
     search_fields = ["email", "name"]
     inlines = [MembershipInline]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["name", "organization", "role", "language", "timezone"]}),
-        ("Status", {"fields": ["is_active", "deactivated_at", "is_staff", "is_superuser", "last_login", "date_joined"]}),
+        (_("Profile"), {"fields": ["name", "organization", "role", "language", "timezone"]}),
+        (_("Status"), {"fields": ["is_active", "deactivated_at", "is_staff", "is_superuser", "last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "name", "organization", "role", "password1", "password2"]})]
     readonly_fields = ["deactivated_at", "last_login", "date_joined"]
     filter_horizontal: list = []
-    # Granting platform powers is for platform staff only.
-    superuser_only_fields = ("is_superuser",)
+    # The deployment's operators only: platform powers, and the password hash (algorithm, salt)
+    # with Django's "reset password" form. An org admin resets no one's password, as in the API:
+    # a person's password is theirs (chosen on activation), and a reset would leave their
+    # signed-in phones signed in.
+    superuser_only_fields = ("is_superuser", "is_staff", "password")
+
+    def user_change_password(self, request, id, form_url=""):
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -86,6 +100,7 @@ class GroupAdmin(OrganizationScopedAdmin):
 class InvitationAdmin(OrganizationScopedAdmin):
     # Invitations are created through the API (code, e-mail); the admin site shows them.
     org_admin_can_add = False
-    list_display = ["email", "name", "role", "organization", "created_at", "expires_at", "accepted_at"]
+    list_display = ["email", "name", "role", "organization", person_column("invited_by", _("invited by")), "expires_at", "accepted_at"]
+    list_select_related = ["invited_by", "organization"]
     exclude = ["code_hash"]
     readonly_fields = ["accepted_at", "accepted_user", "invited_by"]

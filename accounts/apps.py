@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Organisations and people"
+    verbose_name = _("Organisations and people")
 
     def ready(self) -> None:
         from accounts import schema  # noqa: F401  registers the OpenAPI auth extension

@@ -24,24 +24,37 @@ class Language(models.TextChoices):
 class Organization(models.Model):
     """A tenant. Nothing of one organisation is ever visible to another."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, unique=True)
-    timezone = models.CharField(max_length=64, default="Europe/Amsterdam", validators=[validate_timezone])
-    default_language = models.CharField(max_length=2, choices=Language.choices, default=Language.NL)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    slug = models.SlugField(max_length=80, unique=True, verbose_name=_("slug"))
+    timezone = models.CharField(max_length=64, default="Europe/Amsterdam", validators=[validate_timezone], verbose_name=_("time zone"))
+    default_language = models.CharField(max_length=2, choices=Language.choices, default=Language.NL, verbose_name=_("default language"))
     # Feature switches. Named here so that later features need no migration of this table.
-    org_wide_posting_open = models.BooleanField(default=False, help_text="Everyone may post to the whole organisation.")
-    leaderboard_enabled = models.BooleanField(default=False)
-    kudos_value_required = models.BooleanField(default=False)
+    org_wide_posting_open = models.BooleanField(
+        default=False,
+        help_text=_("Everyone may post to the whole organisation."),
+        verbose_name=_("everyone posts to the whole organisation"),
+    )
+    leaderboard_enabled = models.BooleanField(default=False, verbose_name=_("leaderboard on"))
+    kudos_value_required = models.BooleanField(default=False, verbose_name=_("kudos need a value"))
     kudos_monthly_allowance = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Kudos a person may give per month; empty = unlimited."
+        null=True, blank=True, help_text=_("Kudos a person may give per month; empty = unlimited."), verbose_name=_("kudos per month")
     )
     auto_hide_report_threshold = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Hide content after this many distinct reports; empty = never."
+        null=True,
+        blank=True,
+        help_text=_("Hide content after this many distinct reports; empty = never."),
+        verbose_name=_("hide after reports"),
     )
     erasure_keeps_content = models.BooleanField(
-        default=True, help_text="On erasure, keep posts and comments anonymised instead of removing them."
+        default=True,
+        help_text=_("On erasure, keep posts and comments anonymised instead of removing them."),
+        verbose_name=_("keep content on erasure"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
 
     def __str__(self) -> str:
         return self.name
@@ -80,22 +93,34 @@ class UserManager(BaseUserManager):
 
 class User(AbstractBaseUser, PermissionsMixin):
     # Platform staff (superusers) may belong to no organisation; everyone else must.
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="users", null=True, blank=True)
-    # Stored lower-case; the functional constraint below also guards case variants.
-    email = models.EmailField(max_length=254, unique=True)
-    name = models.CharField(max_length=150)
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EMPLOYEE)
-    language = models.CharField(max_length=2, choices=Language.choices, blank=True, help_text="Empty = the organisation's language.")
-    timezone = models.CharField(
-        max_length=64, blank=True, validators=[validate_timezone], help_text="Empty = the organisation's time zone."
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="users", null=True, blank=True, verbose_name=_("organisation")
     )
-    is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False, help_text="May log in to the admin site.")
-    date_joined = models.DateTimeField(default=tz_now)
-    deactivated_at = models.DateTimeField(null=True, blank=True)
+    # Stored lower-case; the functional constraint below also guards case variants.
+    email = models.EmailField(max_length=254, unique=True, verbose_name=_("e-mail address"))
+    name = models.CharField(max_length=150, verbose_name=_("name"))
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EMPLOYEE, verbose_name=_("role"))
+    language = models.CharField(
+        max_length=2, choices=Language.choices, blank=True, help_text=_("Empty = the organisation's language."), verbose_name=_("language")
+    )
+    timezone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text=_("Empty = the organisation's time zone."),
+        verbose_name=_("time zone"),
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
+    # The deployment's operators (with is_superuser). Organisation admins use the admin site by their
+    # role (server/admin_site.py), not by this flag.
+    is_staff = models.BooleanField(
+        default=False, help_text=_("An operator of the deployment, not of an organisation."), verbose_name=_("platform staff")
+    )
+    date_joined = models.DateTimeField(default=tz_now, verbose_name=_("joined"))
+    deactivated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("deactivated"))
     # Set by moderation (which keeps the history); read by feed and recognition,
     # which may not import moderation: a muted user cannot post, comment or give kudos.
-    muted_until = models.DateTimeField(null=True, blank=True)
+    muted_until = models.DateTimeField(null=True, blank=True, verbose_name=_("muted until"))
 
     objects = UserManager()
 
@@ -104,6 +129,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS = ["name"]
 
     class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
             models.CheckConstraint(
@@ -115,6 +142,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+    # What the admin site greets a person with (Django asks for these two).
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.name
 
     @property
     def is_leader_or_admin(self) -> bool:
@@ -151,13 +185,15 @@ class GroupKind(models.TextChoices):
 class Group(models.Model):
     """A team, location, department or interest group: the audiences of posts."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="groups")
-    name = models.CharField(max_length=150)
-    kind = models.CharField(max_length=16, choices=GroupKind.choices, default=GroupKind.TEAM)
-    allow_member_posts = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="groups", verbose_name=_("organisation"))
+    name = models.CharField(max_length=150, verbose_name=_("name"))
+    kind = models.CharField(max_length=16, choices=GroupKind.choices, default=GroupKind.TEAM, verbose_name=_("kind"))
+    allow_member_posts = models.BooleanField(default=True, verbose_name=_("members may post"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
         constraints = [models.UniqueConstraint("organization", Lower("name"), name="group_name_unique_per_org")]
         indexes = [models.Index(fields=["organization", "name", "id"], name="group_directory_idx")]
 
@@ -171,15 +207,20 @@ class MembershipRole(models.TextChoices):
 
 
 class Membership(models.Model):
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=16, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
-    created_at = models.DateTimeField(auto_now_add=True)
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("group"))
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("person"))
+    role = models.CharField(max_length=16, choices=MembershipRole.choices, default=MembershipRole.MEMBER, verbose_name=_("role"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [models.UniqueConstraint(fields=["group", "user"], name="membership_unique")]
         # The feed resolves "my groups" by user on every request.
         indexes = [models.Index(fields=["user", "group"], name="membership_by_user_idx")]
+
+    def __str__(self) -> str:
+        return str(self.group)
 
 
 class AuthToken(models.Model):
@@ -193,6 +234,8 @@ class AuthToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("device session")
+        verbose_name_plural = _("device sessions")
         indexes = [models.Index(fields=["expires_at"], name="authtoken_expiry_idx")]
 
     @property
@@ -201,18 +244,25 @@ class AuthToken(models.Model):
 
 
 class Invitation(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
-    email = models.EmailField(max_length=254)
-    name = models.CharField(max_length=150)
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EMPLOYEE)
-    groups = models.ManyToManyField(Group, blank=True, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("organisation"))
+    email = models.EmailField(max_length=254, verbose_name=_("e-mail address"))
+    name = models.CharField(max_length=150, verbose_name=_("name"))
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EMPLOYEE, verbose_name=_("role"))
+    groups = models.ManyToManyField(Group, blank=True, related_name="+", verbose_name=_("groups"))
     # Only a hash: a leaked database must not yield usable codes.
-    code_hash = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    accepted_user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    code_hash = models.CharField(max_length=64, unique=True, verbose_name=_("code hash"))
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("invited by"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    expires_at = models.DateTimeField(verbose_name=_("expires"))
+    accepted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("accepted"))
+    accepted_user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("accepted by")
+    )
 
     class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         indexes = [models.Index(fields=["organization", "email"], name="invitation_by_email_idx")]
+
+    def __str__(self) -> str:
+        return self.email

@@ -128,19 +128,26 @@ def _login_account_key(email: str) -> str:
     return "login-account:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def login(*, email: str, password: str, device_name: str = "") -> IssuedToken:
-    """A new device session, or one error for every kind of wrong credentials.
+def login_attempt_record(*, email: str) -> None:
+    """Count one login attempt on the account; Throttled past the limit (the API and the admin site).
 
     Every attempt is counted per account in the shared cache *before* the password
     is checked, with one atomic increment: parallel guesses cannot all pass a check
     made before any of them was recorded. Past the limit the account answers 429
     until the window ends, right password or not; a successful login resets it.
     """
-    key = _login_account_key(email)
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    wait = throttling.hit(key, limit=settings.LOGIN_FAILURE_LIMIT, window=window)
+    wait = throttling.hit(_login_account_key(email), limit=settings.LOGIN_FAILURE_LIMIT, window=settings.LOGIN_FAILURE_WINDOW_SECONDS)
     if wait is not None:
         raise Throttled(wait_seconds=wait, message=_("Too many failed logins. Try again later."))
+
+
+def login_attempts_clear(*, email: str) -> None:
+    throttling.clear(_login_account_key(email), window=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+
+
+def login(*, email: str, password: str, device_name: str = "") -> IssuedToken:
+    """A new device session, or one error for every kind of wrong credentials (login_attempt_record)."""
+    login_attempt_record(email=email)
 
     user = User.objects.select_related("organization").filter(email__iexact=email.strip()).first()
     if user is None:
@@ -151,7 +158,7 @@ def login(*, email: str, password: str, device_name: str = "") -> IssuedToken:
         valid = user.check_password(password)
     if user is None or not valid or not user.is_active:
         raise NotAuthenticated()
-    throttling.clear(key, window=window)
+    login_attempts_clear(email=email)
     return token_issue(user=user, device_name=device_name)
 
 

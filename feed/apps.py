@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FeedConfig(AppConfig):
     name = "feed"
-    verbose_name = "Feed"
+    verbose_name = _("Feed")
 
     def ready(self) -> None:
         from feed.serializers import CommentSerializer, PostCardSerializer, PostNoticeSerializer

@@ -43,41 +43,43 @@ class ReactionType(models.TextChoices):
 
 
 class Post(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="posts")
-    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="posts")
-    kind = models.CharField(max_length=16, choices=PostKind.choices, default=PostKind.POST)
-    body = models.TextField(blank=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="posts", verbose_name=_("organisation"))
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="posts", verbose_name=_("author"))
+    kind = models.CharField(max_length=16, choices=PostKind.choices, default=PostKind.POST, verbose_name=_("kind"))
+    body = models.TextField(blank=True, verbose_name=_("text"))
     # Kind-specific data written by the app that created the post (kudos, award, goal),
     # denormalised so a card renders without a query into that app.
-    card = models.JSONField(default=dict, blank=True)
+    card = models.JSONField(default=dict, blank=True, verbose_name=_("card"))
     # Audience: the whole organisation, or the groups in PostGroup (never both, never neither).
-    org_wide = models.BooleanField(default=True)
-    groups = models.ManyToManyField(Group, through="PostGroup", related_name="posts", blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    org_wide = models.BooleanField(default=True, verbose_name=_("whole organisation"))
+    groups = models.ManyToManyField(Group, through="PostGroup", related_name="posts", blank=True, verbose_name=_("groups"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
     # Scheduled time asked for; the post stays invisible until published_at is set.
-    publish_at = models.DateTimeField(null=True, blank=True)
+    publish_at = models.DateTimeField(null=True, blank=True, verbose_name=_("publish at"))
     # Set once, when the post becomes visible (now, or by the scheduler): the feed's sort key.
-    published_at = models.DateTimeField(null=True, blank=True)
-    edited_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True, verbose_name=_("published"))
+    edited_at = models.DateTimeField(null=True, blank=True, verbose_name=_("edited"))
     # Any change a phone must refetch (publish, edit, pin, removal, hiding): the catch-up cursor.
-    updated_at = models.DateTimeField(default=timezone.now)
-    pinned = models.BooleanField(default=False)
-    pinned_at = models.DateTimeField(null=True, blank=True)
-    requires_acknowledgement = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated"))
+    pinned = models.BooleanField(default=False, verbose_name=_("pinned"))
+    pinned_at = models.DateTimeField(null=True, blank=True, verbose_name=_("pinned at"))
+    requires_acknowledgement = models.BooleanField(default=False, verbose_name=_("needs acknowledgement"))
     # Mandatory reads: reminders before it, a summary of who has not acknowledged after it.
-    acknowledgement_deadline = models.DateTimeField(null=True, blank=True)
+    acknowledgement_deadline = models.DateTimeField(null=True, blank=True, verbose_name=_("acknowledgement deadline"))
     # Soft delete: catch-up must be able to tell phones the post is gone.
-    removed_at = models.DateTimeField(null=True, blank=True)
-    removed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("removed"))
+    removed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("removed by"))
     # Set by moderation through feed.services.post_set_visibility only.
-    hidden_at = models.DateTimeField(null=True, blank=True)
-    hidden_reason = models.CharField(max_length=500, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True, verbose_name=_("hidden"))
+    hidden_reason = models.CharField(max_length=500, blank=True, verbose_name=_("reason hidden"))
     # Not stored: the viewer-neutral card that publishing this instance emitted. For the author
     # of a post just created it is their card too (no reaction or acknowledgement of theirs can
     # exist yet), so the create response does not build a second one.
     published_card: dict | None = None
 
     class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
         constraints = [
             models.CheckConstraint(condition=Q(pinned=False) | Q(pinned_at__isnull=False), name="post_pinned_has_time"),
             models.CheckConstraint(condition=Q(kind__in=[k.value for k in PostKind]), name="post_kind_known"),
@@ -108,7 +110,7 @@ class Post(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.pk}"
+        return f"{self.get_kind_display()} {self.pk}"
 
     @property
     def is_published(self) -> bool:
@@ -122,6 +124,8 @@ class PostGroup(models.Model):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
+        verbose_name = _("post group")
+        verbose_name_plural = _("post groups")
         constraints = [models.UniqueConstraint(fields=["post", "group"], name="postgroup_unique")]
         # Visibility is `post_id IN (SELECT post_id ... WHERE group_id IN <my groups>)`.
         indexes = [models.Index(fields=["group", "post"], name="postgroup_by_group_idx")]
@@ -136,21 +140,25 @@ class PostImage(models.Model):
     position = models.PositiveSmallIntegerField()
 
     class Meta:
+        verbose_name = _("post photo")
+        verbose_name_plural = _("post photos")
         constraints = [models.UniqueConstraint(fields=["post", "position"], name="postimage_position_unique")]
 
 
 class Comment(models.Model):
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="feed_comments")
-    body = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-    removed_at = models.DateTimeField(null=True, blank=True)
-    hidden_at = models.DateTimeField(null=True, blank=True)
-    hidden_reason = models.CharField(max_length=500, blank=True)
-    mentions = models.ManyToManyField(User, through="CommentMention", related_name="+", blank=True)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments", verbose_name=_("post"))
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="feed_comments", verbose_name=_("author"))
+    body = models.TextField(verbose_name=_("text"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
+    removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("removed"))
+    hidden_at = models.DateTimeField(null=True, blank=True, verbose_name=_("hidden"))
+    hidden_reason = models.CharField(max_length=500, blank=True, verbose_name=_("reason hidden"))
+    mentions = models.ManyToManyField(User, through="CommentMention", related_name="+", blank=True, verbose_name=_("mentions"))
 
     class Meta:
         # Comments of a post, oldest first, keyset on (created_at, id); also feeds comment_count.
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
         indexes = [
             models.Index(
                 fields=["post", "created_at", "id"],
@@ -159,12 +167,17 @@ class Comment(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk}"
+
 
 class CommentMention(models.Model):
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="mention_links")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
+        verbose_name = _("mention")
+        verbose_name_plural = _("mentions")
         constraints = [models.UniqueConstraint(fields=["comment", "user"], name="commentmention_unique")]
 
 
@@ -176,6 +189,8 @@ class Reaction(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("emoji reaction")
+        verbose_name_plural = _("emoji reactions")
         constraints = [
             # One reaction per person per post, whatever races the phones run.
             models.UniqueConstraint(fields=["post", "user"], name="reaction_one_per_user"),
@@ -194,6 +209,8 @@ class Acknowledgement(models.Model):
 
     class Meta:
         # Also serves "did I acknowledge these posts": post_id IN (...) AND user_id = ?.
+        verbose_name = _("acknowledgement")
+        verbose_name_plural = _("acknowledgements")
         constraints = [models.UniqueConstraint(fields=["post", "user"], name="acknowledgement_unique")]
 
 
@@ -205,6 +222,8 @@ class PostSeen(models.Model):
     seen_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("post view")
+        verbose_name_plural = _("post views")
         constraints = [models.UniqueConstraint(fields=["post", "user"], name="postseen_unique")]
 
 
@@ -221,23 +240,25 @@ class GoalStatus(models.TextChoices):
 class Goal(models.Model):
     """What the organisation (or some groups) is aiming for, why it matters and how to help."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="goals")
-    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="goals_owned")
-    title = models.CharField(max_length=200)
-    why = models.TextField(blank=True)
-    how_to_help = models.TextField(blank=True)
-    target_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    current_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    unit = models.CharField(max_length=32, blank=True)
-    due_date = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=GoalStatus.choices, default=GoalStatus.ON_TRACK)
-    org_wide = models.BooleanField(default=True)
-    groups = models.ManyToManyField(Group, through="GoalGroup", related_name="goals", blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    achieved_at = models.DateTimeField(null=True, blank=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="goals", verbose_name=_("organisation"))
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="goals_owned", verbose_name=_("owner"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    why = models.TextField(blank=True, verbose_name=_("why it matters"))
+    how_to_help = models.TextField(blank=True, verbose_name=_("how to help"))
+    target_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True, verbose_name=_("target value"))
+    current_value = models.DecimalField(max_digits=14, decimal_places=2, default=0, verbose_name=_("current value"))
+    unit = models.CharField(max_length=32, blank=True, verbose_name=_("unit"))
+    due_date = models.DateField(null=True, blank=True, verbose_name=_("due date"))
+    status = models.CharField(max_length=16, choices=GoalStatus.choices, default=GoalStatus.ON_TRACK, verbose_name=_("status"))
+    org_wide = models.BooleanField(default=True, verbose_name=_("whole organisation"))
+    groups = models.ManyToManyField(Group, through="GoalGroup", related_name="goals", blank=True, verbose_name=_("groups"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated"))
+    achieved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("achieved"))
 
     class Meta:
+        verbose_name = _("goal")
+        verbose_name_plural = _("goals")
         constraints = [
             models.CheckConstraint(condition=Q(status__in=[s.value for s in GoalStatus]), name="goal_status_known"),
             models.CheckConstraint(condition=Q(target_value__isnull=True) | Q(target_value__gt=0), name="goal_target_positive"),
@@ -245,6 +266,9 @@ class Goal(models.Model):
         ]
         # The Goals tab: active goals of an organisation, newest first, keyset on (created_at, id).
         indexes = [models.Index(fields=["organization", "status", "created_at", "id"], name="goal_list_idx")]
+
+    def __str__(self) -> str:
+        return self.title
 
     @property
     def progress(self) -> float | None:
@@ -258,6 +282,8 @@ class GoalGroup(models.Model):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
+        verbose_name = _("goal group")
+        verbose_name_plural = _("goal groups")
         constraints = [models.UniqueConstraint(fields=["goal", "group"], name="goalgroup_unique")]
         indexes = [models.Index(fields=["group", "goal"], name="goalgroup_by_group_idx")]
 
@@ -275,6 +301,8 @@ class GoalUpdate(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("goal update")
+        verbose_name_plural = _("goal updates")
         indexes = [models.Index(fields=["goal", "created_at", "id"], name="goalupdate_history_idx")]
 
 
@@ -285,20 +313,25 @@ class KeyMoment(models.Model):
     the feed counts them through that name without importing recognition.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="key_moments")
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    expected_behaviour = models.TextField(blank=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="key_moments", verbose_name=_("organisation"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    expected_behaviour = models.TextField(blank=True, verbose_name=_("expected behaviour"))
     # 1..n within the organisation, rewritten as a whole on every reorder.
-    position = models.PositiveIntegerField()
-    org_wide = models.BooleanField(default=True)
-    groups = models.ManyToManyField(Group, through="KeyMomentGroup", related_name="key_moments", blank=True)
-    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    position = models.PositiveIntegerField(verbose_name=_("position"))
+    org_wide = models.BooleanField(default=True, verbose_name=_("whole organisation"))
+    groups = models.ManyToManyField(Group, through="KeyMomentGroup", related_name="key_moments", blank=True, verbose_name=_("groups"))
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated"))
 
     class Meta:
+        verbose_name = _("key moment")
+        verbose_name_plural = _("key moments")
         indexes = [models.Index(fields=["organization", "position", "id"], name="keymoment_journey_idx")]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class KeyMomentGroup(models.Model):
@@ -306,6 +339,8 @@ class KeyMomentGroup(models.Model):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
+        verbose_name = _("key moment group")
+        verbose_name_plural = _("key moment groups")
         constraints = [models.UniqueConstraint(fields=["key_moment", "group"], name="keymomentgroup_unique")]
         indexes = [models.Index(fields=["group", "key_moment"], name="keymomentgroup_by_group_idx")]
 
@@ -319,6 +354,8 @@ class AcknowledgementReminder(models.Model):
     recipient_count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("acknowledgement reminder")
+        verbose_name_plural = _("acknowledgement reminders")
         constraints = [models.UniqueConstraint(fields=["post", "offset_minutes"], name="ack_reminder_once_per_offset")]
 
 
@@ -331,3 +368,7 @@ class AcknowledgementEscalation(models.Model):
     acknowledged_count = models.PositiveIntegerField()
     not_acknowledged_user_ids = models.JSONField(default=list)
     recipient_ids = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("acknowledgement escalation")
+        verbose_name_plural = _("acknowledgement escalations")

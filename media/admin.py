@@ -1,13 +1,14 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from media.models import Media
-from server.admin_site import OrganizationScopedAdmin
+from server.admin_site import OrganizationScopedAdmin, person_column
 
 
 @admin.register(Media)
 class MediaAdmin(OrganizationScopedAdmin):
     org_admin_can_add = False
-    list_display = ["id", "organization", "owner", "status", "width", "height", "attached_at", "created_at"]
+    list_display = ["id", "organization", person_column("owner", _("owner")), "status", "width", "height", "attached_at", "created_at"]
     list_filter = ["status"]
     list_select_related = ["owner", "organization"]
     # Paths and processing state are the pipeline's; the admin looks, it does not edit.

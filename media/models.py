@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 @cache
@@ -15,9 +16,9 @@ def _url_prefix() -> str:
 
 
 class MediaStatus(models.TextChoices):
-    PROCESSING = "processing", "Processing"
-    READY = "ready", "Ready"
-    FAILED = "failed", "Failed"
+    PROCESSING = "processing", _("Processing")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
 def variant_urls(media_id: int, status: str) -> dict[str, str] | None:
@@ -42,26 +43,30 @@ class Media(models.Model):
     """One uploaded image. The original is kept only until processing ends (it carries
     the GPS position and camera serial); afterwards only the stripped variants exist."""
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=16, choices=MediaStatus.choices, default=MediaStatus.PROCESSING)
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
-    blurhash = models.CharField(max_length=64, blank=True)
-    variant_format = models.CharField(max_length=8, choices=VariantFormat.choices, blank=True)
-    original_path = models.CharField(max_length=255, blank=True)
-    thumbnail_path = models.CharField(max_length=255, blank=True)
-    large_path = models.CharField(max_length=255, blank=True)
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("owner"))
+    status = models.CharField(max_length=16, choices=MediaStatus.choices, default=MediaStatus.PROCESSING, verbose_name=_("status"))
+    width = models.PositiveIntegerField(default=0, verbose_name=_("width"))
+    height = models.PositiveIntegerField(default=0, verbose_name=_("height"))
+    blurhash = models.CharField(max_length=64, blank=True, verbose_name=_("blurhash"))
+    variant_format = models.CharField(max_length=8, choices=VariantFormat.choices, blank=True, verbose_name=_("variant format"))
+    original_path = models.CharField(max_length=255, blank=True, verbose_name=_("original file"))
+    thumbnail_path = models.CharField(max_length=255, blank=True, verbose_name=_("thumbnail file"))
+    large_path = models.CharField(max_length=255, blank=True, verbose_name=_("large file"))
     # Set when a post, kudos or avatar claims the upload: an upload is used once.
-    attached_at = models.DateTimeField(null=True, blank=True)
+    attached_at = models.DateTimeField(null=True, blank=True, verbose_name=_("attached"))
     # Who may see it besides the owner, recorded by the claiming app (media cannot
     # import feed): the whole organisation, or members of these groups.
-    org_wide = models.BooleanField(default=False)
-    audience_groups = models.ManyToManyField("accounts.Group", through="MediaAudienceGroup", related_name="+", blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    org_wide = models.BooleanField(default=False, verbose_name=_("whole organisation"))
+    audience_groups = models.ManyToManyField(
+        "accounts.Group", through="MediaAudienceGroup", related_name="+", blank=True, verbose_name=_("audience groups")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed"))
 
     class Meta:
+        verbose_name = _("media file")
+        verbose_name_plural = _("media")
         constraints = [
             models.CheckConstraint(condition=Q(status__in=MediaStatus.values), name="media_status_valid"),
             models.CheckConstraint(
@@ -99,6 +104,8 @@ class MediaAudienceGroup(models.Model):
     group = models.ForeignKey("accounts.Group", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
+        verbose_name = _("media audience group")
+        verbose_name_plural = _("media audience groups")
         constraints = [models.UniqueConstraint(fields=["media", "group"], name="media_audience_group_unique")]
         # The serving check goes from the viewer's groups to the media.
         indexes = [models.Index(fields=["group", "media"], name="media_audience_by_group_idx")]
@@ -111,3 +118,7 @@ class UserAvatar(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="avatar")
     media = models.OneToOneField(Media, on_delete=models.CASCADE, related_name="avatar_of")
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("profile photo")
+        verbose_name_plural = _("profile photos")

@@ -19,6 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.db.models import Q, QuerySet
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
 
 from accounts import signals
 from accounts.models import Group, Invitation, Organization, User
@@ -31,25 +32,27 @@ REDACTION_SETTING = "feedapp.audit_redaction"
 
 
 class AuditEntry(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation"))
     # PROTECT, not SET_NULL: clearing the actor would be an update of the log. People are
     # anonymised on erasure, never deleted.
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    action = models.CharField(max_length=64)
-    target_type = models.CharField(max_length=32)
-    target_id = models.BigIntegerField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("done by")
+    )
+    action = models.CharField(max_length=64, verbose_name=_("action"))
+    target_type = models.CharField(max_length=32, verbose_name=_("target type"))
+    target_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("target id"))
     # The target's name when the action happened: the log must read right after a rename or deletion.
-    target_label = models.CharField(max_length=200, blank=True)
-    before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
-    after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
-    note = models.TextField(blank=True)
+    target_label = models.CharField(max_length=200, blank=True, verbose_name=_("target"))
+    before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder, verbose_name=_("before"))
+    after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder, verbose_name=_("after"))
+    note = models.TextField(blank=True, verbose_name=_("note"))
     # The address the request came from (behind NUM_PROXIES proxies); empty for scheduled work.
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
-        verbose_name = "audit entry"
-        verbose_name_plural = "audit log"
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
         indexes = [
             models.Index(fields=["organization", "-created_at", "-id"], name="audit_recent_idx"),
             models.Index(fields=["organization", "target_type", "target_id"], name="audit_target_idx"),

@@ -50,29 +50,37 @@ class Resolution(models.TextChoices):
 class ReportCase(models.Model):
     """One target's open reports: a row of the moderation queue."""
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
-    target_type = models.CharField(max_length=8, choices=TargetType.choices)
-    target_id = models.BigIntegerField()
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation"))
+    target_type = models.CharField(max_length=8, choices=TargetType.choices, verbose_name=_("target type"))
+    target_id = models.BigIntegerField(verbose_name=_("target id"))
     # The post itself, or the comment's post: who may moderate it follows its audience.
-    post = models.ForeignKey("feed.Post", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    comment = models.ForeignKey("feed.Comment", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    target_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    status = models.CharField(max_length=8, choices=CaseStatus.choices, default=CaseStatus.OPEN)
-    report_count = models.PositiveIntegerField(default=0)
+    post = models.ForeignKey("feed.Post", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("post"))
+    comment = models.ForeignKey(
+        "feed.Comment", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("comment")
+    )
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("reported person")
+    )
+    status = models.CharField(max_length=8, choices=CaseStatus.choices, default=CaseStatus.OPEN, verbose_name=_("status"))
+    report_count = models.PositiveIntegerField(default=0, verbose_name=_("reports"))
     # Reports by people (the keyword filter's flag is not a person): what auto-hide counts.
-    person_report_count = models.PositiveIntegerField(default=0)
-    reason_counts = models.JSONField(default=dict)
-    flagged_keywords = models.JSONField(default=list, blank=True)
-    first_reported_at = models.DateTimeField(default=timezone.now)
-    last_reported_at = models.DateTimeField(default=timezone.now)
+    person_report_count = models.PositiveIntegerField(default=0, verbose_name=_("reports of the person"))
+    reason_counts = models.JSONField(default=dict, verbose_name=_("reasons"))
+    flagged_keywords = models.JSONField(default=list, blank=True, verbose_name=_("flagged words"))
+    first_reported_at = models.DateTimeField(default=timezone.now, verbose_name=_("first reported"))
+    last_reported_at = models.DateTimeField(default=timezone.now, verbose_name=_("last reported"))
     # The system hid the target at the threshold; a dismissal shows it again.
-    auto_hidden_at = models.DateTimeField(null=True, blank=True)
-    resolution = models.CharField(max_length=8, choices=Resolution.choices, blank=True)
-    resolution_note = models.CharField(max_length=1000, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    auto_hidden_at = models.DateTimeField(null=True, blank=True, verbose_name=_("hidden automatically"))
+    resolution = models.CharField(max_length=8, choices=Resolution.choices, blank=True, verbose_name=_("decision"))
+    resolution_note = models.CharField(max_length=1000, blank=True, verbose_name=_("note on the decision"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided"))
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
 
     class Meta:
+        verbose_name = _("reported item")
+        verbose_name_plural = _("moderation queue")
         constraints = [
             # At most one open queue row per target, whatever reports race in.
             models.UniqueConstraint(
@@ -87,22 +95,26 @@ class ReportCase(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.target_type} {self.target_id} ({self.status})"
+        return f"{self.get_target_type_display()} {self.target_id}"
 
 
 class Report(models.Model):
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey(ReportCase, on_delete=models.CASCADE, related_name="reports")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation"))
+    case = models.ForeignKey(ReportCase, on_delete=models.CASCADE, related_name="reports", verbose_name=_("case"))
     # Empty for the keyword filter's flag.
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    source = models.CharField(max_length=8, choices=ReportSource.choices, default=ReportSource.USER)
-    target_type = models.CharField(max_length=8, choices=TargetType.choices)
-    target_id = models.BigIntegerField()
-    reason = models.CharField(max_length=16, choices=ReportReason.choices)
-    note = models.CharField(max_length=1000, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("reported by")
+    )
+    source = models.CharField(max_length=8, choices=ReportSource.choices, default=ReportSource.USER, verbose_name=_("source"))
+    target_type = models.CharField(max_length=8, choices=TargetType.choices, verbose_name=_("target type"))
+    target_id = models.BigIntegerField(verbose_name=_("target id"))
+    reason = models.CharField(max_length=16, choices=ReportReason.choices, verbose_name=_("reason"))
+    note = models.CharField(max_length=1000, blank=True, verbose_name=_("note"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
 
     class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
         constraints = [
             # One report per person per target, ever: a second one (even racing) is a 409.
             models.UniqueConstraint(
@@ -115,6 +127,9 @@ class Report(models.Model):
         ]
         indexes = [models.Index(fields=["case", "created_at", "id"], name="report_by_case_idx")]
 
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk}"
+
 
 class CommentLock(models.Model):
     """Comments on this post are closed (a guard in feed's comment_create refuses new ones)."""
@@ -124,22 +139,35 @@ class CommentLock(models.Model):
     locked_at = models.DateTimeField(default=timezone.now)
     note = models.CharField(max_length=1000, blank=True)
 
+    class Meta:
+        verbose_name = _("comment lock")
+        verbose_name_plural = _("comment locks")
+
 
 class Mute(models.Model):
     """History of mutes; `User.muted_until` is the live value the feed and recognition read."""
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes")
-    muted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    starts_at = models.DateTimeField(default=timezone.now)
-    ends_at = models.DateTimeField()
-    note = models.CharField(max_length=1000, blank=True)
-    ended_early_at = models.DateTimeField(null=True, blank=True)
-    ended_early_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes", verbose_name=_("person"))
+    muted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("muted by")
+    )
+    starts_at = models.DateTimeField(default=timezone.now, verbose_name=_("starts"))
+    ends_at = models.DateTimeField(verbose_name=_("ends"))
+    note = models.CharField(max_length=1000, blank=True, verbose_name=_("note"))
+    ended_early_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended early"))
+    ended_early_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("ended early by")
+    )
 
     class Meta:
+        verbose_name = _("mute")
+        verbose_name_plural = _("mutes")
         constraints = [models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="mute_ends_after_start")]
         indexes = [models.Index(fields=["user", "-starts_at"], name="mute_history_idx")]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk}"
 
 
 class FlaggedKeyword(models.Model):
@@ -151,6 +179,8 @@ class FlaggedKeyword(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("flagged word")
+        verbose_name_plural = _("flagged words")
         constraints = [models.UniqueConstraint("organization", Lower("keyword"), name="flaggedkeyword_unique_per_org")]
 
 

@@ -12,6 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboxEvent(models.Model):
@@ -40,6 +41,8 @@ class OutboxEvent(models.Model):
     last_error = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
         indexes = [
             # The sweeper scans only what is still undelivered, oldest first.
             models.Index(
@@ -89,6 +92,8 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         constraints = [
             # Idempotent delivery: a re-delivered event never notifies twice.
             models.UniqueConstraint(fields=["event_id", "recipient"], name="notification_once_per_event"),
@@ -128,6 +133,8 @@ class Device(models.Model):
     last_seen_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
         constraints = [
             models.CheckConstraint(condition=models.Q(platform__in=Platform.values), name="device_platform_known"),
             models.CheckConstraint(condition=~models.Q(token=""), name="device_token_not_empty"),
@@ -162,6 +169,8 @@ class NotificationPreference(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
         constraints = [
             models.CheckConstraint(
                 condition=(models.Q(quiet_hours_start__isnull=True) & models.Q(quiet_hours_end__isnull=True))
@@ -204,6 +213,8 @@ class PushDelivery(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("push delivery")
+        verbose_name_plural = _("push deliveries")
         constraints = [
             models.UniqueConstraint(fields=["event_id", "device"], name="push_once_per_event_device"),
             models.CheckConstraint(condition=models.Q(status__in=PushStatus.values), name="push_status_known"),

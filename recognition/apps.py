@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RecognitionConfig(AppConfig):
     name = "recognition"
-    verbose_name = "Recognition"
+    verbose_name = _("Recognition")
 
     def ready(self) -> None:
         from feed.models import PostKind

@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP goes to Django (one worker thread per request, server/http.py),
-WebSocket to the Channels router.
+WebSocket to the Channels router, and the server's start and stop (`lifespan`) start and stop
+the embedded scheduler (server/scheduler.py; on in the embedded default only).
 
 WebSocket routes are collected in `server.routing.websocket_urlpatterns`.
 """
@@ -20,11 +21,13 @@ django_asgi_app = ThreadedASGIHandler()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from server.routing import websocket_urlpatterns  # noqa: E402
+from server.scheduler import Lifespan  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": URLRouter(websocket_urlpatterns),
+        "lifespan": Lifespan(),
     }
 )
 

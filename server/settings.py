@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",  # stays: check --deploy wants it by name; exempt views cost ~nothing
     "server.api.middleware.AdminAuthenticationMiddleware",  # AuthenticationMiddleware, not on /api/ (server/api/middleware.py)
+    "server.admin_language.AdminLanguageMiddleware",  # the admin in the person's saved language
     "server.api.middleware.AdminMessageMiddleware",  # MessageMiddleware, not on /api/ (server/api/middleware.py)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "server.api.idempotency.IdempotencyMiddleware",
@@ -74,7 +75,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Before the apps' templates: server/templates/admin/base_site.html extends Django's own.
+        "DIRS": [BASE_DIR / "server" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -154,8 +156,12 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Celery ---------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+# "localhost": kombu warns about a broker URL without a host name, even the in-memory one.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+# The beat schedule below, run inside the web process (server/scheduler.py): the embedded default
+# has no `celery beat`; with REDIS_URL one runs (README.md, docs/operations.md).
+EMBEDDED_SCHEDULER = env.bool("EMBEDDED_SCHEDULER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -408,9 +414,21 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # A refused admin page is answered with the 403 page; its log line needs no traceback.
+        "django.request": {"filters": ["no_permission_denied_traceback"]},
+    },
+    "filters": {"no_permission_denied_traceback": {"()": "server.log_filters.NoPermissionDeniedTraceback"}},
 }
-CSRF_FAILURE_VIEW = "server.api.exceptions.csrf_failure"
+if CELERY_TASK_ALWAYS_EAGER:
+    # Eager tasks run inside requests and commands (seed_demo): one "Task ... succeeded" line
+    # per task is a worker's log, noise here. Failures are still logged (ERROR).
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
+if EMBEDDED_SCHEDULER:
+    # "Sending due task" every 15 seconds (the outbox sweeper) would drown the server's log.
+    LOGGING["loggers"]["celery.beat"] = {"level": "WARNING"}
+CSRF_FAILURE_VIEW = "server.views.csrf_failure"  # the envelope under /api/, a page elsewhere
 
 CELERY_BEAT_SCHEDULE["recognition-close-award-rounds"] = {
     # Hourly: a round closes within an hour of midnight on the 1st in its organisation's zone;

@@ -27,7 +27,8 @@ urlpatterns = [
     path("", views.home, name="home"),
 ]
 
-handler400 = "server.api.exceptions.handler400"
-handler403 = "server.api.exceptions.handler403"
-handler404 = "server.api.exceptions.handler404"
-handler500 = "server.api.exceptions.handler500"
+# The JSON envelope under /api/, HTML pages elsewhere (the admin site).
+handler400 = "server.views.handler400"
+handler403 = "server.views.handler403"
+handler404 = "server.views.handler404"
+handler500 = "server.views.handler500"

@@ -1,12 +1,17 @@
-"""Liveness and readiness probes for load balancers and orchestrators; the front page and the API index."""
+"""Liveness and readiness probes; the front page and the API index; the error pages outside the API."""
 
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.urls import Resolver404, resolve, reverse
+from django.utils.translation import gettext as _
+from django.views import defaults
 
-from server.api.exceptions import handler404
+from server.api import exceptions as api_exceptions
+
+API_PREFIX = "/api/"
 
 
 def healthz(request):
@@ -65,4 +70,52 @@ def api_not_found(request, unmatched: str = ""):
             match = None
         if match is not None and match.func is not api_not_found:
             return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
-    return handler404(request)
+    return api_exceptions.handler404(request)
+
+
+# --- Error pages outside the API ----------------------------------------------------
+# Under /api/ every error is the JSON envelope (server/api/exceptions.py). Elsewhere is the admin
+# site, read in a browser: a refused page is a page, in the admin's frame and language.
+
+
+def _refused_page(request, *, title: str, message: str) -> TemplateResponse:
+    from django.contrib import admin
+
+    context = {**admin.site.each_context(request), "title": title, "message": message}
+    response = TemplateResponse(request, "server/refused.html", context, status=403)
+    return response.render()
+
+
+def handler403(request, exception=None):
+    if request.path.startswith(API_PREFIX):
+        return api_exceptions.handler403(request, exception)
+    return _refused_page(request, title=_("Not allowed"), message=_("You are not allowed to open this page."))
+
+
+def csrf_failure(request, reason=""):
+    if request.path.startswith(API_PREFIX):
+        return api_exceptions.csrf_failure(request, reason)
+    return _refused_page(
+        request,
+        title=_("The form has expired"),
+        message=_("The page was open too long or your browser refused the cookie. Go back, reload the page and try again."),
+    )
+
+
+# Django's own pages for the rest (a missing admin page, a crash in the admin): plain HTML.
+def handler400(request, exception=None):
+    if request.path.startswith(API_PREFIX):
+        return api_exceptions.handler400(request, exception)
+    return defaults.bad_request(request, exception)
+
+
+def handler404(request, exception=None):
+    if request.path.startswith(API_PREFIX):
+        return api_exceptions.handler404(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    if request.path.startswith(API_PREFIX):
+        return api_exceptions.handler500(request)
+    return defaults.server_error(request)

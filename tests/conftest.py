@@ -31,6 +31,8 @@ def _isolated_cache_and_eager_tasks(settings):
     from server.celery import app
 
     app.conf.task_always_eager = True
+    # No beat inside a test's ASGI application unless the test starts one (tests/test_embedded_scheduler.py).
+    settings.EMBEDDED_SCHEDULER = False
     yield
     cache.clear()
 

@@ -94,3 +94,11 @@ def test_the_front_page_links_to_the_api_and_admin(client, debug):
 def test_non_api_pages_keep_their_html_errors(client, debug):
     response = client.get("/no-such-page")
     assert response.status_code == 404
+
+
+def test_pages_outside_the_api_answer_html_errors(client, debug, settings):
+    settings.DEBUG = False  # with DEBUG on, Django shows its own technical pages there
+    response = client.get("/admin/no-such-page/")
+    assert response.status_code in (302, 404)  # the admin sends a stranger to its login first
+    response = client.get("/no-such-page")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")

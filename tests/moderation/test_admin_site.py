@@ -12,7 +12,7 @@ from accounts.models import User
 from feed.models import Goal
 from moderation.audit import AuditEntry
 from recognition.models import CompanyValue
-from tests.factories import AdminFactory, GroupFactory, OrganizationFactory, UserFactory
+from tests.factories import AdminFactory, GroupFactory, LeaderFactory, OrganizationFactory, UserFactory
 from tests.feed.factories import PostFactory
 from tests.recognition.factories import AwardCategoryFactory
 
@@ -27,10 +27,10 @@ def orgs(db):
 def people(orgs):
     org_a, org_b = orgs
     return {
-        "admin_a": AdminFactory(organization=org_a, is_staff=True, name="Ada Admin"),
+        "admin_a": AdminFactory(organization=org_a, name="Ada Admin"),
         "alice": UserFactory(organization=org_a, name="Sam Alpha", email="sam.alpha@example.com"),
         "bob": UserFactory(organization=org_b, name="Sam Beta", email="sam.beta@example.com"),
-        "admin_b": AdminFactory(organization=org_b, is_staff=True),
+        "admin_b": AdminFactory(organization=org_b),
     }
 
 
@@ -45,11 +45,17 @@ def org_admin(people):
     return logged_in(people["admin_a"])
 
 
-def test_org_admin_can_log_in_but_employees_and_non_staff_admins_cannot(people, orgs):
+def test_the_role_decides_who_opens_the_admin_site_not_is_staff(people, orgs):
+    # Org admins are not Django staff (seed_demo, create_organization): their role lets them in.
+    assert not people["admin_a"].is_staff
     assert logged_in(people["admin_a"]).get("/admin/").status_code == 200
-    staff_employee = UserFactory(organization=orgs[0], is_staff=True)
-    assert logged_in(staff_employee).get("/admin/").status_code == 302
-    assert logged_in(AdminFactory(organization=orgs[0], is_staff=False)).get("/admin/").status_code == 302
+    for refused in (
+        UserFactory(organization=orgs[0], is_staff=True),  # an employee with the flag
+        LeaderFactory(organization=orgs[0], is_staff=True),
+        AdminFactory(organization=orgs[0], is_active=False),
+    ):
+        response = logged_in(refused).get("/admin/")
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), refused.role
 
 
 def test_user_changelist_shows_only_the_own_organisation(org_admin, people):
