@@ -7,4 +7,7 @@ class MediaConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the HEIF opener (phones, iPhones first, send HEIC) and loads Pillow's plugins.
-        from media import imaging  # noqa: F401
+        from media import events, imaging  # noqa: F401
+        from notifications import catalogue
+
+        catalogue.register(*events.EVENT_TYPES)

@@ -8,7 +8,10 @@ class ModerationConfig(AppConfig):
     def ready(self) -> None:
         from feed import signals as feed_signals
         from feed.services import interactions
-        from moderation import services
+        from moderation import events, services
+        from notifications import catalogue
+
+        catalogue.register(*events.EVENT_TYPES)
 
         # New posts and comments with a listed keyword go to the queue (after their commit).
         feed_signals.content_published.connect(services.on_content_published, dispatch_uid="moderation.keyword_flag")

@@ -23,7 +23,7 @@ from accounts.services import _audit
 from feed import selectors as feed_selectors
 from feed import services as feed_services
 from feed.models import Comment, Post
-from moderation import selectors
+from moderation import events, selectors
 from moderation.models import (
     CaseStatus,
     CommentLock,
@@ -192,11 +192,11 @@ def _add_report(
             "excerpt": _excerpt(post, comment),
         }
         notifications.emit(
-            type="report.created",
+            events.REPORT_CREATED,
             organization_id=organization.pk,
             payload=payload,
             user_ids=moderators,
-            addressed=[{"user_id": user_id, "reason": "moderation"} for user_id in moderators],
+            addressed=[{"user_id": user_id, "reason": events.MODERATION.name} for user_id in moderators],
         )
     _auto_hide_if_due(case=case, organization=organization, now=now)
     return report
@@ -357,14 +357,14 @@ def _set_visibility(*, actor: User | None, case: ReportCase, visible: bool, reas
             return False
         feed_services.comment_set_visibility(actor=actor, comment=comment, visible=visible, reason=reason)
         if not visible:
-            notifications.content_withdraw(organization_id=case.organization_id, comment_id=comment.pk)
+            notifications.content_withdraw(organization_id=case.organization_id, content=TargetType.COMMENT, content_id=comment.pk)
         return True
     post = Post.objects.get(pk=case.post_id)
     if post.removed_at is not None or (post.hidden_at is None) == visible:
         return False
     feed_services.post_set_visibility(actor=actor, post=post, visible=visible, reason=reason)
     if not visible:
-        notifications.content_withdraw(organization_id=case.organization_id, post_id=post.pk)
+        notifications.content_withdraw(organization_id=case.organization_id, content=TargetType.POST, content_id=post.pk)
     return True
 
 
@@ -375,13 +375,13 @@ def _remove(*, actor: User, case: ReportCase) -> bool:
         if comment.removed_at is not None:
             return False
         feed_services.comment_delete(actor=actor, comment=comment)
-        notifications.content_withdraw(organization_id=case.organization_id, comment_id=comment.pk)
+        notifications.content_withdraw(organization_id=case.organization_id, content=TargetType.COMMENT, content_id=comment.pk)
         return True
     post = Post.objects.get(pk=case.post_id)
     if post.removed_at is not None:
         return False
     feed_services.post_delete(actor=actor, post=post)
-    notifications.content_withdraw(organization_id=case.organization_id, post_id=post.pk)
+    notifications.content_withdraw(organization_id=case.organization_id, content=TargetType.POST, content_id=post.pk)
     return True
 
 
@@ -406,11 +406,11 @@ def _tell_author(*, case: ReportCase, action: str, note: str, extra: dict[str, A
 
 def _tell_user(*, organization_id: int, user_id: int, payload: dict[str, Any]) -> None:
     notifications.emit(
-        type="moderation.decided",
+        events.MODERATION_DECIDED,
         organization_id=organization_id,
         payload=payload,
         user_ids=[user_id],
-        addressed=[{"user_id": user_id, "reason": "moderation"}],
+        addressed=[{"user_id": user_id, "reason": events.MODERATION.name}],
     )
 
 
@@ -419,11 +419,11 @@ def _tell_reporters(*, case: ReportCase, action: str) -> None:
     if not reporter_ids:
         return
     notifications.emit(
-        type="report.resolved",
+        events.REPORT_RESOLVED,
         organization_id=case.organization_id,
         payload={"target_type": case.target_type, "target_id": case.target_id, "action": action},
         user_ids=reporter_ids,
-        addressed=[{"user_id": user_id, "reason": "moderation"} for user_id in reporter_ids],
+        addressed=[{"user_id": user_id, "reason": events.MODERATION.name} for user_id in reporter_ids],
     )
 
 

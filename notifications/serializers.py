@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from notifications.models import Notification, NotificationReason
+from notifications import catalogue
+from notifications.models import Notification
 from server.api.fields import IdListField
 
 
@@ -14,7 +15,17 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "event_id", "type", "reason", "data", "created_at", "read_at", "read"]
-        extra_kwargs = {"reason": {"help_text": "Why you are notified: " + ", ".join(NotificationReason.values)}}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # The reasons are declared by the apps (notifications.catalogue), registered once the
+        # apps are ready: read when the serializer is used, not when this module is imported.
+        reasons = catalogue.reasons()
+        fields["reason"] = serializers.ChoiceField(
+            choices=[(reason.name, reason.description) for reason in reasons],
+            help_text="Why you are notified: " + ", ".join(reason.name for reason in reasons),
+        )
+        return fields
 
     def get_read(self, notification: Notification) -> bool:
         return notification.read_at is not None

@@ -14,6 +14,7 @@ from feed.services import post_create_system
 from feed.services.posts import ensure_not_muted
 from media.services import media_claim
 from notifications.services import emit
+from recognition import events
 from recognition.models import AwardRound, CompanyValue, Kudos, KudosRecipient, Nomination
 from recognition.months import month_of, month_start
 from recognition.services.common import clean_text, colleagues
@@ -122,11 +123,11 @@ def kudos_give(
         card = kudos_card(kudos=kudos, recipients=recipients, value=value, key_moment=key_moment)
         post = _kudos_post_create(kudos=kudos, card=card)
         emit(
-            type="kudos.created",
+            events.KUDOS_CREATED,
             organization_id=giver.organization_id,
             payload={**card, "post_id": post.pk, "created_at": kudos.created_at.isoformat()},
             org_wide=True,
-            addressed=[{"user_id": r.pk, "reason": "kudos"} for r in recipients],
+            addressed=[{"user_id": r.pk, "reason": events.KUDOS.name} for r in recipients],
         )
     return kudos
 

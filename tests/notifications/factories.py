@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from feed.events import POST_CREATED
 from notifications.models import OutboxEvent
 from notifications.services import emit
 
@@ -44,7 +45,7 @@ def emit_post(
     """Emit post.created in its own transaction, as the feed's post_create would."""
     with transaction.atomic():
         return emit(
-            type="post.created",
+            POST_CREATED,
             organization_id=organization_id,
             payload=post_card(post_id=post_id, author_id=author_id, body=body, group_ids=group_ids),
             org_wide=not group_ids,
