@@ -7,14 +7,14 @@ audience. Nothing is copied per reader, so a post to 5,000 people is one row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, router
-from django.db.models import BigIntegerField, Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BigIntegerField, Count, Exists, Expression, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Group, Membership, MembershipRole, User
@@ -423,13 +423,9 @@ def _month_start(user: User) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def _kudos_relation() -> str | None:
-    """The reverse name recognition's kudos use to cite a key moment, if recognition is installed."""
-    try:
-        KeyMoment._meta.get_field("kudos")
-    except FieldDoesNotExist:
-        return None
-    return "kudos"
+# Counts a higher app adds to every key moment without the feed importing it (recognition's
+# kudos this month): annotation name → function(month_start) giving the expression.
+key_moment_counts: dict[str, Callable[[datetime], Expression]] = {}
 
 
 def key_moment_list(*, user: User) -> QuerySet[KeyMoment]:
@@ -440,11 +436,9 @@ def key_moment_list(*, user: User) -> QuerySet[KeyMoment]:
         .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name", "pk")))
         .order_by("position", "id")
     )
-    relation = _kudos_relation()
-    if relation is not None:
-        queryset = queryset.annotate(
-            kudos_this_month=Count(relation, filter=Q(**{f"{relation}__created_at__gte": _month_start(user)}), distinct=True)
-        )
+    if key_moment_counts:
+        since = _month_start(user)
+        queryset = queryset.annotate(**{name: count(since) for name, count in key_moment_counts.items()})
     return queryset
 
 

@@ -238,6 +238,8 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# What server/api's middleware and error handlers authenticate a request with (server/api/authentication.py).
+API_AUTHENTICATE_REQUEST = "accounts.authentication.authenticate_request_once"
 API_MAX_PAGE_SIZE = 100
 # After a cache error, rate limits stay open (and leave the cache alone) this long.
 THROTTLE_CACHE_RETRY_SECONDS = env.float("THROTTLE_CACHE_RETRY_SECONDS", default=5.0)
