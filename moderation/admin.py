@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from moderation.audit import AuditEntry
+from moderation.models import AuditEntry
 from server.admin_site import ReadOnlyOrganizationAdmin
 
 

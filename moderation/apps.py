@@ -6,12 +6,15 @@ class ModerationConfig(AppConfig):
     verbose_name = "Moderation"
 
     def ready(self) -> None:
+        from accounts import signals as account_signals
         from feed import signals as feed_signals
         from feed.services import interactions
-        from moderation import events, services
+        from moderation import audit, events, services
         from notifications import catalogue
 
         catalogue.register(*events.EVENT_TYPES)
+        # The audit log: every admin_action (sent inside the action's transaction) becomes a row.
+        account_signals.admin_action.connect(audit.record_admin_action, dispatch_uid="moderation.audit.record")
 
         # New posts and comments with a listed keyword go to the queue (after their commit).
         feed_signals.content_published.connect(services.on_content_published, dispatch_uid="moderation.keyword_flag")

@@ -24,12 +24,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import signals
+from accounts.audit import audit_record
 from accounts.models import AuthToken, Invitation, Membership, User
 from feed.models import Acknowledgement, Comment, CommentMention, Goal, GoalUpdate, KeyMoment, Post, PostSeen, Reaction
 from media.models import Media, UserAvatar
 from media.services import delete_files
-from moderation.audit import AuditEntry, audit_entries_about, redaction_allowed
-from moderation.models import Mute, Report, ReportCase
+from moderation.audit import audit_entries_about, redaction_allowed
+from moderation.models import AuditEntry, Mute, Report, ReportCase
 from notifications.models import Device, Notification, NotificationPreference
 from recognition.models import AwardResult, AwardRound, Endorsement, Kudos, KudosRecipient, Nomination, RecognitionAuditEntry
 from server.admin_site import organization_path
@@ -353,7 +354,7 @@ def user_erase(*, actor: User, user: User) -> ErasureReport:
             rows_redacted=redacted,
         )
         # Written after the redaction and without name or e-mail: the entry itself must not undo the erasure.
-        signals.admin_action.send(
+        audit_record(
             sender=AuditEntry,
             organization_id=organization.pk,
             actor=actor,
@@ -368,8 +369,6 @@ def user_erase(*, actor: User, user: User) -> ErasureReport:
                 "media_deleted": len(media),
                 "rows_redacted": redacted,
             },
-            before=None,
-            note="",
         )
 
         def announce() -> None:

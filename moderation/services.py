@@ -2,8 +2,8 @@
 
 Content is changed only through the feed's services (post_set_visibility,
 comment_set_visibility, post_delete, comment_delete), which emit the events that
-make it disappear from feeds, catch-up and sockets. Every moderator action is
-announced on `accounts.signals.admin_action` (see `announce`) for the audit log.
+make it disappear from feeds, catch-up and sockets. Every moderator action goes on the
+audit log through `accounts.audit.audit_record`, in the action's own transaction.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import selectors as account_selectors
+from accounts.audit import audit_record
 from accounts.models import Organization, User
-from accounts.services import _audit
 from feed import selectors as feed_selectors
 from feed import services as feed_services
 from feed.models import Comment, Post
@@ -44,33 +44,6 @@ logger = logging.getLogger(__name__)
 MAX_KEYWORDS = 200
 MAX_MUTE_DAYS = 365
 EXCERPT = 200
-
-
-# --- Audit: the other half of the app records these ---------------------------------------
-
-
-def announce(
-    *,
-    actor: User | None,
-    organization_id: int,
-    action: str,
-    target_type: str,
-    target_id: int | None,
-    before: Any = None,
-    after: Any = None,
-    note: str = "",
-) -> None:
-    """Announce a moderation action on accounts.signals.admin_action (after commit), like accounts does."""
-    _audit(
-        actor=actor,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        organization_id=organization_id,
-        before=before,
-        after=after,
-        note=note,
-    )
 
 
 # --- Targets --------------------------------------------------------------------------------
@@ -214,7 +187,7 @@ def _auto_hide_if_due(*, case: ReportCase, organization: Organization, now) -> N
     case.auto_hidden_at = now
     case.save(update_fields=["auto_hidden_at"])
     _tell_author(case=case, action="auto_hide", note=reason)
-    announce(
+    audit_record(
         actor=None,
         organization_id=case.organization_id,
         action="moderation.auto_hidden",
@@ -334,7 +307,7 @@ def keywords_set(*, actor: User, keywords: list[str]) -> list[str]:
         )
         after = selectors.keyword_list(organization_id=actor.organization_id)
         if before != after:
-            announce(
+            audit_record(
                 actor=actor,
                 organization_id=actor.organization_id,
                 action="moderation.keywords_changed",
@@ -466,7 +439,7 @@ def case_resolve(*, actor: User, case_id: int, action: str, note: str = "") -> R
         _close(actor=actor, case=case, action=action, note=note)
         if action != Resolution.DISMISS and changed:
             _tell_author(case=case, action=action, note=note)
-        announce(
+        audit_record(
             actor=actor,
             organization_id=case.organization_id,
             action=f"moderation.report_{action}",
@@ -495,7 +468,7 @@ def _restore(*, actor: User, case_like: ReportCase, note: str) -> None:
     )
     if open_case is not None:
         _close(actor=actor, case=open_case, action=Resolution.RESTORE, note=note)
-    announce(
+    audit_record(
         actor=actor,
         organization_id=case_like.organization_id,
         action="moderation.restored",
@@ -551,7 +524,7 @@ def comments_lock(*, actor: User, post_id: int, locked: bool, note: str = "") ->
         else:
             changed = CommentLock.objects.filter(post=post).delete()[0] > 0
         if changed:
-            announce(
+            audit_record(
                 actor=actor,
                 organization_id=post.organization_id,
                 action="moderation.comments_locked" if locked else "moderation.comments_unlocked",
@@ -597,7 +570,7 @@ def user_mute(*, actor: User, user_id: int, days: int, note: str = "") -> Mute:
                 "note": note,
             },
         )
-        announce(
+        audit_record(
             actor=actor,
             organization_id=user.organization_id,
             action="moderation.user_muted",
@@ -626,7 +599,7 @@ def user_unmute(*, actor: User, user_id: int, note: str = "") -> User:
             user_id=user.pk,
             payload={"action": "unmute", "target_type": TargetType.USER, "target_id": user.pk, "note": note},
         )
-        announce(
+        audit_record(
             actor=actor,
             organization_id=user.organization_id,
             action="moderation.user_unmuted",

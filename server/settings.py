@@ -62,7 +62,7 @@ MIDDLEWARE = [
     "server.api.middleware.AdminMessageMiddleware",  # MessageMiddleware, not on /api/ (server/api/middleware.py)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "server.api.idempotency.IdempotencyMiddleware",
-    "moderation.audit.AuditClientIPMiddleware",  # the client address for audit entries
+    "moderation.middleware.AuditClientIPMiddleware",  # the client address for audit entries
 ]
 
 ROOT_URLCONF = "server.urls"

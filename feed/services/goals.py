@@ -15,9 +15,9 @@ from feed import events
 from feed.cards import iso
 from feed.models import Goal, GoalGroup, GoalStatus, GoalUpdate, KeyMoment, KeyMomentGroup, PostKind
 from feed.services.posts import _resolve_groups, post_create_system
-from feed.text import clean_body
 from notifications import services as notifications
 from server.api.exceptions import NotAllowed, ValidationFailed
+from server.api.text import clean_text
 
 
 def _require_leader(actor: User) -> None:
@@ -38,7 +38,7 @@ def _group_ids(relation) -> list[int]:
 
 
 def _clean_text(value: str, field: str, *, allow_empty: bool = True) -> str:
-    return clean_body(value, field=field, allow_empty=allow_empty)
+    return clean_text(value, field=field, allow_empty=allow_empty)
 
 
 # --- Goals --------------------------------------------------------------------------------------

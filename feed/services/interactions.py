@@ -16,9 +16,10 @@ from feed import events, selectors, signals
 from feed.cards import comment_cards
 from feed.models import Acknowledgement, Comment, CommentMention, Post, PostSeen, Reaction, ReactionType
 from feed.services.posts import ensure_not_muted, post_audience
-from feed.text import clean_body, mentioned_user_ids
+from feed.text import mentioned_user_ids
 from notifications import services as notifications
 from server.api.exceptions import NotAllowed, ValidationFailed
+from server.api.text import clean_text
 
 MAX_SEEN_BATCH = 200
 
@@ -33,7 +34,7 @@ comment_create_guards: list[Callable[..., None]] = []
 def comment_create(*, author: User, post: Post, body: str) -> Comment:
     """A comment on a post the author can see; `@[user:ID]` mentions of people who can see it too."""
     ensure_not_muted(author)
-    body = clean_body(body)
+    body = clean_text(body, field="body")
     if not post.is_published:
         raise ValidationFailed(_("You can comment once the post is published."), code="not_published")
     for guard in comment_create_guards:

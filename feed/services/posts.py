@@ -13,11 +13,12 @@ from accounts.models import Group, Membership, MembershipRole, User
 from feed import events, selectors, signals
 from feed.cards import post_card, removed_card
 from feed.models import MEMBER_KINDS, SYSTEM_KINDS, Post, PostGroup, PostImage, PostKind
-from feed.text import clean_body, mentioned_user_ids
+from feed.text import mentioned_user_ids
 from media import services as media_services
 from notifications import services as notifications
 from notifications.recipients import AudienceAddress
 from server.api.exceptions import Conflict, Muted, NotAllowed, ValidationFailed
+from server.api.text import clean_text
 
 MAX_GROUPS_PER_POST = 50
 MAX_IMAGES_PER_POST = 10
@@ -175,7 +176,7 @@ def post_create(
     if kind not in MEMBER_KINDS:
         raise ValidationFailed(_("This kind of post cannot be written directly."), fields={"kind": [_("Not allowed.")]})
     # A photo with nothing to say is a post too.
-    body = clean_body(body, allow_empty=bool(image_ids))
+    body = clean_text(body, field="body", allow_empty=bool(image_ids))
     now = timezone.now()
     scheduled = publish_at is not None and publish_at > now
     if acknowledgement_deadline is not None:
@@ -229,7 +230,7 @@ def post_create_system(
     """
     if kind not in SYSTEM_KINDS:
         raise ValueError(f"post_create_system is for {', '.join(SYSTEM_KINDS)}, not {kind!r}")
-    body = clean_body(body, allow_empty=True)
+    body = clean_text(body, field="body", allow_empty=True)
     with transaction.atomic():
         groups = _resolve_groups(author=author, group_ids=group_ids)
         return _create(
@@ -286,7 +287,7 @@ def post_update(*, actor: User, post: Post, body: str) -> Post:
     if post.kind not in MEMBER_KINDS:
         raise NotAllowed(_("This post is kept up to date by the app that wrote it."))
     ensure_not_muted(actor)
-    body = clean_body(body)
+    body = clean_text(body, field="body")
     with transaction.atomic():
         post = selectors.access_post(user=actor, post_id=post.pk, lock=True)
         previous_body = post.body

@@ -17,8 +17,9 @@ from notifications.services import emit
 from recognition import events
 from recognition.models import AwardRound, CompanyValue, Kudos, KudosRecipient, Nomination
 from recognition.months import month_of, month_start
-from recognition.services.common import clean_text, colleagues
+from recognition.services.common import colleagues
 from server.api.exceptions import NotFound, ValidationFailed
+from server.api.text import clean_text
 
 MAX_RECIPIENTS = 10
 
