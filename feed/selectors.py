@@ -35,9 +35,10 @@ from server.api.exceptions import NotFound
 from server.api.pagination import keyset_filter, parse_ordering
 from server.db import CompiledModelQuery, Slot
 
-# A value, or the Slot standing for it in a query compiled once (feed_page, feed_pinned).
-UserId = OrganizationId = GroupId = int | Slot
-Kind = str | Slot
+# A value, or the Slot standing for it in a query compiled once (feed_page, feed_pinned): private
+# functions only, a selector's callers pass plain values.
+_Id = int | Slot
+_Kind = str | Slot
 
 PINNED_LIMIT = 20
 # The stream's order; it ends in id for the keyset cursor.
@@ -49,7 +50,7 @@ UPDATES_LIMIT = 100
 UPDATES_SETTLE = timedelta(seconds=5)
 
 
-def _audience_q(*, user_id: UserId, is_admin: bool) -> Q:
+def _audience_q(*, user_id: _Id, is_admin: bool) -> Q:
     """Posts addressed to the user (org-wide, or to a group they belong to) and their own.
 
     Admins moderate, so they see every post of their organisation. A leader may post
@@ -75,7 +76,7 @@ def visible_posts(*, user: User) -> QuerySet[Post]:
 
 
 def _visible_filtered(
-    *, organization_id: OrganizationId, user_id: UserId, is_admin: bool, group_id: GroupId | None, kind: Kind | None
+    *, organization_id: _Id, user_id: _Id, is_admin: bool, group_id: _Id | None, kind: _Kind | None
 ) -> QuerySet[Post]:
     """visible_posts, narrowed to one group's posts and/or one kind.
 
