@@ -75,9 +75,7 @@ def visible_posts(*, user: User) -> QuerySet[Post]:
     return _published(_in_audience(user))
 
 
-def _visible_filtered(
-    *, organization_id: _Id, user_id: _Id, is_admin: bool, group_id: _Id | None, kind: _Kind | None
-) -> QuerySet[Post]:
+def _visible_filtered(*, organization_id: _Id, user_id: _Id, is_admin: bool, group_id: _Id | None, kind: _Kind | None) -> QuerySet[Post]:
     """visible_posts, narrowed to one group's posts and/or one kind.
 
     In values, not a User: the feed compiles this query once per shape with open slots in their
