@@ -71,15 +71,14 @@ bench-small: setup bench-tools
 	DATABASE_URL=$(BENCH_DATABASE_URL)small REDIS_URL=$(BENCH_REDIS_URL) BENCH_DATA_DIR=bench/.data/small \
 		BENCH_REPORT=bench/.data/small/benchmarks.md $(PY) bench/run_all.py --scale 0.01 --small $(BENCH_ARGS)
 
-# Translations: API texts (errors, validation messages, labels of every app but
-# notifications) in locale/, push texts in notifications/locale. The compiled .mo files are
+# Translations: one catalogue, locale/, for every text of every app (API messages, labels,
+# and the push texts each app declares with its events). The compiled .mo file is
 # committed, so a checkout works without this step; run it after adding or changing a
-# translatable string, translate the new (empty or fuzzy) entries in the .po files, and run
-# it again to compile them. tests/test_i18n.py fails until the project catalogue is complete.
+# translatable string, translate the new (empty or fuzzy) entries in the .po file, and run
+# it again to compile them. tests/test_i18n.py fails until the catalogue is complete.
 messages: setup
-	$(PY) manage.py makemessages -l nl --no-obsolete --ignore=.venv --ignore=notifications --ignore=tests --ignore=bench --ignore=staticfiles --ignore=clients
-	$(PY) manage.py compilemessages -l nl --ignore=.venv --ignore=notifications --ignore=tests --ignore=bench --ignore=staticfiles --ignore=clients
-	cd notifications && ../$(PY) ../manage.py makemessages -l nl -l en --no-obsolete && ../$(PY) ../manage.py compilemessages
+	$(PY) manage.py makemessages -l nl --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=clients
+	$(PY) manage.py compilemessages -l nl --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=clients
 
 clean:
 	rm -rf $(VENV) db.sqlite3 uploads

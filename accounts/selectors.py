@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value
 
+from accounts import avatars
 from accounts.models import Group, Membership, User
 from server.api.exceptions import NotFound
 from server.db import CompiledQuery
 
-# Avatars live in the media app; joined by relation name so accounts imports nothing of it.
-AVATAR = "avatar__media"
-
 
 def user_list(*, actor: User, search: str = "") -> QuerySet[User]:
-    queryset = User.objects.filter(organization_id=actor.organization_id, is_active=True).select_related(AVATAR)
+    queryset = User.objects.filter(organization_id=actor.organization_id, is_active=True).select_related(*avatars.related())
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(email__icontains=search))
     return queryset.prefetch_related(
@@ -23,7 +21,7 @@ def user_list(*, actor: User, search: str = "") -> QuerySet[User]:
 
 def access_user(*, actor: User, user_id: int, include_inactive: bool = False) -> User:
     """A colleague of the actor's organisation, or not found (never another organisation's)."""
-    queryset = User.objects.filter(pk=user_id, organization_id=actor.organization_id).select_related(AVATAR)
+    queryset = User.objects.filter(pk=user_id, organization_id=actor.organization_id).select_related(*avatars.related())
     if not include_inactive:
         queryset = queryset.filter(is_active=True)
     user = queryset.prefetch_related(
@@ -54,7 +52,7 @@ def access_group(*, actor: User, group_id: int) -> Group:
 def group_member_list(*, actor: User, group: Group) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(group=group, user__is_active=True, user__organization_id=actor.organization_id)
-        .select_related("user", f"user__{AVATAR}")
+        .select_related("user", *avatars.related("user__"))
         .order_by("user__name", "id")
     )
 
@@ -66,18 +64,18 @@ def user_group_ids(*, user: User) -> list[int]:
 # /me runs on every app start and screen refresh: its one read is compiled once (server/db.py).
 # Groups and avatar in one statement: the user LEFT JOINed to their memberships gives one row
 # per group (or one row of NULLs), each carrying the avatar.
-_MY_GROUPS_AND_AVATAR = CompiledQuery(
-    lambda user_id: User.objects.filter(pk=user_id)
-    .order_by("memberships__group__name", "memberships__group_id")
-    .values_list(
-        f"{AVATAR}__id",
-        f"{AVATAR}__status",
-        "memberships__group_id",
-        "memberships__group__name",
-        "memberships__group__kind",
-        "memberships__role",
+def _my_groups_and_avatar(user_id: int) -> QuerySet[User]:
+    # Built once, at the first /me (after the apps registered the avatar's source).
+    avatar = avatars.relation()
+    image = (f"{avatar}__id", f"{avatar}__status") if avatar else (Value(None), Value(""))
+    return (
+        User.objects.filter(pk=user_id)
+        .order_by("memberships__group__name", "memberships__group_id")
+        .values_list(*image, "memberships__group_id", "memberships__group__name", "memberships__group__kind", "memberships__role")
     )
-)
+
+
+_MY_GROUPS_AND_AVATAR = CompiledQuery(_my_groups_and_avatar)
 
 
 def me_get(*, user: User) -> dict:
@@ -90,8 +88,7 @@ def me_get(*, user: User) -> dict:
     avatar = None
     media_id, media_status = rows[0][:2] if rows else (None, None)
     if media_id is not None:
-        media_model = User._meta.get_field("avatar").related_model._meta.get_field("media").related_model
-        avatar = media_model.from_db(None, ["id", "status"], [media_id, media_status]).variant_urls()
+        avatar = avatars.urls(media_id, media_status)
     groups = [
         {"id": group_id, "name": name, "kind": kind, "role": role}
         for _media_id, _media_status, group_id, name, kind, role in rows

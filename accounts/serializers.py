@@ -3,6 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts import avatars
 from accounts.models import Group, GroupKind, Language, MembershipRole, Organization, Role, User, validate_timezone
 from server.api.fields import IdField, IdListField
 
@@ -22,10 +23,9 @@ class UserSummarySerializer(serializers.Serializer):
 
     @extend_schema_field({"type": "object", "nullable": True, "properties": {"thumbnail": {"type": "string"}, "large": {"type": "string"}}})
     def get_avatar(self, user: User) -> dict | None:
-        # media.UserAvatar, joined by name ("avatar__media") in the selectors: accounts
-        # imports no higher app, and a missing avatar must cost no query.
-        link = getattr(user, "avatar", None)
-        return link.media.variant_urls() if link is not None else None
+        # Stored by media, reached through the source it registered (accounts imports no higher
+        # app); the selectors join it, so a missing avatar costs no query.
+        return avatars.of(user)
 
 
 class PersonRefSerializer(serializers.Serializer):

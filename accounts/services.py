@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
 from accounts import signals
+from accounts.audit import audit_record
 from accounts.authentication import hash_token, new_raw_token
 from accounts.models import (
     AuthToken,
@@ -47,32 +48,6 @@ IMPORT_MAX_ROWS = 5000
 class IssuedToken:
     raw: str
     token: AuthToken
-
-
-def _audit(
-    *,
-    actor: User | None,
-    action: str,
-    target_type: str,
-    target_id: int | None,
-    organization_id: int,
-    before=None,
-    after=None,
-    note: str = "",
-) -> None:
-    # Synchronous, inside the caller's transaction: the audit entry commits or rolls back with
-    # the change it records, so a crash between commit and an on_commit hook cannot lose it.
-    signals.admin_action.send(
-        sender=User,
-        organization_id=organization_id,
-        actor=actor,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        before=before,
-        after=after,
-        note=note,
-    )
 
 
 # --- Organisations ------------------------------------------------------------------
@@ -256,7 +231,7 @@ def invitation_create(
     groups = _groups_of_org(organization=actor.organization, group_ids=group_ids or [])
     _check_invitable(email=email)
     invitation, code = _invitation_create(actor=actor, email=email, name=name, role=role, groups=groups)
-    _audit(
+    audit_record(
         actor=actor,
         action="invitation.created",
         target_type="invitation",
@@ -379,7 +354,7 @@ def users_import(*, actor: User, csv_text: str) -> list[ImportRow]:
         for row, name, role, groups in rows:
             invitation, _code = _invitation_create(actor=actor, email=row.email, name=name, role=role, groups=groups)
             row.invitation_id = invitation.pk
-        _audit(
+        audit_record(
             actor=actor,
             action="users.imported",
             target_type="organization",
@@ -445,7 +420,7 @@ def user_update(*, actor: User, user: User, role: str | None = None, group_ids: 
         transaction.on_commit(lambda: _send_membership_changes(user.pk, joined, left))
     after = {"role": user.role, "group_ids": sorted(Membership.objects.filter(user=user).values_list("group_id", flat=True))}
     if before != after:
-        _audit(
+        audit_record(
             actor=actor,
             action="user.updated",
             target_type="user",
@@ -491,7 +466,7 @@ def _deactivate(*, actor: User, user: User) -> None:
         user.save(update_fields=["is_active", "deactivated_at"])
         token_ids = list(AuthToken.objects.filter(user=user).values_list("pk", flat=True))
         AuthToken.objects.filter(user=user).delete()
-        _audit(actor=actor, action="user.deactivated", target_type="user", target_id=user.pk, organization_id=user.organization_id)
+        audit_record(actor=actor, action="user.deactivated", target_type="user", target_id=user.pk, organization_id=user.organization_id)
 
         def announce() -> None:
             signals.auth_tokens_revoked.send(sender=AuthToken, user_id=user.pk, token_ids=token_ids)
@@ -507,7 +482,7 @@ def group_create(*, actor: User, name: str, kind: str = GroupKind.TEAM, allow_me
     if Group.objects.filter(organization=actor.organization, name__iexact=name.strip()).exists():
         raise Conflict(_("A group with this name already exists."), fields={"name": [_("Already in use.")]})
     group = Group.objects.create(organization=actor.organization, name=name.strip(), kind=kind, allow_member_posts=allow_member_posts)
-    _audit(
+    audit_record(
         actor=actor,
         action="group.created",
         target_type="group",
@@ -537,7 +512,7 @@ def group_update(
     group.save()
     after = {"name": group.name, "kind": group.kind, "allow_member_posts": group.allow_member_posts}
     if before != after:
-        _audit(
+        audit_record(
             actor=actor,
             action="group.updated",
             target_type="group",
@@ -562,7 +537,7 @@ def membership_add(*, actor: User, group: Group, user_id: int, role: str = Membe
         membership.save(update_fields=["role"])
     if created:
         transaction.on_commit(lambda: _send_membership_changes(member.pk, {group.pk}, set()))
-    _audit(
+    audit_record(
         actor=actor,
         action="membership.added",
         target_type="group",
@@ -581,7 +556,7 @@ def membership_remove(*, actor: User, group: Group, user_id: int) -> None:
     if not deleted:
         raise NotFound()
     transaction.on_commit(lambda: _send_membership_changes(user_id, set(), {group.pk}))
-    _audit(
+    audit_record(
         actor=actor,
         action="membership.removed",
         target_type="group",

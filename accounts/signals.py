@@ -12,8 +12,8 @@ user_deactivated = Signal()
 auth_tokens_revoked = Signal()
 # user_id, group_id, joined (bool): open sockets join or leave the group's stream.
 membership_changed = Signal()
-# organization_id, actor, action, target_type, target_id, before, after, note:
-# an administrative action for the audit log (moderation connects to it). Sent synchronously
-# INSIDE the caller's transaction, so the entry commits (or rolls back) with the change.
-# Optional: target_label (a readable name of the target at the time).
+# organization_id, actor, action, target_type, target_id, target_label, before, after, note:
+# an administrative action for the audit log (moderation connects to it). Sent only by
+# accounts.audit.audit_record, synchronously INSIDE the caller's transaction, so the entry
+# commits (or rolls back) with the change.
 admin_action = Signal()

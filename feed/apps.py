@@ -7,12 +7,7 @@ class FeedConfig(AppConfig):
     verbose_name = _("Feed")
 
     def ready(self) -> None:
-        from feed.serializers import CommentSerializer, PostCardSerializer, PostNoticeSerializer
-        from notifications.serializers import register_notification_payload
-        from server.api.schema import AllOfField
+        from feed import events
+        from notifications import catalogue
 
-        # The inbox's `data` per event type that feed sends to people (mentions, comments,
-        # mandatory reads), for the OpenAPI schema.
-        register_notification_payload(event_type="post.created", serializer=PostCardSerializer)
-        register_notification_payload(event_type="post.updated", serializer=AllOfField(PostCardSerializer, PostNoticeSerializer))
-        register_notification_payload(event_type="comment.created", serializer=CommentSerializer)
+        catalogue.register(*events.EVENT_TYPES, reasons=events.REASONS)

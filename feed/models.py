@@ -34,6 +34,17 @@ CARD_PAYLOAD_KEYS = {
 }
 
 
+class CardKindChoices:
+    """The one-kind `kind` of each card variant with a payload (feed.serializers.post_card_variants),
+    named in settings.SPECTACULAR_SETTINGS: the same choice set appears in a card and in its
+    `post.updated` event, and the schema names it once."""
+
+    kudos = [(PostKind.KUDOS.value, PostKind.KUDOS.label)]
+    award = [(PostKind.AWARD.value, PostKind.AWARD.label)]
+    goal_update = [(PostKind.GOAL_UPDATE.value, PostKind.GOAL_UPDATE.label)]
+    key_moment = [(PostKind.KEY_MOMENT.value, PostKind.KEY_MOMENT.label)]
+
+
 class ReactionType(models.TextChoices):
     LIKE = "like", _("Like")
     HEART = "heart", _("Heart")

@@ -7,14 +7,14 @@ audience. Nothing is copied per reader, so a post to 5,000 people is one row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, router
-from django.db.models import BigIntegerField, Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BigIntegerField, Count, Exists, Expression, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Group, Membership, MembershipRole, User
@@ -35,9 +35,10 @@ from server.api.exceptions import NotFound
 from server.api.pagination import keyset_filter, parse_ordering
 from server.db import CompiledModelQuery, Slot
 
-# A value, or the Slot standing for it in a query compiled once (feed_page, feed_pinned).
-UserId = OrganizationId = GroupId = int | Slot
-Kind = str | Slot
+# A value, or the Slot standing for it in a query compiled once (feed_page, feed_pinned): private
+# functions only, a selector's callers pass plain values.
+_Id = int | Slot
+_Kind = str | Slot
 
 PINNED_LIMIT = 20
 # The stream's order; it ends in id for the keyset cursor.
@@ -49,7 +50,7 @@ UPDATES_LIMIT = 100
 UPDATES_SETTLE = timedelta(seconds=5)
 
 
-def _audience_q(*, user_id: UserId, is_admin: bool) -> Q:
+def _audience_q(*, user_id: _Id, is_admin: bool) -> Q:
     """Posts addressed to the user (org-wide, or to a group they belong to) and their own.
 
     Admins moderate, so they see every post of their organisation. A leader may post
@@ -74,9 +75,7 @@ def visible_posts(*, user: User) -> QuerySet[Post]:
     return _published(_in_audience(user))
 
 
-def _visible_filtered(
-    *, organization_id: OrganizationId, user_id: UserId, is_admin: bool, group_id: GroupId | None, kind: Kind | None
-) -> QuerySet[Post]:
+def _visible_filtered(*, organization_id: _Id, user_id: _Id, is_admin: bool, group_id: _Id | None, kind: _Kind | None) -> QuerySet[Post]:
     """visible_posts, narrowed to one group's posts and/or one kind.
 
     In values, not a User: the feed compiles this query once per shape with open slots in their
@@ -431,13 +430,9 @@ def _month_start(user: User) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def _kudos_relation() -> str | None:
-    """The reverse name recognition's kudos use to cite a key moment, if recognition is installed."""
-    try:
-        KeyMoment._meta.get_field("kudos")
-    except FieldDoesNotExist:
-        return None
-    return "kudos"
+# Counts a higher app adds to every key moment without the feed importing it (recognition's
+# kudos this month): annotation name → function(month_start) giving the expression.
+key_moment_counts: dict[str, Callable[[datetime], Expression]] = {}
 
 
 def key_moment_list(*, user: User) -> QuerySet[KeyMoment]:
@@ -447,11 +442,9 @@ def key_moment_list(*, user: User) -> QuerySet[KeyMoment]:
         .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name", "pk")))
         .order_by("position", "id")
     )
-    relation = _kudos_relation()
-    if relation is not None:
-        queryset = queryset.annotate(
-            kudos_this_month=Count(relation, filter=Q(**{f"{relation}__created_at__gte": _month_start(user)}), distinct=True)
-        )
+    if key_moment_counts:
+        since = _month_start(user)
+        queryset = queryset.annotate(**{name: count(since) for name, count in key_moment_counts.items()})
     return queryset
 
 

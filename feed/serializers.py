@@ -206,7 +206,7 @@ class ReachSerializer(serializers.Serializer):
 
 
 class BodyField(serializers.CharField):
-    """The body as typed; feed.text.clean_body applies the real rules (graphemes, NUL, bidi)."""
+    """The body as typed; server.api.text.clean_text applies the real rules (graphemes, NUL, bidi)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("allow_blank", True)
@@ -214,7 +214,7 @@ class BodyField(serializers.CharField):
         # A generous byte-level cap against abuse; the 5,000-grapheme rule is in the service.
         kwargs.setdefault("max_length", 100_000)
         super().__init__(**kwargs)
-        # NUL gets our own message and code from clean_body, not DRF's generic one.
+        # NUL gets our own message and code from clean_text, not DRF's generic one.
         self.validators = [v for v in self.validators if type(v).__name__ != "ProhibitNullCharactersValidator"]
 
 

@@ -8,4 +8,11 @@ class MediaConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the HEIF opener (phones, iPhones first, send HEIC) and loads Pillow's plugins.
-        from media import imaging  # noqa: F401
+        from accounts import avatars
+        from media import events, imaging  # noqa: F401
+        from media.models import AVATAR, variant_urls
+        from notifications import catalogue
+
+        catalogue.register(*events.EVENT_TYPES)
+        # People's cards (accounts) show the avatar stored here, without accounts importing media.
+        avatars.register(avatars.AvatarSource(relation=AVATAR, urls=variant_urls))

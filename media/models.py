@@ -111,9 +111,14 @@ class MediaAudienceGroup(models.Model):
         indexes = [models.Index(fields=["group", "media"], name="media_audience_by_group_idx")]
 
 
+# From User to their avatar's image: what media registers with accounts (accounts.avatars) and
+# what the apps above media select_related on people's cards.
+AVATAR = "avatar__media"
+
+
 class UserAvatar(models.Model):
-    """The user's avatar lives here so that accounts needs no migration and no import of media.
-    accounts reads it through the string-named relation `avatar__media`."""
+    """The user's avatar lives here so that accounts needs no migration and no import of media;
+    media registers how to reach it (`AVATAR`, `variant_urls`) with accounts.avatars."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="avatar")
     media = models.OneToOneField(Media, on_delete=models.CASCADE, related_name="avatar_of")

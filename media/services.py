@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from media import imaging
+from media import events, imaging
 from media.models import Media, MediaAudienceGroup, MediaStatus, UserAvatar
 from media.serializers import media_representation
 from notifications.services import emit
@@ -159,7 +159,7 @@ def _finish(media: Media, *, status: str, fields: dict) -> bool:
             media.refresh_from_db()
             # One event type for both outcomes: the app stops waiting either way.
             emit(
-                type="media.ready",
+                events.MEDIA_READY,
                 organization_id=media.organization_id,
                 payload={"media": media_representation(media)},
                 user_ids=[media.owner_id],

@@ -3,9 +3,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from feed.admin import LIST_TEXT_CHARS, attach_mention_names, readable_text
-from feed.text import MAX_BODY_GRAPHEMES
-from moderation.audit import AuditEntry
+from moderation.models import AuditEntry
 from server.admin_site import ReadOnlyOrganizationAdmin, person_column
+from server.api.text import MAX_TEXT_GRAPHEMES
 
 
 @admin.register(AuditEntry)
@@ -138,7 +138,7 @@ class ReportCaseAdmin(ReadOnlyOrganizationAdmin):
 
     @admin.display(description=_("reported"))
     def reported_content(self, case: ReportCase) -> str:
-        return self._reported(case, chars=MAX_BODY_GRAPHEMES)
+        return self._reported(case, chars=MAX_TEXT_GRAPHEMES)
 
     @staticmethod
     def _reported(case: ReportCase, *, chars: int) -> str:

@@ -7,16 +7,17 @@ class ModerationConfig(AppConfig):
     verbose_name = _("Moderation")
 
     def ready(self) -> None:
+        from accounts import signals as account_signals
         from feed import signals as feed_signals
         from feed.services import interactions
-        from moderation import serializers, services
-        from notifications.serializers import register_notification_payload
+        from moderation import audit, events, services
+        from notifications import catalogue
+
+        catalogue.register(*events.EVENT_TYPES)
+        # The audit log: every admin_action (sent inside the action's transaction) becomes a row.
+        account_signals.admin_action.connect(audit.record_admin_action, dispatch_uid="moderation.audit.record")
 
         # New posts and comments with a listed keyword go to the queue (after their commit).
         feed_signals.content_published.connect(services.on_content_published, dispatch_uid="moderation.keyword_flag")
         if services.comment_lock_guard not in interactions.comment_create_guards:
             interactions.comment_create_guards.append(services.comment_lock_guard)
-        # What moderation sends to people's inboxes, for the OpenAPI schema.
-        register_notification_payload(event_type="report.created", serializer=serializers.ReportCreatedPayloadSerializer)
-        register_notification_payload(event_type="report.resolved", serializer=serializers.ReportResolvedPayloadSerializer)
-        register_notification_payload(event_type="moderation.decided", serializer=serializers.ModerationDecidedPayloadSerializer)

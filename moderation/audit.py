@@ -1,73 +1,28 @@
-"""The organisation's audit log: one append-only row per administrative or moderation action.
+"""The organisation's audit log: the receiver that writes it, its selectors, the redaction switch.
 
-Services announce actions with `accounts.signals.admin_action`, synchronously and inside
-their own transaction; the receiver below writes the row in that same transaction, so an
-action and its entry commit together or not at all. Nothing updates or deletes a row:
-the model refuses it, no API or admin path exists, and on PostgreSQL a trigger refuses
-it too (migration 0002). The one sanctioned change is erasure redacting a person's name
-and e-mail (moderation.privacy), which opens the trigger for its own transaction only.
+Services record actions with `accounts.audit.audit_record`, which sends
+`accounts.signals.admin_action` synchronously inside their own transaction;
+`record_admin_action` (connected in moderation/apps.py) writes the row in that same
+transaction, so an action and its entry commit together or not at all. The rows are
+`moderation.models.AuditEntry` (append-only); the client address comes from
+`moderation.middleware`.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from contextvars import ContextVar
 from typing import Any
 
-from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models
+from django.db import connection
 from django.db.models import Q, QuerySet
-from django.dispatch import receiver
-from django.utils.translation import gettext_lazy as _
 
-from accounts import signals
-from accounts.models import Group, Invitation, Organization, User
+from accounts.models import Group, Invitation, User
+from moderation.middleware import current_client_ip
+from moderation.models import AuditEntry
 
-# The client address of the request being served, for the entries it causes (None in tasks).
-_client_ip: ContextVar[str | None] = ContextVar("audit_client_ip", default=None)
+__all__ = ["AuditEntry", "audit_entries_about", "audit_entry_list", "record_admin_action", "redaction_allowed"]
 
 # PostgreSQL session setting the trigger checks; set with SET LOCAL (one transaction) by erasure.
 REDACTION_SETTING = "feedapp.audit_redaction"
-
-
-class AuditEntry(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation"))
-    # PROTECT, not SET_NULL: clearing the actor would be an update of the log. People are
-    # anonymised on erasure, never deleted.
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("done by")
-    )
-    action = models.CharField(max_length=64, verbose_name=_("action"))
-    target_type = models.CharField(max_length=32, verbose_name=_("target type"))
-    target_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("target id"))
-    # The target's name when the action happened: the log must read right after a rename or deletion.
-    target_label = models.CharField(max_length=200, blank=True, verbose_name=_("target"))
-    before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder, verbose_name=_("before"))
-    after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder, verbose_name=_("after"))
-    note = models.TextField(blank=True, verbose_name=_("note"))
-    # The address the request came from (behind NUM_PROXIES proxies); empty for scheduled work.
-    ip = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
-    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
-
-    class Meta:
-        verbose_name = _("audit entry")
-        verbose_name_plural = _("audit log")
-        indexes = [
-            models.Index(fields=["organization", "-created_at", "-id"], name="audit_recent_idx"),
-            models.Index(fields=["organization", "target_type", "target_id"], name="audit_target_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.target_type} {self.target_id or ''}".strip()
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not getattr(self, "_redacting", False):
-            raise ValueError("The audit log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise ValueError("The audit log is append-only.")
 
 
 def _label(target_type: str, target_id: int | None) -> str:
@@ -80,7 +35,6 @@ def _label(target_type: str, target_id: int | None) -> str:
     return ""
 
 
-@receiver(signals.admin_action, dispatch_uid="moderation.audit.record")
 def record_admin_action(
     sender: Any,
     *,
@@ -105,37 +59,8 @@ def record_admin_action(
         before=before,
         after=after,
         note=note or "",
-        ip=_client_ip.get(),
+        ip=current_client_ip(),
     )
-
-
-def client_ip(request: Any) -> str | None:
-    """The client's address as the rate limits see it: REMOTE_ADDR, or X-Forwarded-For behind NUM_PROXIES proxies."""
-    num_proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-    address = request.META.get("REMOTE_ADDR")
-    if num_proxies and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            address = hops[-min(num_proxies, len(hops))]
-    try:
-        return str(ipaddress.ip_address(address)) if address else None
-    except ValueError:
-        return None
-
-
-class AuditClientIPMiddleware:
-    """Makes the request's client address available to the audit receiver."""
-
-    def __init__(self, get_response: Any) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: Any) -> Any:
-        token = _client_ip.set(client_ip(request))
-        try:
-            return self.get_response(request)
-        finally:
-            _client_ip.reset(token)
 
 
 # --- Selectors ------------------------------------------------------------------------------

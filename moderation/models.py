@@ -8,7 +8,10 @@ row lock, so the queue is one indexed keyset scan with no GROUP BY.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -184,4 +187,51 @@ class FlaggedKeyword(models.Model):
         constraints = [models.UniqueConstraint("organization", Lower("keyword"), name="flaggedkeyword_unique_per_org")]
 
 
-from moderation.audit import AuditEntry  # noqa: E402, F401  (the audit log lives in its own module)
+# --- The audit log ---------------------------------------------------------------------------
+
+
+class AuditEntry(models.Model):
+    """One append-only row of the organisation's audit log: an administrative or moderation action.
+
+    Written by the receiver of `accounts.signals.admin_action` (moderation.audit) in the action's
+    own transaction. Nothing updates or deletes a row: the model refuses it, no API or admin path
+    exists, and on PostgreSQL a trigger refuses it too (migration 0003). The one sanctioned change
+    is erasure redacting a person's name and e-mail (moderation.privacy).
+    """
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation"))
+    # PROTECT, not SET_NULL: clearing the actor would be an update of the log. People are
+    # anonymised on erasure, never deleted.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("done by")
+    )
+    action = models.CharField(max_length=64, verbose_name=_("action"))
+    target_type = models.CharField(max_length=32, verbose_name=_("target type"))
+    target_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("target id"))
+    # The target's name when the action happened: the log must read right after a rename or deletion.
+    target_label = models.CharField(max_length=200, blank=True, verbose_name=_("target"))
+    before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder, verbose_name=_("before"))
+    after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder, verbose_name=_("after"))
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    # The address the request came from (behind NUM_PROXIES proxies); empty for scheduled work.
+    ip = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        indexes = [
+            models.Index(fields=["organization", "-created_at", "-id"], name="audit_recent_idx"),
+            models.Index(fields=["organization", "target_type", "target_id"], name="audit_target_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type} {self.target_id or ''}".strip()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not getattr(self, "_redacting", False):
+            raise ValueError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("The audit log is append-only.")

@@ -1,8 +1,10 @@
 """An employee's data request: export everything we hold about one person, or erase them.
 
-Both walk explicit tables of (model, user field). tests/moderation/test_privacy.py walks
-every installed model and fails when a model with a relation to User is in neither
-EXPORT_SECTIONS nor EXPORT_EXCLUDED, so a new table cannot slip past a data request.
+Both walk explicit tables of (model, user field), the models imported from their apps
+(moderation sits above every app it reads: nothing is looked up by name).
+tests/moderation/test_privacy.py walks every installed model and fails when a model with
+a relation to User is in neither EXPORT_SECTIONS nor EXPORT_EXCLUDED, so a new table
+cannot slip past a data request.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models import Model, Q
@@ -21,12 +24,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import signals
+from accounts.audit import audit_record
 from accounts.models import AuthToken, Invitation, Membership, User
+from feed.models import Acknowledgement, Comment, CommentMention, Goal, GoalUpdate, KeyMoment, Post, PostSeen, Reaction
 from media.models import Media, UserAvatar
 from media.services import delete_files
-from moderation.audit import AuditEntry, audit_entries_about, redaction_allowed
+from moderation.audit import audit_entries_about, redaction_allowed
+from moderation.models import AuditEntry, Mute, Report, ReportCase
+from notifications.models import Device, Notification, NotificationPreference
+from recognition.models import AwardResult, AwardRound, Endorsement, Kudos, KudosRecipient, Nomination, RecognitionAuditEntry
 from server.admin_site import organization_path
 from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
+from server.models import IdempotencyRecord
 
 ERASED_NAME = "Former colleague"
 ERASED_EMAIL_DOMAIN = "erased.invalid"
@@ -37,47 +46,51 @@ SECRET_FIELDS = frozenset({"password", "key_hash", "code_hash", "token", "respon
 @dataclass(frozen=True)
 class Section:
     name: str
-    model: str  # app_label.ModelName
+    model: type[Model]
     field: str  # the relation to User that selects the person's rows
     omit: tuple[str, ...] = ()  # other people's data on those rows (a confidential nominator...)
 
+    @property
+    def label(self) -> str:
+        return self.model._meta.label
+
 
 EXPORT_SECTIONS: tuple[Section, ...] = (
-    Section("memberships", "accounts.Membership", "user"),
-    Section("sessions", "accounts.AuthToken", "user"),
-    Section("own_invitation", "accounts.Invitation", "accepted_user", omit=("invited_by",)),
-    Section("invitations_sent", "accounts.Invitation", "invited_by", omit=("email", "name", "accepted_user")),
-    Section("notifications", "notifications.Notification", "recipient"),
-    Section("devices", "notifications.Device", "user"),
-    Section("notification_preferences", "notifications.NotificationPreference", "user"),
-    Section("media", "media.Media", "owner"),
-    Section("avatar", "media.UserAvatar", "user"),
-    Section("posts", "feed.Post", "author"),
-    Section("posts_removed", "feed.Post", "removed_by", omit=("author", "body", "card")),
-    Section("comments", "feed.Comment", "author"),
-    Section("mentions", "feed.CommentMention", "user"),
-    Section("reactions", "feed.Reaction", "user"),
-    Section("acknowledgements", "feed.Acknowledgement", "user"),
-    Section("posts_seen", "feed.PostSeen", "user"),
-    Section("goals", "feed.Goal", "owner"),
-    Section("goal_updates", "feed.GoalUpdate", "author"),
-    Section("key_moments", "feed.KeyMoment", "created_by"),
-    Section("kudos_given", "recognition.Kudos", "giver"),
-    Section("kudos_received", "recognition.KudosRecipient", "recipient"),
-    Section("award_rounds_closed", "recognition.AwardRound", "closed_by"),
-    Section("award_rounds_picked", "recognition.AwardRound", "picked_by"),
-    Section("nominations_made", "recognition.Nomination", "nominator"),
+    Section("memberships", Membership, "user"),
+    Section("sessions", AuthToken, "user"),
+    Section("own_invitation", Invitation, "accepted_user", omit=("invited_by",)),
+    Section("invitations_sent", Invitation, "invited_by", omit=("email", "name", "accepted_user")),
+    Section("notifications", Notification, "recipient"),
+    Section("devices", Device, "user"),
+    Section("notification_preferences", NotificationPreference, "user"),
+    Section("media", Media, "owner"),
+    Section("avatar", UserAvatar, "user"),
+    Section("posts", Post, "author"),
+    Section("posts_removed", Post, "removed_by", omit=("author", "body", "card")),
+    Section("comments", Comment, "author"),
+    Section("mentions", CommentMention, "user"),
+    Section("reactions", Reaction, "user"),
+    Section("acknowledgements", Acknowledgement, "user"),
+    Section("posts_seen", PostSeen, "user"),
+    Section("goals", Goal, "owner"),
+    Section("goal_updates", GoalUpdate, "author"),
+    Section("key_moments", KeyMoment, "created_by"),
+    Section("kudos_given", Kudos, "giver"),
+    Section("kudos_received", KudosRecipient, "recipient"),
+    Section("award_rounds_closed", AwardRound, "closed_by"),
+    Section("award_rounds_picked", AwardRound, "picked_by"),
+    Section("nominations_made", Nomination, "nominator"),
     # Who nominated someone is confidential (nominees only ever learn counts).
-    Section("nominations_received", "recognition.Nomination", "nominee", omit=("nominator",)),
-    Section("endorsements", "recognition.Endorsement", "user"),
-    Section("award_results", "recognition.AwardResult", "nominee"),
-    Section("recognition_audit", "recognition.RecognitionAuditEntry", "actor"),
-    Section("admin_site_changes", "admin.LogEntry", "user"),
+    Section("nominations_received", Nomination, "nominee", omit=("nominator",)),
+    Section("endorsements", Endorsement, "user"),
+    Section("award_results", AwardResult, "nominee"),
+    Section("recognition_audit", RecognitionAuditEntry, "actor"),
+    Section("admin_site_changes", LogEntry, "user"),
     # Reports they made, and the queue rows about them (who reported them stays confidential:
     # a ReportCase carries counts and the decision, never reporters).
-    Section("reports_made", "moderation.Report", "reporter"),
-    Section("reports_about_them", "moderation.ReportCase", "target_user", omit=("resolved_by",)),
-    Section("mutes", "moderation.Mute", "user"),
+    Section("reports_made", Report, "reporter"),
+    Section("reports_about_them", ReportCase, "target_user", omit=("resolved_by",)),
+    Section("mutes", Mute, "user"),
 )
 
 # (model, field) deliberately left out of the export, with the reason.
@@ -94,10 +107,6 @@ EXPORT_EXCLUDED: dict[tuple[str, str], str] = {
 }
 
 
-def _model(label: str) -> type[Model]:
-    return apps.get_model(label)
-
-
 def _row(instance: Model, omit: tuple[str, ...]) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
@@ -108,7 +117,7 @@ def _row(instance: Model, omit: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _section_rows(section: Section, user: User) -> list[dict[str, Any]]:
-    model = _model(section.model)
+    model = section.model
     queryset = model._default_manager.filter(**{section.field: user}).order_by("pk")
     return [_row(instance, section.omit) for instance in queryset]
 
@@ -122,12 +131,10 @@ def user_export(*, user: User) -> dict[str, Any]:
         export[section.name] = _section_rows(section, user)
     kudos_ids = [row["kudos_id"] for row in export["kudos_received"]]
     export["kudos_received_messages"] = list(
-        _model("recognition.Kudos").objects.filter(pk__in=kudos_ids).order_by("pk").values("id", "giver_id", "message", "created_at")
+        Kudos.objects.filter(pk__in=kudos_ids).order_by("pk").values("id", "giver_id", "message", "created_at")
     )
     export["audit_entries"] = [_row(entry, ()) for entry in audit_entries_about(user=user)]
-    log_entries = _model("admin.LogEntry").objects.filter(
-        content_type__app_label="accounts", content_type__model="user", object_id=str(user.pk)
-    )
+    log_entries = LogEntry.objects.filter(content_type__app_label="accounts", content_type__model="user", object_id=str(user.pk))
     export["admin_site_changes_about"] = [_row(entry, ()) for entry in log_entries.order_by("pk")]
     return export
 
@@ -269,7 +276,7 @@ def _redact_everywhere(
 
 
 def _remove_content(*, actor: User, user: User) -> tuple[int, int]:
-    from feed.models import MEMBER_KINDS, Comment, Post
+    from feed.models import MEMBER_KINDS
     from feed.services.interactions import comment_delete
     from feed.services.posts import post_delete
 
@@ -301,10 +308,10 @@ def user_erase(*, actor: User, user: User) -> ErasureReport:
 
         token_ids = list(AuthToken.objects.filter(user=user).values_list("pk", flat=True))
         AuthToken.objects.filter(user=user).delete()
-        _model("notifications.Device").objects.filter(user=user).delete()
-        _model("notifications.Notification").objects.filter(recipient=user).delete()
-        _model("notifications.NotificationPreference").objects.filter(user=user).delete()
-        _model("server.IdempotencyRecord").objects.filter(user=user).delete()
+        Device.objects.filter(user=user).delete()
+        Notification.objects.filter(recipient=user).delete()
+        NotificationPreference.objects.filter(user=user).delete()
+        IdempotencyRecord.objects.filter(user=user).delete()
         Membership.objects.filter(user=user).delete()
 
         if organization.erasure_keeps_content:
@@ -347,7 +354,7 @@ def user_erase(*, actor: User, user: User) -> ErasureReport:
             rows_redacted=redacted,
         )
         # Written after the redaction and without name or e-mail: the entry itself must not undo the erasure.
-        signals.admin_action.send(
+        audit_record(
             sender=AuditEntry,
             organization_id=organization.pk,
             actor=actor,
@@ -362,8 +369,6 @@ def user_erase(*, actor: User, user: User) -> ErasureReport:
                 "media_deleted": len(media),
                 "rows_redacted": redacted,
             },
-            before=None,
-            note="",
         )
 
         def announce() -> None:

@@ -12,10 +12,9 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import Membership, MembershipRole, Role, User
 from feed.models import Comment, Post, PostGroup
+from media.models import AVATAR
 from moderation.models import CaseStatus, CommentLock, FlaggedKeyword, Mute, Report, ReportCase
 from server.api.exceptions import NotAllowed, NotFound
-
-AVATAR = "avatar__media"
 
 
 def ensure_moderator(user: User) -> None:

@@ -126,43 +126,6 @@ class MuteStateSerializer(serializers.Serializer):
     muted_until = serializers.DateTimeField(allow_null=True)
 
 
-# --- Notification payloads (registered in ModerationConfig.ready) ---------------------------------
-
-
-class ReportCreatedPayloadSerializer(serializers.Serializer):
-    """`report.created` to the moderators who may decide on it."""
-
-    report_id = serializers.IntegerField(help_text="The queue row (`/moderation/reports/{id}`).")
-    target_type = serializers.ChoiceField(choices=TargetType.choices)
-    target_id = serializers.IntegerField()
-    post_id = serializers.IntegerField(allow_null=True)
-    comment_id = serializers.IntegerField(allow_null=True)
-    reason = serializers.ChoiceField(choices=ReportReason.choices)
-    source = serializers.ChoiceField(choices=ReportSource.choices)
-    report_count = serializers.IntegerField()
-    excerpt = serializers.CharField()
-
-
-class ReportResolvedPayloadSerializer(serializers.Serializer):
-    """`report.resolved` to the people who reported it."""
-
-    target_type = serializers.ChoiceField(choices=TargetType.choices)
-    target_id = serializers.IntegerField()
-    action = serializers.ChoiceField(choices=Resolution.choices)
-
-
-class ModerationDecidedPayloadSerializer(serializers.Serializer):
-    """`moderation.decided` to the person it is about: their content hidden, removed or restored, or a mute."""
-
-    action = serializers.ChoiceField(choices=["auto_hide", "hide", "remove", "restore", "mute", "unmute"])
-    target_type = serializers.ChoiceField(choices=TargetType.choices)
-    target_id = serializers.IntegerField()
-    post_id = serializers.IntegerField(allow_null=True, required=False, help_text="Content decisions only.")
-    comment_id = serializers.IntegerField(allow_null=True, required=False, help_text="Content decisions only.")
-    muted_until = serializers.DateTimeField(required=False, help_text="`mute` only.")
-    note = serializers.CharField()
-
-
 # --- Cards ----------------------------------------------------------------------------------------
 
 

@@ -2,8 +2,8 @@
 
 Content is changed only through the feed's services (post_set_visibility,
 comment_set_visibility, post_delete, comment_delete), which emit the events that
-make it disappear from feeds, catch-up and sockets. Every moderator action is
-announced on `accounts.signals.admin_action` (see `announce`) for the audit log.
+make it disappear from feeds, catch-up and sockets. Every moderator action goes on the
+audit log through `accounts.audit.audit_record`, in the action's own transaction.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import selectors as account_selectors
+from accounts.audit import audit_record
 from accounts.models import Organization, User
-from accounts.services import _audit
 from feed import selectors as feed_selectors
 from feed import services as feed_services
 from feed.models import Comment, Post
-from moderation import selectors
+from moderation import events, selectors
 from moderation.models import (
     CaseStatus,
     CommentLock,
@@ -44,33 +44,6 @@ logger = logging.getLogger(__name__)
 MAX_KEYWORDS = 200
 MAX_MUTE_DAYS = 365
 EXCERPT = 200
-
-
-# --- Audit: the other half of the app records these ---------------------------------------
-
-
-def announce(
-    *,
-    actor: User | None,
-    organization_id: int,
-    action: str,
-    target_type: str,
-    target_id: int | None,
-    before: Any = None,
-    after: Any = None,
-    note: str = "",
-) -> None:
-    """Announce a moderation action on accounts.signals.admin_action (after commit), like accounts does."""
-    _audit(
-        actor=actor,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        organization_id=organization_id,
-        before=before,
-        after=after,
-        note=note,
-    )
 
 
 # --- Targets --------------------------------------------------------------------------------
@@ -197,11 +170,11 @@ def _add_report(
             "excerpt": _excerpt(post, comment),
         }
         notifications.emit(
-            type="report.created",
+            events.REPORT_CREATED,
             organization_id=organization.pk,
             payload=payload,
             user_ids=moderators,
-            addressed=[{"user_id": user_id, "reason": "moderation"} for user_id in moderators],
+            addressed=[{"user_id": user_id, "reason": events.MODERATION.name} for user_id in moderators],
         )
     _auto_hide_if_due(case=case, organization=organization, now=now)
     return report
@@ -219,7 +192,7 @@ def _auto_hide_if_due(*, case: ReportCase, organization: Organization, now) -> N
     case.auto_hidden_at = now
     case.save(update_fields=["auto_hidden_at"])
     _tell_author(case=case, action="auto_hide", note=reason)
-    announce(
+    audit_record(
         actor=None,
         organization_id=case.organization_id,
         action="moderation.auto_hidden",
@@ -339,7 +312,7 @@ def keywords_set(*, actor: User, keywords: list[str]) -> list[str]:
         )
         after = selectors.keyword_list(organization_id=actor.organization_id)
         if before != after:
-            announce(
+            audit_record(
                 actor=actor,
                 organization_id=actor.organization_id,
                 action="moderation.keywords_changed",
@@ -362,14 +335,14 @@ def _set_visibility(*, actor: User | None, case: ReportCase, visible: bool, reas
             return False
         feed_services.comment_set_visibility(actor=actor, comment=comment, visible=visible, reason=reason)
         if not visible:
-            notifications.content_withdraw(organization_id=case.organization_id, comment_id=comment.pk)
+            notifications.content_withdraw(organization_id=case.organization_id, content=TargetType.COMMENT, content_id=comment.pk)
         return True
     post = Post.objects.get(pk=case.post_id)
     if post.removed_at is not None or (post.hidden_at is None) == visible:
         return False
     feed_services.post_set_visibility(actor=actor, post=post, visible=visible, reason=reason)
     if not visible:
-        notifications.content_withdraw(organization_id=case.organization_id, post_id=post.pk)
+        notifications.content_withdraw(organization_id=case.organization_id, content=TargetType.POST, content_id=post.pk)
     return True
 
 
@@ -380,13 +353,13 @@ def _remove(*, actor: User, case: ReportCase) -> bool:
         if comment.removed_at is not None:
             return False
         feed_services.comment_delete(actor=actor, comment=comment)
-        notifications.content_withdraw(organization_id=case.organization_id, comment_id=comment.pk)
+        notifications.content_withdraw(organization_id=case.organization_id, content=TargetType.COMMENT, content_id=comment.pk)
         return True
     post = Post.objects.get(pk=case.post_id)
     if post.removed_at is not None:
         return False
     feed_services.post_delete(actor=actor, post=post)
-    notifications.content_withdraw(organization_id=case.organization_id, post_id=post.pk)
+    notifications.content_withdraw(organization_id=case.organization_id, content=TargetType.POST, content_id=post.pk)
     return True
 
 
@@ -411,11 +384,11 @@ def _tell_author(*, case: ReportCase, action: str, note: str, extra: dict[str, A
 
 def _tell_user(*, organization_id: int, user_id: int, payload: dict[str, Any]) -> None:
     notifications.emit(
-        type="moderation.decided",
+        events.MODERATION_DECIDED,
         organization_id=organization_id,
         payload=payload,
         user_ids=[user_id],
-        addressed=[{"user_id": user_id, "reason": "moderation"}],
+        addressed=[{"user_id": user_id, "reason": events.MODERATION.name}],
     )
 
 
@@ -424,11 +397,11 @@ def _tell_reporters(*, case: ReportCase, action: str) -> None:
     if not reporter_ids:
         return
     notifications.emit(
-        type="report.resolved",
+        events.REPORT_RESOLVED,
         organization_id=case.organization_id,
         payload={"target_type": case.target_type, "target_id": case.target_id, "action": action},
         user_ids=reporter_ids,
-        addressed=[{"user_id": user_id, "reason": "moderation"} for user_id in reporter_ids],
+        addressed=[{"user_id": user_id, "reason": events.MODERATION.name} for user_id in reporter_ids],
     )
 
 
@@ -471,7 +444,7 @@ def case_resolve(*, actor: User, case_id: int, action: str, note: str = "") -> R
         _close(actor=actor, case=case, action=action, note=note)
         if action != Resolution.DISMISS and changed:
             _tell_author(case=case, action=action, note=note)
-        announce(
+        audit_record(
             actor=actor,
             organization_id=case.organization_id,
             action=f"moderation.report_{action}",
@@ -500,7 +473,7 @@ def _restore(*, actor: User, case_like: ReportCase, note: str) -> None:
     )
     if open_case is not None:
         _close(actor=actor, case=open_case, action=Resolution.RESTORE, note=note)
-    announce(
+    audit_record(
         actor=actor,
         organization_id=case_like.organization_id,
         action="moderation.restored",
@@ -556,7 +529,7 @@ def comments_lock(*, actor: User, post_id: int, locked: bool, note: str = "") ->
         else:
             changed = CommentLock.objects.filter(post=post).delete()[0] > 0
         if changed:
-            announce(
+            audit_record(
                 actor=actor,
                 organization_id=post.organization_id,
                 action="moderation.comments_locked" if locked else "moderation.comments_unlocked",
@@ -602,7 +575,7 @@ def user_mute(*, actor: User, user_id: int, days: int, note: str = "") -> Mute:
                 "note": note,
             },
         )
-        announce(
+        audit_record(
             actor=actor,
             organization_id=user.organization_id,
             action="moderation.user_muted",
@@ -631,7 +604,7 @@ def user_unmute(*, actor: User, user_id: int, note: str = "") -> User:
             user_id=user.pk,
             payload={"action": "unmute", "target_type": TargetType.USER, "target_id": user.pk, "note": note},
         )
-        announce(
+        audit_record(
             actor=actor,
             organization_id=user.organization_id,
             action="moderation.user_unmuted",

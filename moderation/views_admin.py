@@ -19,7 +19,8 @@ from rest_framework.response import Response
 from accounts.selectors import access_user
 from accounts.serializers import PersonRefSerializer
 from moderation import privacy
-from moderation.audit import AuditEntry, audit_entry_list
+from moderation.audit import audit_entry_list
+from moderation.models import AuditEntry
 from server.api.exceptions import ValidationFailed
 from server.api.fields import IdField
 from server.api.pagination import KeysetPagination

@@ -8,9 +8,10 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import signals
-        from notifications import log_redaction, push_receivers, stream_receivers
+        from notifications import catalogue, events, log_redaction, push_receivers, stream_receivers
 
         log_redaction.install()
+        catalogue.register(*events.EVENT_TYPES)
 
         signals.membership_changed.connect(stream_receivers.on_membership_changed, dispatch_uid="notifications.membership_changed")
         signals.auth_tokens_revoked.connect(stream_receivers.on_auth_tokens_revoked, dispatch_uid="notifications.auth_tokens_revoked")

@@ -2,7 +2,7 @@
 
 No business logic here (STYLE.md): events arrive pre-rendered from the delivery
 step; control messages (membership change, token revoked, user deactivated) are
-sent by the signal receivers in `notifications.receivers`. Organisation and group
+sent by the signal receivers in `notifications.stream_receivers`. Organisation and group
 frames come through the process's broadcast hub (`notifications.hub`), personal
 frames and control messages through the socket's own channel.
 """

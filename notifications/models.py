@@ -68,16 +68,6 @@ class OutboxEvent(models.Model):
         return f"{self.type} {self.id}"
 
 
-class NotificationReason(models.TextChoices):
-    MENTION = "mention", "Mentioned"
-    COMMENT = "comment", "Comment on my post"
-    ANNOUNCEMENT = "announcement", "Announcement to acknowledge"
-    KUDOS = "kudos", "Kudos received"
-    AWARD = "award", "Award won"
-    NOMINATION = "nomination", "Nominated"
-    MODERATION = "moderation", "Moderation"
-
-
 class Notification(models.Model):
     """One row of a person's in-app inbox."""
 
@@ -86,7 +76,8 @@ class Notification(models.Model):
     # Not a foreign key: the outbox is pruned, the inbox is kept.
     event_id = models.UUIDField()
     type = models.CharField(max_length=64)
-    reason = models.CharField(max_length=32, choices=NotificationReason.choices)
+    # Declared by the apps with their event types (notifications.catalogue.Reason); emit refuses others.
+    reason = models.CharField(max_length=32)
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -97,7 +88,9 @@ class Notification(models.Model):
         constraints = [
             # Idempotent delivery: a re-delivered event never notifies twice.
             models.UniqueConstraint(fields=["event_id", "recipient"], name="notification_once_per_event"),
-            models.CheckConstraint(condition=models.Q(reason__in=NotificationReason.values), name="notification_reason_known"),
+            # The list of reasons lives in the catalogue, not in a migration: the database holds
+            # every row to a reason name's shape (what notifications.catalogue.REASON_NAME accepts).
+            models.CheckConstraint(condition=models.Q(reason__regex=r"^[a-z][a-z0-9_]*$"), name="notification_reason_named"),
         ]
         indexes = [
             models.Index(fields=["recipient", "-id"], name="notification_inbox_idx"),
@@ -151,7 +144,7 @@ class NotificationPreference(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="notification_preference"
     )
-    # One switch per push type (see notifications.push_texts.PushType); defaults
+    # One switch per kind of push (the catalogue's Push.preference names it); defaults
     # favour what a frontline worker must not miss over what is merely social.
     announcement = models.BooleanField(default=True)
     post = models.BooleanField(default=False)

@@ -25,20 +25,11 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import User
+from notifications import catalogue
+from notifications.catalogue import Push, collapse_key
 from notifications.fcm import FCM_MAX_BATCH, Outcome, PushMessage, SendResult, get_backend
 from notifications.models import Device, Notification, NotificationPreference, OutboxEvent, PushDelivery, PushStatus
-from notifications.push_texts import (
-    CHANNEL,
-    CHANNEL_REQUIRED,
-    PREFERENCE_FIELD,
-    PREFERENCE_FIELDS,
-    REASON_TYPES,
-    PushType,
-    collapse_key,
-    data_payload,
-    normalized,
-    render,
-)
+from notifications.push_texts import data_payload, normalized, render
 from notifications.recipients import addressed_recipients, audience_filter
 
 logger = logging.getLogger("notifications.push")
@@ -55,27 +46,21 @@ ID_CHUNK = 2000  # keeps IN (...) lists well inside SQLite's and PostgreSQL's co
 
 @dataclass(frozen=True)
 class Recipient:
-    push_type: PushType
+    push: Push
     personal: bool
 
 
 # --- who: the plan -------------------------------------------------------------------
 
 
-def audience_push_type(event: OutboxEvent) -> PushType | None:
-    """The push an event's whole audience gets, if any (addressed people get their own)."""
-    payload = event.payload or {}
-    if event.type == "post.created":
-        return {"announcement": PushType.ANNOUNCEMENT, "post": PushType.POST}.get(payload.get("kind", "post"))
-    return {
-        "award.announced": PushType.AWARD,
-        "goal.updated": PushType.GOAL,
-        "key_moment.updated": PushType.KEY_MOMENT,
-    }.get(event.type)
+def audience_push(event: OutboxEvent) -> Push | None:
+    """The push an event's whole audience gets, if any (addressed people get their reason's)."""
+    event_type = catalogue.event_type(event.type)
+    return event_type.audience_push(event.payload or {}) if event_type is not None else None
 
 
-def requires_acknowledgement(event: OutboxEvent, push_type: PushType) -> bool:
-    return push_type == PushType.ANNOUNCEMENT and bool((event.payload or {}).get("requires_acknowledgement"))
+def is_must_read(event: OutboxEvent, push: Push) -> bool:
+    return push.is_must_read(event.payload or {})
 
 
 def _actor_id(payload: dict[str, Any]) -> int | None:
@@ -97,7 +82,9 @@ def recipients_of(event: OutboxEvent, *, among: set[int] | None = None, with_dev
     """
     payload = event.payload or {}
     recipients: dict[int, Recipient] = {}
-    audience_type = audience_push_type(event)
+    if catalogue.event_type(event.type) is None:
+        return recipients  # a type no app declares (any more): nothing to say
+    audience_type = audience_push(event)
     if audience_type is not None:
         users = User.objects.filter(audience_filter(event=event))
         if among is not None:
@@ -110,10 +97,10 @@ def recipients_of(event: OutboxEvent, *, among: set[int] | None = None, with_dev
         # One shared value: recipients of the audience are alike (frozen dataclass).
         recipients = dict.fromkeys(users.values_list("pk", flat=True), Recipient(audience_type, personal=False))
     # A batch asks about its ≤ 500 people, not about the 100,000 an announcement addresses.
-    for user_id, reason in addressed_recipients(event=event, among=among).items():
-        push_type = REASON_TYPES.get(reason)
-        if push_type is not None:
-            recipients[user_id] = Recipient(push_type, personal=True)
+    for user_id, name in addressed_recipients(event=event, among=among).items():
+        reason = catalogue.reason(name)
+        if reason is not None and reason.push is not None:
+            recipients[user_id] = Recipient(reason.push, personal=True)
     # Nobody is buzzed about their own action.
     recipients.pop(_actor_id(payload), None)
     return recipients
@@ -140,9 +127,10 @@ def _wanted(event: OutboxEvent, recipients: dict[int, Recipient], *, at: datetim
     muted: dict[int, set[int]] = {}
     group_ids = set(event.group_ids or [])
     through = NotificationPreference.muted_groups.through
+    switches = catalogue.preference_switches()
     for chunk in _chunks(user_ids, ID_CHUNK):
         for row in NotificationPreference.objects.filter(user_id__in=chunk).values(
-            "user_id", "quiet_hours_start", "quiet_hours_end", "user__timezone", "user__organization__timezone", *PREFERENCE_FIELDS
+            "user_id", "quiet_hours_start", "quiet_hours_end", "user__timezone", "user__organization__timezone", *switches
         ):
             preferences[row["user_id"]] = row
         if group_ids:
@@ -150,15 +138,15 @@ def _wanted(event: OutboxEvent, recipients: dict[int, Recipient], *, at: datetim
                 "notificationpreference_id", "group_id"
             ):
                 muted.setdefault(user_id, set()).add(group_id)
-    defaults = {name: NotificationPreference._meta.get_field(name).default for name in PREFERENCE_FIELDS}
+    defaults = {name: NotificationPreference._meta.get_field(name).default for name in switches}
     wanted: dict[int, bool] = {}
     for user_id, recipient in recipients.items():
-        if requires_acknowledgement(event, recipient.push_type):
-            # A must-read announcement ignores switches, mutes and quiet hours.
+        if is_must_read(event, recipient.push):
+            # A must-read (an announcement to acknowledge) ignores switches, mutes and quiet hours.
             wanted[user_id] = True
             continue
         preference = preferences.get(user_id)
-        switch = PREFERENCE_FIELD.get(recipient.push_type)
+        switch = recipient.push.preference
         if switch is not None and not (preference or defaults)[switch]:
             continue
         if preference is None:
@@ -277,20 +265,22 @@ def _messages(event: OutboxEvent, deliveries: list[PushDelivery]) -> list[PushMe
     recipients = recipients_of(event, among=user_ids)
     badges = _badges(user_ids)
     payload = normalized(event_type=event.type, payload=event.payload or {})
+    event_type = catalogue.event_type(event.type)
     messages = []
     for delivery in deliveries:
         device = delivery.device
         recipient = recipients.get(device.user_id)
-        if recipient is None:  # left the audience since planning (group left, deactivated)
+        if recipient is None or event_type is None:  # left the audience since planning (group left, deactivated)
             continue
-        ack = requires_acknowledgement(event, recipient.push_type)
+        push = recipient.push
+        must_read = is_must_read(event, push)
         text = render(
-            push_type=recipient.push_type,
-            payload=payload,
-            requires_ack=ack,
-            personal=recipient.personal,
-            language=device.user.effective_language,
+            push=push,
             event_type=event.type,
+            payload=payload,
+            personal=recipient.personal,
+            must_read=must_read,
+            language=device.user.effective_language,
         )
         messages.append(
             PushMessage(
@@ -299,11 +289,9 @@ def _messages(event: OutboxEvent, deliveries: list[PushDelivery]) -> list[PushMe
                 platform=device.platform,
                 title=text.title,
                 body=text.body,
-                data=data_payload(
-                    event_id=str(event.pk), event_type=event.type, push_type=recipient.push_type, payload=payload, requires_ack=ack
-                ),
-                channel_id=CHANNEL_REQUIRED if ack else CHANNEL[recipient.push_type],
-                collapse_key=collapse_key(push_type=recipient.push_type, payload=payload, event_id=str(event.pk)),
+                data=data_payload(event_id=str(event.pk), event_type=event_type, push=push, payload=payload, must_read=must_read),
+                channel_id=push.must_read_channel if must_read else push.channel,
+                collapse_key=collapse_key(push, payload, event_id=str(event.pk)),
                 badge=badges.get(device.user_id, 0),
                 high_priority=delivery.high_priority,
             )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from notifications.catalogue import preference_switches
 from notifications.models import Device, Platform
-from notifications.push_texts import PREFERENCE_FIELDS
 from server.api.fields import IdListField
 
 
@@ -47,7 +47,7 @@ class _StrictSerializer(serializers.Serializer):
 
 
 def _types_field(**kwargs) -> type[serializers.Serializer]:
-    fields = {name: serializers.BooleanField(**kwargs) for name in PREFERENCE_FIELDS}
+    fields = {name: serializers.BooleanField(**kwargs) for name in preference_switches()}
     return type("NotificationTypesSerializer" if not kwargs else "NotificationTypesUpdateSerializer", (_StrictSerializer,), fields)
 
 
@@ -63,7 +63,7 @@ class PreferenceSerializer(serializers.Serializer):
 
     @extend_schema_field(NotificationTypesSerializer)
     def get_types(self, preference) -> dict[str, bool]:
-        return {name: getattr(preference, name) for name in PREFERENCE_FIELDS}
+        return {name: getattr(preference, name) for name in preference_switches()}
 
     def get_muted_group_ids(self, preference) -> list[int]:
         return preference.muted_group_id_list

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AuthToken, Group, User
+from notifications.catalogue import preference_switches
 from notifications.models import Device, NotificationPreference
-from notifications.push_texts import PREFERENCE_FIELDS
 from server.api.exceptions import ValidationFailed
 
 
@@ -87,7 +87,7 @@ def preference_update(
     with transaction.atomic():
         preference, _created = NotificationPreference.objects.select_for_update().get_or_create(user=user)
         for name, enabled in (types or {}).items():
-            if name not in PREFERENCE_FIELDS:
+            if name not in preference_switches():
                 raise ValidationFailed(_("Unknown notification type."), fields={"types": [_("Unknown type: %(type)s") % {"type": name}]})
             setattr(preference, name, enabled)
         if quiet_hours is not _UNSET:

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
-from notifications.models import Notification, NotificationReason
+from notifications import catalogue
+from notifications.models import Notification
 from server.api.fields import IdListField
 
 
@@ -18,7 +18,17 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "event_id", "type", "reason", "data", "created_at", "read_at", "read"]
-        extra_kwargs = {"reason": {"help_text": "Why you are notified: " + ", ".join(NotificationReason.values)}}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # The reasons are declared by the apps (notifications.catalogue), registered once the
+        # apps are ready: read when the serializer is used, not when this module is imported.
+        reasons = catalogue.reasons()
+        fields["reason"] = serializers.ChoiceField(
+            choices=[(reason.name, reason.description) for reason in reasons],
+            help_text="Why you are notified: " + ", ".join(reason.name for reason in reasons),
+        )
+        return fields
 
     def get_read(self, notification: Notification) -> bool:
         return notification.read_at is not None
@@ -26,24 +36,9 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 # --- The inbox for OpenAPI: a union discriminated by `type`, `data` typed per type --------------------
 
-# Event type → the shapes its payload (a notification's `data`) may have, declared by the app that
-# emits it to people's inboxes (AppConfig.ready): notifications knows no feature's payload.
-_payload_shapes: dict[str, list[Any]] = {}
-
-
-def register_notification_payload(*, event_type: str, serializer: Any) -> None:
-    """Declare a shape of `event_type`'s payload; a type registered twice has either shape as `data`."""
-    from notifications.services import EVENT_TYPES  # services renders with this module's serializers
-
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"Unknown event type {event_type!r}")
-    _payload_shapes.setdefault(event_type, []).append(serializer)
-
-
 class NotificationShapeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     event_id = serializers.UUIDField()
-    reason = serializers.ChoiceField(choices=NotificationReason.choices, help_text="Why you are notified.")
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
     read = serializers.BooleanField()
@@ -55,17 +50,21 @@ def _camel(event_type: str) -> str:
 
 @functools.cache
 def notification_variants() -> dict[str, type[serializers.Serializer]]:
-    """One notification shape per event type, built after every app registered its payloads."""
+    """One notification shape per event type that writes inbox rows (it declares reasons): `data`
+    is that event's payload as the catalogue declares it, the same shape its frame carries."""
     variants = {}
-    for event_type, shapes in sorted(_payload_shapes.items()):
-        name = _camel(event_type)
-        if len(shapes) == 1:
-            data = shapes[0]() if isinstance(shapes[0], type) else shapes[0]
-        else:
-            data = PolymorphicProxySerializer(component_name=f"{name}Data", serializers=shapes, resource_type_field_name=None)
-        fields = {"type": serializers.ChoiceField(choices=[(event_type, event_type)], help_text="The event type."), "data": data}
-        doc = f"A notification of an event of type `{event_type}`; `data` is that event's payload."
-        variants[event_type] = type(f"Notification{name}Serializer", (NotificationShapeSerializer,), {**fields, "__doc__": doc})
+    for event_type in sorted(catalogue.event_types(), key=lambda declared: declared.name):
+        if not event_type.reasons:
+            continue
+        name = _camel(event_type.name)
+        # Every reason, not only this type's: one NotificationReasonEnum for the phone's client.
+        fields = {
+            "type": serializers.ChoiceField(choices=[(event_type.name, event_type.name)], help_text="The event type."),
+            "reason": serializers.ChoiceField(choices=catalogue.reason_choices, help_text="Why you are notified."),
+            "data": event_type.payload_serializer(),
+        }
+        doc = f"A notification of an event of type `{event_type.name}`; `data` is that event's payload."
+        variants[event_type.name] = type(f"Notification{name}Serializer", (NotificationShapeSerializer,), {**fields, "__doc__": doc})
     return variants
 
 

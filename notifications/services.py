@@ -23,35 +23,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from notifications import push, realtime
-from notifications.models import Notification, NotificationReason, OutboxEvent
+from notifications import catalogue, push, realtime
+from notifications.catalogue import EventType
+from notifications.events import NOTIFICATION_CREATED
+from notifications.models import Notification, OutboxEvent
 from notifications.recipients import AudienceAddress, addressed_recipients, event_group_ids
 from notifications.serializers import NotificationSerializer
 from server.api.exceptions import ValidationFailed
 
 logger = logging.getLogger(__name__)
 
-EVENT_TYPES = frozenset(
-    {
-        "post.created",
-        "post.updated",
-        "post.deleted",
-        "comment.created",
-        "comment.deleted",
-        "reaction.updated",
-        "kudos.created",
-        "award.announced",
-        "goal.updated",
-        "key_moment.updated",
-        "media.ready",
-        "notification.created",
-        "announcement.acknowledged",
-        # Moderation: a report for moderators, a decision for the author, the outcome for reporters.
-        "report.created",
-        "report.resolved",
-        "moderation.decided",
-    }
-)
 # A frame id for the inbox frame that is stable across re-deliveries (clients
 # de-duplicate by id) yet differs from the event's own frame id.
 _NOTIFICATION_FRAME_NAMESPACE = uuid.UUID("6f1c1a4e-3b7e-4d6a-9a53-0c2d8f1e7b21")
@@ -59,8 +40,9 @@ MAX_RETRY_DELAY_SECONDS = 300
 
 
 def emit(
+    event_type: EventType,
+    /,
     *,
-    type: str,
     organization_id: int,
     payload: dict[str, Any],
     group_ids: list[int] | None = None,
@@ -71,27 +53,28 @@ def emit(
 ) -> OutboxEvent:
     """Announce a change to its audience; call it inside the service's transaction.
 
-    Audience: the whole organisation (`org_wide`), members of `group_ids`, and/or
-    `user_ids`. `addressed` lists people addressed personally (in-app notification
-    and push): `{"user_id": .., "reason": "mention"|"comment"|"announcement"|...}`;
-    only those in the audience are notified. `address_audience` addresses the whole
-    audience (an announcement to acknowledge) without listing it here: the worker
-    resolves it. The payload is sent as is to every socket of the audience, so it
-    must hold nothing viewer-specific.
+    `event_type` is a declared `EventType` (`<app>/events.py`, registered in the app's
+    `ready()`): an undeclared one is refused. Audience: the whole organisation
+    (`org_wide`), members of `group_ids`, and/or `user_ids`. `addressed` lists people
+    addressed personally (in-app notification and push): `{"user_id": .., "reason": ..}`
+    with a reason the event type declares; only those in the audience are notified.
+    `address_audience` addresses the whole audience (an announcement to acknowledge)
+    without listing it here: the worker resolves it. The payload is sent as is to every
+    socket of the audience, so it must hold nothing viewer-specific.
     """
-    if type not in EVENT_TYPES:
-        raise ValueError(f"Unknown event type {type!r}")
+    if not catalogue.is_declared(event_type):
+        raise ValueError(f"Not a declared event type: {event_type!r}")
     for entry in addressed or []:
-        if entry.get("reason") not in NotificationReason.values or not entry.get("user_id"):
-            raise ValueError(f"Addressed entry needs user_id and a known reason: {entry!r}")
+        if event_type.reason(entry.get("reason", "")) is None or not entry.get("user_id"):
+            raise ValueError(f"Addressed entry needs user_id and a reason {event_type.name} declares: {entry!r}")
     addressed = list(addressed or [])
     if address_audience is not None:
-        if address_audience.reason not in NotificationReason.values:
-            raise ValueError(f"Unknown reason for the audience: {address_audience.reason!r}")
+        if event_type.reason(address_audience.reason) is None:
+            raise ValueError(f"{event_type.name} declares no reason {address_audience.reason!r}")
         addressed.append(address_audience.as_entry())
     event = OutboxEvent.objects.create(
         organization_id=organization_id,
-        type=type,
+        type=event_type.name,
         payload=payload,
         org_wide=org_wide,
         group_ids=sorted(set(group_ids or [])),
@@ -277,7 +260,7 @@ def _notification_frames(event: OutboxEvent) -> list[tuple[str, dict[str, Any]]]
     messages = []
     for row in rows:
         data = {"notification": NotificationSerializer(row).data, "unread_count": unread.get(row.recipient_id, 0)}
-        text = realtime.frame_text(frame_id=frame_id, type="notification.created", data=data, at=row.created_at)
+        text = realtime.frame_text(frame_id=frame_id, type=NOTIFICATION_CREATED.name, data=data, at=row.created_at)
         group = realtime.user_group(row.recipient_id)
         messages.append((group, realtime.event_message(group=group, frame_id=frame_id, text=text)))
     return messages
@@ -341,19 +324,21 @@ def outbox_prune(*, now: datetime | None = None) -> int:
 # --- Withdrawn content -----------------------------------------------------------------
 
 
-def content_withdraw(*, organization_id: int, post_id: int | None = None, comment_id: int | None = None) -> list[uuid.UUID]:
-    """A moderator hid or removed a post (with its comments) or one comment: its news stops travelling.
+def content_withdraw(*, organization_id: int, content: str, content_id: int) -> list[uuid.UUID]:
+    """A moderator hid or removed a piece of content (a post, a comment): its news stops travelling.
 
-    Called by the moderating service inside its transaction. Pushes not sent yet are
-    dropped and inbox items that quote the content are deleted (they would show it
-    after it is gone). Realtime frames already sent are answered by the feed's
-    `post.deleted` / `comment.deleted`. Returns the ids of the events withdrawn.
+    Called by the moderating service inside its transaction. The events withdrawn are those
+    whose payload quotes the content, as their event types declare (`EventType.quotes`):
+    pushes not sent yet are dropped and inbox items are deleted (they would show it after
+    it is gone). Realtime frames already sent are answered by the feature's own events (the
+    feed's `post.deleted` / `comment.deleted`). Returns the ids of the events withdrawn.
     """
+    quoting = catalogue.quoted_by(content)
+    if not quoting:
+        raise ValueError(f"No declared event type quotes content {content!r}")
     about = Q(pk__in=[])
-    if post_id is not None:
-        about |= Q(type__in=["post.created", "post.updated"], payload__id=post_id) | Q(type="comment.created", payload__post_id=post_id)
-    if comment_id is not None:
-        about |= Q(type="comment.created", payload__id=comment_id)
+    for event_type, quote in quoting:
+        about |= Q(type=event_type.name, **{f"payload__{quote.key}": content_id})
     recent = timezone.now() - settings.OUTBOX_RETENTION
     events = OutboxEvent.objects.filter(about, organization_id=organization_id, created_at__gte=recent)
     event_ids = list(events.values_list("pk", flat=True))

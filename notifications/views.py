@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from accounts.views import paginated
-from notifications import selectors, services
+from notifications import asyncapi, selectors, services
 from notifications.serializers import (
     NotificationSchemaSerializer,
     NotificationSerializer,
@@ -47,3 +49,15 @@ class NotificationsReadView(APIView):
         data.is_valid(raise_exception=True)
         count = services.notifications_mark_read(user=request.user, ids=data.validated_data.get("ids"), mark_all=data.validated_data["all"])
         return Response({"count": count})
+
+
+@extend_schema(exclude=True)
+class AsyncApiView(APIView):
+    """The AsyncAPI 3.0 document of the WebSocket stream, public like the OpenAPI schema."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = []
+
+    def get(self, request):
+        return HttpResponse(asyncapi.dumps(), content_type="application/json")

@@ -7,14 +7,15 @@ class RecognitionConfig(AppConfig):
     verbose_name = _("Recognition")
 
     def ready(self) -> None:
+        from feed import selectors as feed_selectors
         from feed.models import PostKind
         from feed.serializers import register_card_payload
-        from notifications.serializers import register_notification_payload
-        from recognition import serializers
+        from notifications import catalogue
+        from recognition import events, selectors, serializers
 
-        # The shapes recognition writes into feed cards and people's inboxes, for the OpenAPI schema.
+        catalogue.register(*events.EVENT_TYPES, reasons=events.REASONS)
+        # The journey shows how many kudos cite each key moment this month (the feed imports no recognition).
+        feed_selectors.key_moment_counts["kudos_this_month"] = selectors.key_moment_kudos_since
+        # The shapes recognition writes into feed cards, for the OpenAPI schema.
         register_card_payload(kind=PostKind.KUDOS, serializer=serializers.KudosCardSerializer)
         register_card_payload(kind=PostKind.AWARD, serializer=serializers.AwardCardSerializer)
-        register_notification_payload(event_type="kudos.created", serializer=serializers.KudosCreatedPayloadSerializer)
-        register_notification_payload(event_type="award.announced", serializer=serializers.AwardAnnouncedPayloadSerializer)
-        register_notification_payload(event_type="award.announced", serializer=serializers.NominationTallyPayloadSerializer)

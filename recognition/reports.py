@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Group, Organization, User
-from accounts.selectors import AVATAR
+from media.models import AVATAR
 from recognition.models import AwardResult, AwardRound, DecisionMethod, Kudos, KudosRecipient, Nomination, RoundStatus
 from recognition.months import month_bounds, month_of, previous_month
 from recognition.selectors import award_wins, kudos_list, result_list

@@ -7,7 +7,7 @@ import datetime as dt
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import User
-from accounts.selectors import AVATAR
+from media.models import AVATAR
 from recognition.models import AwardCategory, AwardResult, AwardRound, CompanyValue, Endorsement, Kudos, KudosRecipient, Nomination
 from recognition.services.common import audience_q
 from server.api.exceptions import NotFound
@@ -131,3 +131,9 @@ def award_wins(*, subject: User) -> QuerySet[AwardResult]:
         .select_related("round__category")
         .order_by("-round__month", "-id")
     )
+
+
+def key_moment_kudos_since(since: dt.datetime) -> Count:
+    """Kudos citing each key moment since `since`: what recognition adds to the feed's key moments
+    (feed.selectors.key_moment_counts, filled in RecognitionConfig.ready) through its own relation."""
+    return Count("kudos", filter=Q(kudos__created_at__gte=since), distinct=True)

@@ -238,20 +238,6 @@ class AwardCardSerializer(serializers.Serializer):
     winners = AwardCardWinnerSerializer(many=True)
 
 
-class AwardAnnouncedPayloadSerializer(AwardCardSerializer):
-    post_id = serializers.IntegerField(allow_null=True, help_text="The announcement's card; null without an admin to post it.")
-    decided_by = serializers.ChoiceField(choices=["most_nominations", "leader_pick", "most_nominations_fallback"])
-
-
-class NominationTallyPayloadSerializer(serializers.Serializer):
-    """`award.announced` to a nominee who did not win: how often they were nominated (never by whom)."""
-
-    round_id = serializers.IntegerField()
-    category = AwardCardCategorySerializer()
-    month = serializers.CharField()
-    nomination_count = serializers.IntegerField()
-
-
 # --- Wall of fame, leaderboard, insights -------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts import signals
+from accounts.audit import audit_record
 
 # This module is also the admin app's AppConfig (INSTALLED_APPS): it may not import models at load time.
 ORG_ADMIN_ROLE = "admin"  # accounts.models.Role.ADMIN
@@ -230,7 +230,7 @@ class OrganizationScopedAdmin(_Scoped, admin.ModelAdmin):
         organization_id = request.user.organization_id or getattr(obj, "organization_id", None)
         if organization_id is None:
             return  # a platform-level change outside every organisation
-        signals.admin_action.send(
+        audit_record(
             sender=type(self),
             organization_id=organization_id,
             actor=request.user,
@@ -238,9 +238,7 @@ class OrganizationScopedAdmin(_Scoped, admin.ModelAdmin):
             target_type=self.model._meta.model_name,
             target_id=obj.pk if isinstance(obj.pk, int) else None,
             target_label=str(obj)[:200],
-            before=None,
             after={"change": message} if message else None,
-            note="",
         )
 
     def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:

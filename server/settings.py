@@ -64,7 +64,7 @@ MIDDLEWARE = [
     "server.api.middleware.AdminMessageMiddleware",  # MessageMiddleware, not on /api/ (server/api/middleware.py)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "server.api.idempotency.IdempotencyMiddleware",
-    "moderation.audit.AuditClientIPMiddleware",  # the client address for audit entries
+    "moderation.middleware.AuditClientIPMiddleware",  # the client address for audit entries
 ]
 
 ROOT_URLCONF = "server.urls"
@@ -245,6 +245,8 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# What server/api's middleware and error handlers authenticate a request with (server/api/authentication.py).
+API_AUTHENTICATE_REQUEST = "accounts.authentication.authenticate_request_once"
 API_MAX_PAGE_SIZE = 100
 # After a cache error, rate limits stay open (and leave the cache alone) this long.
 THROTTLE_CACHE_RETRY_SECONDS = env.float("THROTTLE_CACHE_RETRY_SECONDS", default=5.0)
@@ -281,6 +283,10 @@ SPECTACULAR_SETTINGS = {
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "PostCreateKindEnum": "feed.models.MEMBER_KIND_CHOICES",
+        "PostCardKudosKindEnum": "feed.models.CardKindChoices.kudos",
+        "PostCardAwardKindEnum": "feed.models.CardKindChoices.award",
+        "PostCardGoalUpdateKindEnum": "feed.models.CardKindChoices.goal_update",
+        "PostCardKeyMomentKindEnum": "feed.models.CardKindChoices.key_moment",
         "GoalStatusEnum": "feed.models.GoalStatus.choices",
         "DecisionMethodEnum": "recognition.models.DecisionMethod.choices",
         "RoundStatusEnum": "recognition.models.RoundStatus.choices",
@@ -443,7 +449,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "ReportReasonEnum": "moderation.models.ReportReason.choices",
         "ModerationTargetTypeEnum": "moderation.models.TargetType.choices",
         # Shared by the per-type notification shapes and by queue rows and their events.
-        "NotificationReasonEnum": "notifications.models.NotificationReason.choices",
+        "NotificationReasonEnum": "notifications.catalogue.reason_choices",
         "ResolutionActionEnum": "moderation.models.Resolution.choices",
     }
 )

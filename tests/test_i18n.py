@@ -24,12 +24,12 @@ from django.utils import translation
 from tests.factories import AdminFactory, UserFactory
 from tests.feed.factories import PostFactory
 
+# One catalogue for every app: API messages, labels, and the push texts each app declares
+# with its events (<app>/events.py).
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "nl" / "LC_MESSAGES" / "django.po"
-# The push texts keep their own catalogue in notifications/locale (DESIGN.md); it obeys the same rules.
-PUSH_CATALOGUE = Path(settings.BASE_DIR) / "notifications" / "locale" / "nl" / "LC_MESSAGES" / "django.po"
-CATALOGUES = pytest.mark.parametrize("catalogue", [CATALOGUE, PUSH_CATALOGUE], ids=["project", "push"])
-# What `make messages` leaves out of the project catalogue (notifications has its own).
-IGNORED = [".venv", "notifications", "tests", "bench", "staticfiles", "clients"]
+CATALOGUES = pytest.mark.parametrize("catalogue", [CATALOGUE], ids=["project"])
+# What `make messages` leaves out of the catalogue.
+IGNORED = [".venv", "tests", "bench", "staticfiles", "clients"]
 
 
 @pytest.fixture(autouse=True)

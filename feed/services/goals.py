@@ -11,12 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Group, User
+from feed import events
 from feed.cards import iso
 from feed.models import Goal, GoalGroup, GoalStatus, GoalUpdate, KeyMoment, KeyMomentGroup, PostKind
 from feed.services.posts import _resolve_groups, post_create_system
-from feed.text import clean_body
 from notifications import services as notifications
 from server.api.exceptions import NotAllowed, ValidationFailed
+from server.api.text import clean_text
 
 
 def _require_leader(actor: User) -> None:
@@ -37,7 +38,7 @@ def _group_ids(relation) -> list[int]:
 
 
 def _clean_text(value: str, field: str, *, allow_empty: bool = True) -> str:
-    return clean_body(value, field=field, allow_empty=allow_empty)
+    return clean_text(value, field=field, allow_empty=allow_empty)
 
 
 # --- Goals --------------------------------------------------------------------------------------
@@ -62,7 +63,7 @@ def goal_card(goal: Goal) -> dict[str, Any]:
 
 def _emit_goal(goal: Goal) -> None:
     notifications.emit(
-        type="goal.updated",
+        events.GOAL_UPDATED,
         organization_id=goal.organization_id,
         payload={"goal": goal_card(goal)},
         **_audience(org_wide=goal.org_wide, group_ids=_group_ids(goal.audience_groups)),
@@ -216,7 +217,7 @@ def _publish_key_moment(key_moment: KeyMoment, *, actor: User, change: str) -> N
     card = key_moment_card(key_moment, change=change)
     post_create_system(author=actor, kind=PostKind.KEY_MOMENT, body=key_moment.description, group_ids=group_ids or None, card=card)
     notifications.emit(
-        type="key_moment.updated",
+        events.KEY_MOMENT_UPDATED,
         organization_id=key_moment.organization_id,
         payload={"key_moment": card},
         **_audience(org_wide=key_moment.org_wide, group_ids=group_ids),

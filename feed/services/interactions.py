@@ -12,13 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from feed import selectors, signals
+from feed import events, selectors, signals
 from feed.cards import comment_cards
 from feed.models import Acknowledgement, Comment, CommentMention, Post, PostSeen, Reaction, ReactionType
-from feed.services.posts import emit_post_event, ensure_not_muted
-from feed.text import clean_body, mentioned_user_ids
+from feed.services.posts import ensure_not_muted, post_audience
+from feed.text import mentioned_user_ids
 from notifications import services as notifications
 from server.api.exceptions import NotAllowed, ValidationFailed
+from server.api.text import clean_text
 
 MAX_SEEN_BATCH = 200
 
@@ -33,7 +34,7 @@ comment_create_guards: list[Callable[..., None]] = []
 def comment_create(*, author: User, post: Post, body: str) -> Comment:
     """A comment on a post the author can see; `@[user:ID]` mentions of people who can see it too."""
     ensure_not_muted(author)
-    body = clean_body(body)
+    body = clean_text(body, field="body")
     if not post.is_published:
         raise ValidationFailed(_("You can comment once the post is published."), code="not_published")
     for guard in comment_create_guards:
@@ -46,11 +47,12 @@ def comment_create(*, author: User, post: Post, body: str) -> Comment:
         mentioned_ids = list(selectors.viewers_of(post=post).filter(pk__in=mentioned).values_list("pk", flat=True)) if mentioned else []
         CommentMention.objects.bulk_create([CommentMention(comment=comment, user_id=user_id) for user_id in sorted(mentioned_ids)])
 
-        addressed = [{"user_id": user_id, "reason": "mention"} for user_id in sorted(mentioned_ids) if user_id != author.pk]
+        addressed = [{"user_id": user_id, "reason": events.MENTION.name} for user_id in sorted(mentioned_ids) if user_id != author.pk]
         if post.author_id != author.pk and post.author_id not in mentioned_ids:
-            addressed.append({"user_id": post.author_id, "reason": "comment"})
+            addressed.append({"user_id": post.author_id, "reason": events.COMMENT.name})
         comment = selectors.comment_list(post=post).get(pk=comment.pk)
-        emit_post_event(type="comment.created", post=post, payload=comment_cards(comments=[comment])[0], addressed=addressed)
+        card = comment_cards(comments=[comment])[0]
+        notifications.emit(events.COMMENT_CREATED, payload=card, addressed=addressed, **post_audience(post))
         fields = {
             "organization_id": post.organization_id,
             "author_id": author.pk,
@@ -65,7 +67,7 @@ def comment_create(*, author: User, post: Post, body: str) -> Comment:
 def _emit_comment_gone(*, post: Post, comment_id: int, now) -> None:
     # The post's comment_count changed: catch-up (/feed/updates) must hand the card out again.
     Post.objects.filter(pk=post.pk).update(updated_at=now)
-    emit_post_event(type="comment.deleted", post=post, payload={"id": comment_id, "post_id": post.pk, "removed": True})
+    notifications.emit(events.COMMENT_DELETED, payload={"id": comment_id, "post_id": post.pk, "removed": True}, **post_audience(post))
 
 
 def comment_delete(*, actor: User, comment: Comment) -> None:
@@ -101,7 +103,7 @@ def comment_set_visibility(*, actor: User | None, comment: Comment, visible: boo
             if visible:
                 Post.objects.filter(pk=post.pk).update(updated_at=now)
                 card = comment_cards(comments=[selectors.comment_list(post=post).get(pk=comment.pk)])[0]
-                emit_post_event(type="comment.created", post=post, payload=card)
+                notifications.emit(events.COMMENT_CREATED, payload=card, **post_audience(post))
             else:
                 _emit_comment_gone(post=post, comment_id=comment.pk, now=now)
         return comment
@@ -117,7 +119,7 @@ def reaction_counts(*, post: Post) -> dict[str, int]:
 
 def _emit_reaction(*, post: Post, user: User, reaction_type: str | None) -> dict[str, Any]:
     payload = {"post_id": post.pk, "user_id": user.pk, "type": reaction_type, "reaction_counts": reaction_counts(post=post)}
-    emit_post_event(type="reaction.updated", post=post, payload=payload)
+    notifications.emit(events.REACTION_UPDATED, payload=payload, **post_audience(post))
     return payload
 
 
@@ -166,7 +168,7 @@ def post_acknowledge(*, user: User, post: Post, acknowledged_at: datetime | None
         with transaction.atomic():
             acknowledgement = Acknowledgement.objects.create(post=post, user=user, acknowledged_at=moment, recorded_at=now)
             notifications.emit(
-                type="announcement.acknowledged",
+                events.ANNOUNCEMENT_ACKNOWLEDGED,
                 organization_id=post.organization_id,
                 payload={"post_id": post.pk, "user": {"id": user.pk, "name": user.name}, "acknowledged_at": moment.isoformat()},
                 user_ids=[post.author_id],

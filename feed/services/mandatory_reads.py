@@ -17,7 +17,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import Membership, MembershipRole
-from feed import selectors
+from feed import events, selectors
 from feed.cards import iso, post_card, user_summary
 from feed.models import Acknowledgement, AcknowledgementEscalation, AcknowledgementReminder, Post, PostGroup, PostSeen
 from notifications import services as notifications
@@ -82,11 +82,11 @@ def _remind(post: Post, *, now: datetime) -> bool:
         }
         # Only the people still to acknowledge: nobody else needs this frame.
         notifications.emit(
-            type="post.updated",
+            events.POST_UPDATED,
             organization_id=post.organization_id,
             payload=payload,
             user_ids=recipients,
-            addressed=[{"user_id": user_id, "reason": "announcement"} for user_id in recipients],
+            addressed=[{"user_id": user_id, "reason": events.ANNOUNCEMENT.name} for user_id in recipients],
         )
         return True
 
@@ -121,11 +121,11 @@ def _escalate(post: Post, *, now: datetime) -> AcknowledgementEscalation | None:
             },
         }
         notifications.emit(
-            type="post.updated",
+            events.POST_UPDATED,
             organization_id=post.organization_id,
             payload=payload,
             user_ids=recipient_ids,
-            addressed=[{"user_id": user_id, "reason": "announcement"} for user_id in recipient_ids],
+            addressed=[{"user_id": user_id, "reason": events.ANNOUNCEMENT.name} for user_id in recipient_ids],
         )
         return escalation
 

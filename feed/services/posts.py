@@ -10,14 +10,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Group, Membership, MembershipRole, User
-from feed import selectors, signals
+from feed import events, selectors, signals
 from feed.cards import post_card, removed_card
 from feed.models import MEMBER_KINDS, SYSTEM_KINDS, Post, PostGroup, PostImage, PostKind
-from feed.text import clean_body, mentioned_user_ids
+from feed.text import mentioned_user_ids
 from media import services as media_services
 from notifications import services as notifications
 from notifications.recipients import AudienceAddress
 from server.api.exceptions import Conflict, Muted, NotAllowed, ValidationFailed
+from server.api.text import clean_text
 
 MAX_GROUPS_PER_POST = 50
 MAX_IMAGES_PER_POST = 10
@@ -26,34 +27,13 @@ MAX_IMAGES_PER_POST = 10
 # --- Events -----------------------------------------------------------------------------
 
 
-def _audience_kwargs(post: Post, group_ids: list[int] | None = None) -> dict[str, Any]:
+def post_audience(post: Post, group_ids: list[int] | None = None) -> dict[str, Any]:
+    """`emit`'s organisation and audience for an event about `post` (`group_ids`: the post's, when the caller has them)."""
     if post.org_wide:
-        return {"org_wide": True}
+        return {"organization_id": post.organization_id, "org_wide": True}
     if group_ids is None:
         group_ids = list(PostGroup.objects.filter(post=post).values_list("group_id", flat=True))
-    return {"group_ids": sorted(group_ids)}
-
-
-def emit_post_event(
-    *,
-    type: str,
-    post: Post,
-    payload: dict[str, Any] | None = None,
-    addressed: list[dict] | None = None,
-    address_audience: AudienceAddress | None = None,
-    group_ids: list[int] | None = None,
-) -> dict[str, Any]:
-    """Emit `type` about `post` to its audience (`group_ids`: the post's, when the caller has them); returns the payload."""
-    payload = payload if payload is not None else post_card(post=post, viewer=None)
-    notifications.emit(
-        type=type,
-        organization_id=post.organization_id,
-        payload=payload,
-        addressed=addressed,
-        address_audience=address_audience,
-        **_audience_kwargs(post, group_ids),
-    )
-    return payload
+    return {"organization_id": post.organization_id, "group_ids": sorted(group_ids)}
 
 
 def _announce_published(post: Post, group_ids: list[int] | None = None) -> dict[str, Any]:
@@ -63,12 +43,17 @@ def _announce_published(post: Post, group_ids: list[int] | None = None) -> dict[
     resolved by the worker (`notifications.recipients`), which drops anyone the post
     does not reach. A 100,000-person announcement costs the request what a note does.
     """
-    mentioned = [{"user_id": user_id, "reason": "mention"} for user_id in mentioned_user_ids(post.body) if user_id != post.author_id]
+    mentioned = [
+        {"user_id": user_id, "reason": events.MENTION.name} for user_id in mentioned_user_ids(post.body) if user_id != post.author_id
+    ]
     address_audience = None
     if post.requires_acknowledgement:
         # Overrides "mention": the announcement is the stronger reason to reach them.
-        address_audience = AudienceAddress(reason="announcement", joined_by=post.published_at, except_user_ids=(post.author_id,))
-    card = emit_post_event(type="post.created", post=post, addressed=mentioned, address_audience=address_audience, group_ids=group_ids)
+        address_audience = AudienceAddress(reason=events.ANNOUNCEMENT.name, joined_by=post.published_at, except_user_ids=(post.author_id,))
+    card = post_card(post=post, viewer=None)
+    notifications.emit(
+        events.POST_CREATED, payload=card, addressed=mentioned, address_audience=address_audience, **post_audience(post, group_ids)
+    )
     fields = {
         "organization_id": post.organization_id,
         "author_id": post.author_id,
@@ -191,7 +176,7 @@ def post_create(
     if kind not in MEMBER_KINDS:
         raise ValidationFailed(_("This kind of post cannot be written directly."), fields={"kind": [_("Not allowed.")]})
     # A photo with nothing to say is a post too.
-    body = clean_body(body, allow_empty=bool(image_ids))
+    body = clean_text(body, field="body", allow_empty=bool(image_ids))
     now = timezone.now()
     scheduled = publish_at is not None and publish_at > now
     if acknowledgement_deadline is not None:
@@ -245,7 +230,7 @@ def post_create_system(
     """
     if kind not in SYSTEM_KINDS:
         raise ValueError(f"post_create_system is for {', '.join(SYSTEM_KINDS)}, not {kind!r}")
-    body = clean_body(body, allow_empty=True)
+    body = clean_text(body, field="body", allow_empty=True)
     with transaction.atomic():
         groups = _resolve_groups(author=author, group_ids=group_ids)
         return _create(
@@ -302,7 +287,7 @@ def post_update(*, actor: User, post: Post, body: str) -> Post:
     if post.kind not in MEMBER_KINDS:
         raise NotAllowed(_("This post is kept up to date by the app that wrote it."))
     ensure_not_muted(actor)
-    body = clean_body(body)
+    body = clean_text(body, field="body")
     with transaction.atomic():
         post = selectors.access_post(user=actor, post_id=post.pk, lock=True)
         previous_body = post.body
@@ -312,7 +297,7 @@ def post_update(*, actor: User, post: Post, body: str) -> Post:
         post.updated_at = now
         post.save(update_fields=["body", "edited_at", "updated_at"])
         if post.is_published:
-            emit_post_event(type="post.updated", post=post)
+            notifications.emit(events.POST_UPDATED, payload=post_card(post=post, viewer=None), **post_audience(post))
             if body != previous_body:
                 # The keyword filter sees the new text too (what only the edit brought in);
                 # a scheduled post is checked when it is published.
@@ -340,7 +325,7 @@ def post_delete(*, actor: User, post: Post) -> None:
             # The photos go with the post: owner-only at once, deleted by media's orphan sweep.
             media_services.media_detach(media_ids=list(PostImage.objects.filter(post=post).values_list("media_id", flat=True)))
             if post.is_published:
-                emit_post_event(type="post.deleted", post=post, payload=removed_card(post.pk))
+                notifications.emit(events.POST_DELETED, payload=removed_card(post.pk), **post_audience(post))
 
 
 def post_pin(*, actor: User, post: Post, pinned: bool) -> Post:
@@ -363,7 +348,7 @@ def post_pin(*, actor: User, post: Post, pinned: bool) -> Post:
         post.pinned_at = now if pinned else None
         post.updated_at = now
         post.save(update_fields=["pinned", "pinned_at", "updated_at"])
-        emit_post_event(type="post.updated", post=post)
+        notifications.emit(events.POST_UPDATED, payload=post_card(post=post, viewer=None), **post_audience(post))
         return post
 
 
@@ -385,7 +370,7 @@ def post_set_visibility(*, actor: User | None, post: Post, visible: bool, reason
         post.save(update_fields=["hidden_at", "hidden_reason", "updated_at"])
         if post.is_published and post.removed_at is None:
             if visible:
-                emit_post_event(type="post.updated", post=post)
+                notifications.emit(events.POST_UPDATED, payload=post_card(post=post, viewer=None), **post_audience(post))
             else:
-                emit_post_event(type="post.deleted", post=post, payload=removed_card(post.pk))
+                notifications.emit(events.POST_DELETED, payload=removed_card(post.pk), **post_audience(post))
         return post

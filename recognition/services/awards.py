@@ -17,8 +17,9 @@ from recognition.models import (
     RoundStatus,
 )
 from recognition.months import month_bounds, month_of
-from recognition.services.common import admin_audit, audit, clean_text, colleagues, in_category_audience
+from recognition.services.common import admin_audit, audit, colleagues, in_category_audience
 from server.api.exceptions import Conflict, ValidationFailed
+from server.api.text import clean_text
 
 NOMINATION_REASON_MIN_LENGTH = 20
 CATEGORY_FIELDS = ("name", "description", "icon", "method", "confidential", "max_nominations_per_nominator", "leader_pick_days", "active")
@@ -140,6 +141,7 @@ def _nominee(*, nominator: User, round: AwardRound, nominee_id: int) -> User:
 def nomination_create(
     *, nominator: User, round: AwardRound, nominee_id: int, reason: str, evidence: list[Kudos] | None = None
 ) -> Nomination:
+    # On the award card the whole organisation sees: the same rules as a post (no NUL, no bidi override).
     reason = clean_text(reason, field="reason", min_length=NOMINATION_REASON_MIN_LENGTH)
     nominee = _nominee(nominator=nominator, round=round, nominee_id=nominee_id)
     with transaction.atomic():

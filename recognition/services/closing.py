@@ -17,6 +17,7 @@ from accounts.models import Membership, Role, User
 from feed.models import Post
 from feed.services import post_create_system
 from notifications.services import emit
+from recognition import events
 from recognition.models import AuditAction, AwardResult, AwardRound, DecisionMethod, Nomination, RoundStatus
 from recognition.services.awards import award_rounds_open_current
 from recognition.services.common import audit
@@ -249,22 +250,22 @@ def _announce(
     post = _award_post_create(round=round, card=card, body=body, group_ids=group_ids or None, actor=actor)
     audience = _audience_ids(round, group_ids)
     emit(
-        type="award.announced",
+        events.AWARD_ANNOUNCED,
         organization_id=round.organization_id,
         payload={**card, "post_id": getattr(post, "pk", None), "decided_by": decided_by},
         group_ids=group_ids or None,
         org_wide=not group_ids,
         # The winner hears it even if they have left the category's groups since being nominated.
         user_ids=[winner.nominee_id],
-        addressed=[{"user_id": winner.nominee_id, "reason": "award"}]
-        + [{"user_id": pk, "reason": "award"} for pk in audience if pk != winner.nominee_id],
+        addressed=[{"user_id": winner.nominee_id, "reason": events.AWARD.name}]
+        + [{"user_id": pk, "reason": events.AWARD.name} for pk in audience if pk != winner.nominee_id],
     )
     for result in results:
         if result.nominee_id == winner.nominee_id:
             continue
         # Private: only the nominee hears how often they were nominated; never by whom.
         emit(
-            type="award.announced",
+            events.AWARD_ANNOUNCED,
             organization_id=round.organization_id,
             payload={
                 "round_id": round.pk,
@@ -273,7 +274,7 @@ def _announce(
                 "nomination_count": result.nomination_count,
             },
             user_ids=[result.nominee_id],
-            addressed=[{"user_id": result.nominee_id, "reason": "nomination"}],
+            addressed=[{"user_id": result.nominee_id, "reason": events.NOMINATION.name}],
         )
     audit(
         organization_id=round.organization_id,

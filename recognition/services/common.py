@@ -1,15 +1,10 @@
 from __future__ import annotations
 
-import grapheme
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import gettext as _
 
-from accounts import signals
+from accounts.audit import audit_record
 from accounts.models import Membership, User
 from recognition.models import AuditAction, AwardCategory, AwardRound, Nomination, RecognitionAuditEntry
-from server.api.exceptions import ValidationFailed
-
-MAX_TEXT_GRAPHEMES = 5000
 
 # Decisions about awards (not people's own nominations or endorsements) also go to the
 # organisation's audit log: who closed a round early, who picked (or tried to pick
@@ -23,21 +18,6 @@ ADMIN_AUDIT_ACTIONS = frozenset(
         AuditAction.ROUND_ANNOUNCED,
     }
 )
-
-
-def clean_text(text: str, *, field: str, min_length: int = 1) -> str:
-    text = (text or "").strip()
-    length = grapheme.length(text)
-    if length < min_length:
-        if min_length == 1:
-            message = _("This field may not be blank.")
-        else:
-            message = _("Write at least %(n)d characters.") % {"n": min_length}
-        raise ValidationFailed(message, fields={field: [message]})
-    if length > MAX_TEXT_GRAPHEMES:
-        message = _("At most %(n)d characters.") % {"n": MAX_TEXT_GRAPHEMES}
-        raise ValidationFailed(message, fields={field: [message]})
-    return text
 
 
 def colleagues(*, organization_id: int, user_ids: list[int]) -> dict[int, User]:
@@ -77,7 +57,7 @@ def audit(
         organization_id=organization_id, actor=actor, action=action, round=round, nomination=nomination, data=data or {}
     )
     if action in ADMIN_AUDIT_ACTIONS:
-        signals.admin_action.send(
+        audit_record(
             sender=RecognitionAuditEntry,
             organization_id=organization_id,
             actor=actor,
@@ -85,16 +65,14 @@ def audit(
             target_type="award_round" if round is not None else "organization",
             target_id=round.pk if round is not None else organization_id,
             target_label=f"{round.category.name} {round.month_label}" if round is not None else "",
-            before=None,
             after=data or None,
-            note="",
         )
     return entry
 
 
 def admin_audit(*, actor: User, action: str, target_type: str, target_id: int, target_label: str, before=None, after=None) -> None:
     """An admin's change to the recognition set-up (values, award categories), for the audit log."""
-    signals.admin_action.send(
+    audit_record(
         sender=RecognitionAuditEntry,
         organization_id=actor.organization_id,
         actor=actor,
@@ -104,5 +82,4 @@ def admin_audit(*, actor: User, action: str, target_type: str, target_id: int, t
         target_label=target_label,
         before=before,
         after=after,
-        note="",
     )

@@ -15,10 +15,12 @@ from feed.services.posts import ensure_not_muted
 from media.serializers import media_representation
 from media.services import media_claim
 from notifications.services import emit
+from recognition import events
 from recognition.models import AwardRound, CompanyValue, Kudos, KudosRecipient, Nomination
 from recognition.months import month_of, month_start
-from recognition.services.common import clean_text, colleagues
+from recognition.services.common import colleagues
 from server.api.exceptions import NotFound, ValidationFailed
+from server.api.text import clean_text
 
 MAX_RECIPIENTS = 10
 
@@ -123,7 +125,7 @@ def kudos_give(
         card = kudos_card(kudos=kudos, recipients=recipients, value=value, key_moment=key_moment)
         post = _kudos_post_create(kudos=kudos, card=card)
         emit(
-            type="kudos.created",
+            events.KUDOS_CREATED,
             organization_id=giver.organization_id,
             # The image as the feed card shows it (the card stores only its id; the feed reads it live).
             payload={
@@ -133,7 +135,7 @@ def kudos_give(
                 "created_at": kudos.created_at.isoformat(),
             },
             org_wide=True,
-            addressed=[{"user_id": r.pk, "reason": "kudos"} for r in recipients],
+            addressed=[{"user_id": r.pk, "reason": events.KUDOS.name} for r in recipients],
         )
     return kudos
 

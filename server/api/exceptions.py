@@ -186,9 +186,9 @@ def handler404(request, exception=None):
     if request.path.startswith("/api/"):
         # An unknown URL never reaches a view, so nobody authenticated the request: do it
         # here (a bad token stays a 404) so that the message speaks the user's saved language.
-        from accounts.authentication import authenticate_request_once
+        from server.api.authentication import authenticate_request
 
-        authenticate_request_once(request)
+        authenticate_request(request)
     return JsonResponse(error_body("not_found", _("Not found.")), status=404)
 
 

@@ -71,9 +71,9 @@ class IdempotencyMiddleware:
                 status=400,
             )
 
-        from accounts.authentication import authenticate_request_once
+        from server.api.authentication import authenticate_request
 
-        auth = authenticate_request_once(request)
+        auth = authenticate_request(request)
         if auth is None:
             return self.get_response(request)  # the view answers 401
         user = auth[0]

@@ -16,7 +16,7 @@ from tests.media import images
 @pytest.fixture
 def events(monkeypatch):
     captured = []
-    monkeypatch.setattr("media.services.emit", lambda **event: captured.append(event))
+    monkeypatch.setattr("media.services.emit", lambda event_type, /, **event: captured.append({"type": event_type.name, **event}))
     return captured
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from notifications.push_texts import PushType, data_payload, render
+from moderation.events import MODERATION_PUSH, REPORT_CREATED
+from notifications.push_texts import data_payload, render
 
 
 @pytest.mark.parametrize(
@@ -48,15 +49,13 @@ from notifications.push_texts import PushType, data_payload, render
 )
 def test_moderation_texts_in_both_languages(event_type, payload, english, dutch):
     for language, expected in (("en", english), ("nl", dutch)):
-        text = render(
-            push_type=PushType.MODERATION, payload=payload, requires_ack=False, personal=True, language=language, event_type=event_type
-        )
+        text = render(push=MODERATION_PUSH, event_type=event_type, payload=payload, personal=True, must_read=False, language=language)
         assert (text.title, text.body) == expected
 
 
 def test_moderator_push_links_to_the_queue_row():
     data = data_payload(
-        event_id="e", event_type="report.created", push_type=PushType.MODERATION, payload={"report_id": 7, "post_id": 3}, requires_ack=False
+        event_id="e", event_type=REPORT_CREATED, push=MODERATION_PUSH, payload={"report_id": 7, "post_id": 3}, must_read=False
     )
     assert data["link"] == "moderation/reports/7" and data["report_id"] == "7"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import timedelta
 from unittest import mock
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from feed.events import POST_CREATED
 from notifications import realtime, tasks
 from notifications.models import Notification, OutboxEvent
 from notifications.services import emit, outbox_event_deliver, outbox_event_push_plan, outbox_prune, outbox_sweep
@@ -47,17 +49,24 @@ def test_emit_writes_the_row_in_the_transaction_and_delivers_only_after_commit(o
 
 def test_a_rolled_back_transaction_emits_nothing(org, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError), transaction.atomic():
-        emit(type="post.created", organization_id=org.pk, payload=post_card(), org_wide=True)
+        emit(POST_CREATED, organization_id=org.pk, payload=post_card(), org_wide=True)
         raise RuntimeError("the post failed to save")
     assert callbacks == []
     assert not OutboxEvent.objects.exists()
 
 
-def test_emit_refuses_unknown_types_and_reasons(org):
+def test_emit_refuses_undeclared_types_and_reasons(org):
     with pytest.raises(ValueError):
-        emit(type="post.exploded", organization_id=org.pk, payload={})
+        emit("post.created", organization_id=org.pk, payload={})  # a name is not the declared type
+    undeclared = dataclasses.replace(POST_CREATED, name="post.exploded")
     with pytest.raises(ValueError):
-        emit(type="post.created", organization_id=org.pk, payload={}, addressed=[{"user_id": 1, "reason": "gossip"}])
+        emit(undeclared, organization_id=org.pk, payload={})
+    with pytest.raises(ValueError):
+        emit(POST_CREATED, organization_id=org.pk, payload={}, addressed=[{"user_id": 1, "reason": "gossip"}])
+    # A reason other event types declare is still not this one's: a post addresses no kudos.
+    with pytest.raises(ValueError):
+        emit(POST_CREATED, organization_id=org.pk, payload={}, addressed=[{"user_id": 1, "reason": "kudos"}])
+    assert not OutboxEvent.objects.exists()
 
 
 def test_broker_down_the_write_answers_quickly_and_the_sweeper_delivers_exactly_once(

@@ -2,75 +2,66 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import UTC, datetime, time
-from pathlib import Path
 
 import pytest
 
-from notifications import push
-from notifications.push_texts import CHANNEL, PushType, collapse_key, data_payload, deep_link, excerpt, render
-
-LOCALE = Path(__file__).resolve().parents[2] / "notifications" / "locale"
+from feed.events import COMMENT_PUSH, GOAL_PUSH, KEY_MOMENT_PUSH, MENTION_PUSH, POST_PUSH
+from notifications import catalogue, push
+from notifications.catalogue import collapse_key, deep_link
+from notifications.push_texts import data_payload, excerpt, render
+from recognition.events import AWARD_PUSH, KUDOS_CREATED, KUDOS_PUSH, NOMINATION_PUSH
 
 
 @pytest.mark.parametrize(
-    "push_type, payload, personal, en, nl",
+    "declared, payload, personal, en, nl",
     [
         (
-            PushType.KUDOS,
+            KUDOS_PUSH,
             {"giver": {"name": "Sam"}, "message": "Thanks!"},
             True,
             ("Sam gave you kudos", "Thanks!"),
             ("Sam gaf je een compliment", "Thanks!"),
         ),
         (
-            PushType.AWARD,
+            AWARD_PUSH,
             {"award": {"name": "Customer hero"}},
             True,
             ("You won Customer hero!", "Congratulations!"),
             ("Je hebt Customer hero gewonnen!", "Gefeliciteerd!"),
         ),
         (
-            PushType.AWARD,
+            AWARD_PUSH,
             {"award": {"name": "Customer hero"}, "winner": {"name": "Kim"}},
             False,
             ("Kim won Customer hero", ""),
             ("Kim heeft Customer hero gewonnen", ""),
         ),
         (
-            PushType.REACTION,
-            {"actor": {"name": "Jo"}},
-            True,
-            ("New reactions to your post", "Jo reacted to your post"),
-            ("Nieuwe reacties op je bericht", "Jo reageerde op je bericht"),
-        ),
-        (
-            PushType.COMMENT,
+            COMMENT_PUSH,
             {"author": {"name": "Jo"}, "excerpt": "Nice"},
             True,
             ("Jo commented on your post", "Nice"),
             ("Jo reageerde op je bericht", "Nice"),
         ),
         (
-            PushType.GOAL,
+            GOAL_PUSH,
             {"goal": {"title": "NPS 60"}, "note": "At 55"},
             False,
             ("Goal update: NPS 60", "At 55"),
             ("Doel bijgewerkt: NPS 60", "At 55"),
         ),
-        (PushType.POST, {}, False, ("New post by A colleague", ""), ("Nieuw bericht van Een collega", "")),
+        (POST_PUSH, {}, False, ("New post by A colleague", ""), ("Nieuw bericht van Een collega", "")),
     ],
 )
-def test_render_in_english_and_dutch(push_type, payload, personal, en, nl):
+def test_render_in_english_and_dutch(declared, payload, personal, en, nl):
     for language, expected in (("en", en), ("nl", nl)):
-        text = render(push_type=push_type, payload=payload, requires_ack=False, personal=personal, language=language)
+        text = render(push=declared, event_type="any.event", payload=payload, personal=personal, must_read=False, language=language)
         assert (text.title, text.body) == expected
 
 
 def test_unknown_language_falls_back_to_english():
-    text = render(push_type=PushType.MENTION, payload={"actor_name": "Jo"}, requires_ack=False, personal=True, language="de")
+    text = render(push=MENTION_PUSH, event_type="post.created", payload={"actor_name": "Jo"}, personal=True, must_read=False, language="de")
     assert text.title == "Jo mentioned you"
 
 
@@ -81,15 +72,15 @@ def test_excerpt_is_short_and_single_line():
     assert text.endswith("…")
 
 
-def test_ten_reactions_to_one_post_share_a_collapse_key():
-    keys = {collapse_key(push_type=PushType.REACTION, payload={"post_id": 5}, event_id=f"e{i}") for i in range(10)}
-    assert keys == {"reactions-5"}
-    assert collapse_key(push_type=PushType.KUDOS, payload={"kudos_id": 1}, event_id="e1") == "event-e1"
+def test_ten_comments_on_one_post_share_a_collapse_key():
+    keys = {collapse_key(COMMENT_PUSH, {"post_id": 5}, event_id=f"e{i}") for i in range(10)}
+    assert keys == {"comments-5"}
+    assert collapse_key(KUDOS_PUSH, {"kudos_id": 1}, event_id="e1") == "event-e1"
 
 
 def test_deep_links_and_data_are_strings_with_ids():
     data = data_payload(
-        event_id="e", event_type="kudos.created", push_type=PushType.KUDOS, payload={"kudos": {"id": 12}, "post_id": 3}, requires_ack=False
+        event_id="e", event_type=KUDOS_CREATED, push=KUDOS_PUSH, payload={"kudos": {"id": 12}, "post_id": 3}, must_read=False
     )
     assert data == {
         "event_id": "e",
@@ -99,12 +90,16 @@ def test_deep_links_and_data_are_strings_with_ids():
         "post_id": "3",
         "kudos_id": "12",
     }
-    assert deep_link(push_type=PushType.NOMINATION, payload={"round_id": 4}) == "awards/rounds/4"
-    assert deep_link(push_type=PushType.KEY_MOMENT, payload={}) == "notifications"
+    assert deep_link(NOMINATION_PUSH, {"round_id": 4}) == "awards/rounds/4"
+    assert deep_link(KEY_MOMENT_PUSH, {}) == "notifications"
 
 
-def test_every_push_type_has_a_channel():
-    assert set(CHANNEL) == set(PushType)
+def test_every_declared_push_has_a_channel_and_a_known_switch():
+    pushes = {declared for event_type in catalogue.event_types() for declared in event_type.pushes()}
+    assert pushes, "no event type pushes"
+    for declared in pushes:
+        assert declared.channel
+        assert declared.preference is None or declared.preference in catalogue.preference_switches()
 
 
 @pytest.mark.parametrize(
@@ -140,20 +135,3 @@ def test_backoff_grows_with_jitter_and_honours_retry_after():
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1  # jitter: a burst of retries does not come back at once
     assert push.backoff_seconds(attempt=1, retry_after=120) == 120
-
-
-@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="msgfmt not installed")
-@pytest.mark.parametrize("language", ["nl", "en"])
-def test_committed_mo_files_match_their_po(language, tmp_path):
-    # The .mo files are committed so a checkout works without compilemessages; they must not go stale.
-    po = LOCALE / language / "LC_MESSAGES" / "django.po"
-    compiled = tmp_path / "django.mo"
-    subprocess.run(["msgfmt", "--check-format", "-o", str(compiled), str(po)], check=True)
-    assert compiled.read_bytes() == (LOCALE / language / "LC_MESSAGES" / "django.mo").read_bytes()
-
-
-def test_every_dutch_push_text_is_translated():
-    po = (LOCALE / "nl" / "LC_MESSAGES" / "django.po").read_text()
-    entries = po.split("\n\n")[1:]
-    untranslated = [entry for entry in entries if entry.rstrip().endswith('msgstr ""')]
-    assert untranslated == []

@@ -20,9 +20,9 @@ def events(monkeypatch):
     log = EventLog()
     real_emit = notification_services.emit
 
-    def record(**kwargs):
-        real_emit(**kwargs)
-        log.append(kwargs)
+    def record(event_type, /, **kwargs):
+        real_emit(event_type, **kwargs)
+        log.append({"type": event_type.name, **kwargs})
 
     monkeypatch.setattr("recognition.services.kudos.emit", record)
     monkeypatch.setattr("recognition.services.closing.emit", record)

@@ -40,6 +40,15 @@ def test_no_self_kudos(api, employee, events):
     assert events == []
 
 
+def test_a_kudos_message_with_a_bidi_override_is_refused(api, employee, events):
+    colleague = UserFactory(organization=employee.organization)
+    response = give(api, employee, recipient_ids=[colleague.pk], message="Thanks \u202efor the help\u202c!")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bidi_override"
+    assert "message" in response.json()["error"]["fields"]
+    assert events == []
+
+
 def test_the_database_refuses_self_kudos_too(employee):
     kudos = KudosFactory(giver=employee)
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -36,6 +36,37 @@ def test_self_nomination_is_400(api, employee, open_round):
     assert "nominee_id" in response.json()["error"]["fields"]
 
 
+@pytest.mark.parametrize(
+    ("reason", "code"),
+    [
+        ("Always kind to customers \u202eand colleagues, every single day", "bidi_override"),
+        ("Stayed late \u2067to help\u2069 a customer whose order went missing", "bidi_override"),
+        ("Too short", "too_short"),
+    ],
+    ids=["bidi-override", "bidi-isolate", "too-short"],
+)
+def test_a_nomination_reason_follows_the_rules_of_every_text(api, employee, open_round, reason, code):
+    # The reason is quoted on the award card the whole organisation sees: a bidi override
+    # could make it show one thing and say another, as in a post.
+    colleague = UserFactory(organization=employee.organization)
+    response = nominate(api, employee, open_round.pk, colleague.pk, reason=reason)
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["code"] == code
+    assert "reason" in response.json()["error"]["fields"]
+    assert not Nomination.objects.exists()
+
+
+def test_a_nomination_reason_with_a_bidi_override_is_refused_by_the_service_too(employee, open_round):
+    from server.api.exceptions import ValidationFailed
+
+    colleague = UserFactory(organization=employee.organization)
+    with pytest.raises(ValidationFailed) as refused:
+        nomination_create(
+            nominator=employee, round=open_round, nominee_id=colleague.pk, reason="Great work \u202eevery day on the shop floor"
+        )
+    assert refused.value.code == "bidi_override"
+
+
 def test_the_database_refuses_self_nomination_too(open_round, employee):
     with pytest.raises(IntegrityError), transaction.atomic():
         Nomination.objects.create(round=open_round, nominator=employee, nominee=employee, reason=REASON)

@@ -18,6 +18,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.urls import reverse
 
+from accounts.audit import audit_record
 from feed import services as feed_services
 from feed.services import goals
 from moderation import services as moderation_services
@@ -68,7 +69,7 @@ def seed_markers(world, marker: str) -> list[str]:
     moderation_services.report_create(
         reporter=world.employee_a, target_type="post", target_id=post.pk, reason="other", note=f"{marker} report note"
     )
-    moderation_services.announce(
+    audit_record(
         actor=world.admin_a, action="test.marker", target_type="user", target_id=person.pk, organization_id=org.pk, note=f"{marker} audit"
     )
     assert kudos.pk
