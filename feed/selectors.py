@@ -438,7 +438,7 @@ key_moment_counts: dict[str, Callable[[datetime], Expression]] = {}
 def key_moment_list(*, user: User) -> QuerySet[KeyMoment]:
     """The customer journey in order, with how many kudos cite each step this month."""
     queryset = (
-        _visible_to(KeyMoment.objects.all(), user, KeyMomentGroup, "key_moment")
+        _visible_to(KeyMoment.objects.all(), user, KeyMomentGroup, "key_moment", owner_field="created_by_id")
         .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name", "pk")))
         .order_by("position", "id")
     )

@@ -120,14 +120,14 @@ def test_goals(api, world):
     )
 
 
-def _key_moment(world: Org, position: int, group=None) -> int:
+def _key_moment(world: Org, position: int, group=None, created_by=None) -> int:
     admin = world.people["admin"]
     moment = KeyMoment.objects.create(
         organization=admin.organization,
         title="Moment",
         expected_behaviour="Do",
         position=position,
-        created_by=admin,
+        created_by=created_by or admin,
         org_wide=group is None,
     )
     if group is not None:
@@ -140,6 +140,8 @@ def test_key_moments(api, world):
         "org_wide": _key_moment(world, 1),
         "group_x": _key_moment(world, 2, world.group_x),
         "group_y": _key_moment(world, 3, world.group_y),
+        # A leader may publish a key moment for a group they are not in; they still see it.
+        "own_in_y": _key_moment(world, 4, world.group_y, created_by=world.people["leader_x"]),
     }
     _check(
         api,
@@ -149,9 +151,9 @@ def test_key_moments(api, world):
         made=made,
         expected={
             "admin": set(made),
-            "leader_x": {"org_wide", "group_x"},
+            "leader_x": {"org_wide", "group_x", "own_in_y"},
             "employee_x": {"org_wide", "group_x"},
-            "employee_y": {"org_wide", "group_y"},
+            "employee_y": {"org_wide", "group_y", "own_in_y"},
             "admin_b": set(),
         },
     )
