@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from notifications.catalogue import AudiencePush, EventType, Push, PushContext, PushText, Reason
@@ -25,21 +26,40 @@ class AwardWinnerSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="Quoted from a nomination.")
 
 
-class AwardAnnouncedSerializer(serializers.Serializer):
-    """Two shapes: the announcement (`winners`, `post_id`, `decided_by`) to the category's audience,
-    and to each other nominee alone how often they were nominated (`nomination_count`)."""
+class AwardAnnouncementSerializer(serializers.Serializer):
+    """The announcement, to the category's audience and the winner."""
 
     round_id = serializers.IntegerField()
     category = AwardCategoryRefSerializer()
     month = serializers.CharField(help_text="YYYY-MM in the organisation's calendar.")
-    winners = AwardWinnerSerializer(many=True, required=False)
-    post_id = serializers.IntegerField(allow_null=True, required=False, help_text="The announcement's card in the feed.")
+    winners = AwardWinnerSerializer(many=True)
+    post_id = serializers.IntegerField(allow_null=True, help_text="The announcement's card in the feed.")
     decided_by = serializers.ChoiceField(
         choices=[*DecisionMethod.values, "most_nominations_fallback"],
-        required=False,
         help_text="`most_nominations_fallback`: the leader did not pick in time.",
     )
-    nomination_count = serializers.IntegerField(required=False, help_text="Only in a nominee's own event: how often they were nominated.")
+
+
+class NominationTallySerializer(serializers.Serializer):
+    """To a nominee who did not win, alone: how often they were nominated (never by whom)."""
+
+    round_id = serializers.IntegerField()
+    category = AwardCategoryRefSerializer()
+    month = serializers.CharField(help_text="YYYY-MM in the organisation's calendar.")
+    nomination_count = serializers.IntegerField()
+
+
+class AwardAnnouncedSerializer(PolymorphicProxySerializer):
+    """Either shape (`winners` tells them apart): one type in the catalogue, a union for clients."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(
+            *args,
+            component_name="AwardAnnounced",
+            serializers=[AwardAnnouncementSerializer, NominationTallySerializer],
+            resource_type_field_name=None,
+            **kwargs,
+        )
 
 
 # --- Pushes -----------------------------------------------------------------------------------
