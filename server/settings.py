@@ -224,7 +224,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["server.api.parsers.GuardedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "server.api.pagination.KeysetPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "server.api.schema.AutoSchema",

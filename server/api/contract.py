@@ -167,3 +167,15 @@ def refuse_unknown_fields(*, view_class: type, method: str, query_params: Mappin
     if errors:
         listed = ", ".join(sorted(set(names)))
         raise ValidationFailed(_("Unknown field: %(names)s.") % {"names": listed}, code="unknown_field", fields=errors)
+
+
+def refuse_nul_in_query(query_params: Any) -> None:
+    """A NUL in a query parameter (`?search=a%00b`, a cursor) is a 400: PostgreSQL refuses NUL in
+    text, so it would otherwise surface as a 500 from the first query that uses it."""
+    errors = {
+        name.replace("\x00", "\\x00"): [_("Contains a NUL character, which is not allowed.")]
+        for name, values in query_params.lists()
+        if "\x00" in name or any("\x00" in value for value in values)
+    }
+    if errors:
+        raise ValidationFailed(_("A query parameter contains a NUL character."), code="invalid_character", fields=errors)

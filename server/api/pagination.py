@@ -75,15 +75,28 @@ def _encode(values: Sequence[Any], reverse: bool) -> str:
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
+def _unencodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def decode_cursor(raw: str) -> tuple[list[Any], bool]:
     try:
         padded = raw + "=" * (-len(raw) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
         values, reverse = payload["v"], bool(payload.get("r", False))
-        if not isinstance(values, list):
+        # Cursors we hand out hold numbers, times and plain text: nothing nested, no NUL (PostgreSQL
+        # refuses it in text: a 500), no lone surrogate (it cannot be encoded to reach the database).
+        if not isinstance(values, list) or any(isinstance(value, (list, dict)) for value in values):
             raise ValueError
+        for value in values:
+            if isinstance(value, str) and ("\x00" in value or _unencodable(value)):
+                raise ValueError
         return values, reverse
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise ValidationFailed(_("The cursor is not valid."), code="invalid_cursor", fields={CURSOR_PARAM: [_("Invalid cursor.")]})
 
 

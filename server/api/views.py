@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import views
 
-from server.api.contract import refuse_unknown_fields
+from server.api.contract import refuse_nul_in_query, refuse_unknown_fields
 
 
 class APIView(views.APIView):
@@ -14,4 +14,5 @@ class APIView(views.APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        refuse_nul_in_query(request.query_params)
         refuse_unknown_fields(view_class=type(self), method=request.method, query_params=request.query_params, data=request.data)

@@ -1,0 +1,99 @@
+"""Hostile input classes against every operation of the schema: none may reach a 500.
+
+Found by an attacker's probe (issue #25): a NUL byte in a query parameter or inside a cursor,
+a JSON body nested 1,000 deep (on the unauthenticated login too), a lone surrogate echoed in an
+error message. The guards are request-level (server/api/parsers.py, server/api/contract.py,
+server/api/pagination.py), and this walks the schema, so a new route inherits the test.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+
+import pytest
+from django.urls import reverse
+
+from tests.security.harness import all_routes, fixtures
+from tests.security.matrix import make_world, openapi, request_schema, sample_body, schema_path
+
+PROBE = "Hostile input probe"
+DEEP = "[" * 1000 + "]" * 1000
+
+
+@pytest.fixture
+def world(db, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": dict.fromkeys(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "100000/min"),
+    }
+    return make_world()
+
+
+def _operations(world):
+    registry = fixtures()
+    for route in all_routes():
+        if not route.is_api:
+            continue
+        operations = openapi()["paths"].get(schema_path(route), {})
+        path = reverse(route.name, kwargs={kwarg: registry[kwarg](world) for kwarg in route.kwargs})
+        for method in route.methods:
+            if method in operations:
+                yield path, method, operations[method]
+
+
+def _assert_client_error(response, what: str) -> None:
+    assert response.status_code < 500, f"{what}: {response.status_code} {response.content[:300]!r}"
+    assert response["Content-Type"].startswith("application/json"), what
+    assert "error" in response.json(), what
+
+
+def test_nul_bytes_in_query_parameters_and_cursors_are_400s(api, world, caplog):
+    client = api(world.admin_a)
+    nul_cursor = base64.urlsafe_b64encode(json.dumps({"v": ["a\u0000b", 1], "r": False}).encode()).decode().rstrip("=")
+    with caplog.at_level(logging.ERROR):
+        for path, method, operation in _operations(world):
+            if method != "get":
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] != "query":
+                    continue
+                value = nul_cursor if parameter["name"] == "cursor" else "a\x00b"
+                response = client.get(path, {parameter["name"]: value})
+                _assert_client_error(response, f"GET {path}?{parameter['name']}=<NUL>")
+                assert response.status_code == 400, f"GET {path}?{parameter['name']}=<NUL>: {response.status_code}"
+    assert not [record for record in caplog.records if record.exc_info], "a traceback was logged"
+
+
+def test_deeply_nested_json_is_a_400_on_every_write_including_login(api, world, caplog):
+    clients = {"admin": api(world.admin_a), "anonymous": api()}
+    with caplog.at_level(logging.ERROR):
+        for path, method, _operation in _operations(world):
+            if method not in ("post", "put", "patch"):
+                continue
+            for who, client in clients.items():
+                response = getattr(client, method)(path, DEEP, content_type="application/json")
+                _assert_client_error(response, f"{method.upper()} {path} as {who}")
+    assert not [record for record in caplog.records if record.exc_info], "a traceback was logged"
+    login = api().post("/api/v1/auth/login", DEEP, content_type="application/json")
+    assert login.status_code == 400 and login.json()["error"]["code"] == "malformed_request"
+
+
+def test_lone_surrogates_in_any_string_field_are_400s(api, world, caplog):
+    client = api(world.admin_a)
+    with caplog.at_level(logging.ERROR):
+        for path, method, operation in _operations(world):
+            if method not in ("post", "put", "patch"):
+                continue
+            body = sample_body(request_schema(operation), PROBE)
+            for name, value in body.items():
+                if not isinstance(value, str):
+                    continue
+                # json.dumps writes the surrogate as the escape "\ud800", as a hostile client would.
+                raw = json.dumps({**body, name: "\ud800"})
+                response = getattr(client, method)(path, raw, content_type="application/json")
+                _assert_client_error(response, f"{method.upper()} {path} {name}=<lone surrogate>")
+    assert not [record for record in caplog.records if record.exc_info], "a traceback was logged"
+    response = client.patch("/api/v1/me", '{"timezone": "\\ud800"}', content_type="application/json")
+    assert response.status_code == 400 and "\\ud800" not in response.content.decode()
