@@ -100,3 +100,20 @@ def test_every_query_parameter_the_schema_lists_is_accepted(api, admin_user):
             if response.status_code == 400 and response.json()["error"]["code"] == "unknown_field":
                 refused.append(f"{path}?{parameter['name']}")
     assert not refused, refused
+
+
+@pytest.mark.parametrize(
+    "path, params, field",
+    [
+        ("/api/v1/feed", {"group": ""}, "group"),
+        ("/api/v1/feed", {"group": "abc"}, "group"),
+        ("/api/v1/feed", {"kind": "gossip"}, "kind"),
+        ("/api/v1/feed", {"page_size": "0"}, "page_size"),
+        ("/api/v1/feed", {"page_size": "101"}, "page_size"),
+        ("/api/v1/notifications", {"unread": "maybe"}, "unread"),
+    ],
+)
+def test_query_values_are_held_to_their_schema(api, employee, path, params, field):
+    # An empty or wrong-typed value was accepted and ignored (?group= showed the whole feed).
+    response = api(employee).get(path, params)
+    assert response.status_code == 400 and list(response.json()["error"]["fields"]) == [field], response.content

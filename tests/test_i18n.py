@@ -59,8 +59,8 @@ def admin(org):
 
 def test_validation_error_in_dutch(api, employee):
     error = error_of(api(employee, language="nl").get("/api/v1/users", {"page_size": "0"}), 400)
-    assert error["message"] == "page_size moet minstens 1 zijn."
-    assert error["fields"] == {"page_size": ["Moet minstens 1 zijn."]}
+    assert error["message"] == "page_size: Moet tussen 1 en 100 liggen."
+    assert error["fields"] == {"page_size": ["Moet tussen 1 en 100 liggen."]}
 
 
 def test_service_validation_error_in_dutch(api, employee):
@@ -105,7 +105,7 @@ def test_english_without_header(api, employee):
     assert error_of(client.get("/api/v1/posts/999999"), 404)["message"] == "Not found."
     error = error_of(client.post("/api/v1/groups", {"name": "Bakery", "kind": "team"}, format="json"), 403)
     assert error["message"] == "Only admins of your organisation may do this."
-    assert error_of(client.get("/api/v1/users", {"page_size": "0"}), 400)["message"] == "page_size must be at least 1."
+    assert error_of(client.get("/api/v1/users", {"page_size": "0"}), 400)["message"] == "page_size: Must be between 1 and 100."
 
 
 def test_saved_language_without_header(api, employee):

@@ -10,11 +10,13 @@ process from drf-spectacular's generator (about 0.2 s; `server/asgi.py` warms it
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from server.api.exceptions import ValidationFailed
@@ -32,6 +34,8 @@ class Shape:
 @dataclass
 class Accepts:
     query: frozenset[str] = frozenset()
+    # name → its schema (type, enum, bounds, pattern, format): what a value must look like.
+    query_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
     body: Shape | None = None
     checks_body: bool = False
 
@@ -82,13 +86,15 @@ def _shape(schema: dict[str, Any] | None, components: dict[str, Any], depth: int
 
 
 def _accepts(operation: dict[str, Any], components: dict[str, Any]) -> Accepts:
-    query = frozenset(parameter["name"] for parameter in operation.get("parameters", []) if parameter.get("in") == "query")
+    parameters = [parameter for parameter in operation.get("parameters", []) if parameter.get("in") == "query"]
+    query = frozenset(parameter["name"] for parameter in parameters)
+    query_schemas = {parameter["name"]: _resolve(parameter.get("schema", {}), components) for parameter in parameters}
     content = operation.get("requestBody", {}).get("content", {})
     if not content:
         # No body in the schema (an action such as pin): a JSON object sent anyway may hold no field.
-        return Accepts(query=query, body=Shape(properties={}), checks_body=True)
+        return Accepts(query=query, query_schemas=query_schemas, body=Shape(properties={}), checks_body=True)
     body_schema = next(iter(content.values())).get("schema")
-    return Accepts(query=query, body=_shape(body_schema, components), checks_body=True)
+    return Accepts(query=query, query_schemas=query_schemas, body=_shape(body_schema, components), checks_body=True)
 
 
 def _build() -> _Contract:
@@ -111,6 +117,7 @@ def _build() -> _Contract:
         if known is not None:  # the same view on two paths: what either takes
             accepts = Accepts(
                 query=known.query | accepts.query,
+                query_schemas={**accepts.query_schemas, **known.query_schemas},
                 body=known.body or accepts.body,
                 checks_body=known.checks_body and accepts.checks_body,
             )
@@ -157,7 +164,7 @@ def refuse_unknown_fields(*, view_class: type, method: str, query_params: Mappin
     accepts = contract().operations.get((view_class, method.upper()))
     if accepts is None:
         return  # not in the schema (excluded on purpose): nothing to hold it to
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, Any] = {}
     for name in query_params:
         if name not in accepts.query:
             errors[name] = [_("Unknown query parameter.")]
@@ -167,6 +174,65 @@ def refuse_unknown_fields(*, view_class: type, method: str, query_params: Mappin
     if errors:
         listed = ", ".join(sorted(set(names)))
         raise ValidationFailed(_("Unknown field: %(names)s.") % {"names": listed}, code="unknown_field", fields=errors)
+    invalid = {
+        name: [problem]
+        for name, values in query_params.lists()
+        for value in values[-1:]
+        if (problem := _query_value_problem(value, accepts.query_schemas.get(name, {}))) is not None
+    }
+    if invalid:
+        name, (problem,) = next(iter(invalid.items()))
+        raise ValidationFailed(_("%(name)s: %(problem)s") % {"name": name, "problem": problem}, code="invalid", fields=invalid)
+
+
+_INTEGER = re.compile(r"^-?\d{1,19}$")
+_NUMBER = re.compile(r"^-?\d{1,15}(\.\d{1,15})?$")
+_BOOLEANS = ("true", "false", "1", "0")
+
+
+def _query_value_problem(value: str, schema: dict[str, Any]) -> str | None:
+    """Why `value` is not what the parameter's schema says, or None: the query is held to the
+    schema as bodies are, so an empty `?group=` or `?mine=maybe` is a 400, not a silent no-op."""
+    kind = schema.get("type")
+    if "enum" in schema:
+        if value not in [str(option) for option in schema["enum"] if option is not None]:
+            return _("Must be one of: %(options)s.") % {"options": ", ".join(str(option) for option in schema["enum"] if option)}
+        return None
+    if kind == "integer":
+        if not _INTEGER.match(value):
+            return _("Must be a whole number.")
+        number = int(value)
+        if ("minimum" in schema and number < schema["minimum"]) or ("maximum" in schema and number > schema["maximum"]):
+            return _("Must be between %(low)s and %(high)s.") % {"low": schema.get("minimum", "…"), "high": schema.get("maximum", "…")}
+        return None
+    if kind == "number":
+        return None if _NUMBER.match(value) else _("Must be a number.")
+    if kind == "boolean":
+        return None if value.lower() in _BOOLEANS else _("Must be true or false.")
+    if kind == "string":
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            return _("At most %(n)d characters.") % {"n": schema["maxLength"]}
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            return _("Not in the expected form.")
+        if schema.get("format") == "date" and parse_date_or_none(value) is None:
+            return _("Must be a date (YYYY-MM-DD).")
+        if schema.get("format") == "date-time" and parse_datetime_or_none(value) is None:
+            return _("Must be a time in ISO 8601.")
+    return None
+
+
+def parse_date_or_none(value: str) -> Any:
+    try:
+        return parse_date(value)
+    except ValueError:
+        return None
+
+
+def parse_datetime_or_none(value: str) -> Any:
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
 
 
 def refuse_nul_in_query(query_params: Any) -> None:

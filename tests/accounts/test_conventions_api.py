@@ -180,11 +180,13 @@ def test_previous_link_goes_back(api, employee):
     assert [u["id"] for u in back["results"]] == [u["id"] for u in first["results"]]
 
 
-def test_page_size_is_capped_and_bad_cursor_is_400(api, employee):
+def test_page_size_above_the_maximum_and_bad_cursor_are_400(api, employee):
     client = api(employee)
     for _ in range(3):
         UserFactory(organization=employee.organization)
-    assert len(client.get("/api/v1/users?page_size=1000").json()["results"]) == 4
+    assert len(client.get("/api/v1/users?page_size=100").json()["results"]) == 4
+    # Refused, not silently clamped: the schema says at most 100 (issue #25, item 5).
+    assert client.get("/api/v1/users?page_size=1000").json()["error"]["fields"] == {"page_size": ["Must be between 1 and 100."]}
     assert_envelope(client.get("/api/v1/users?cursor=garbage"), 400, "invalid_cursor")
     assert_envelope(client.get("/api/v1/users?page_size=abc"), 400, "invalid")
 
