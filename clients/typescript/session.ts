@@ -80,10 +80,13 @@ export function notificationLine(notification: Notification): string {
       return `${notification.data.author.name} commented: ${notification.data.body}`;
     case "kudos.created":
       return `${notification.data.giver.name} thanked you: ${notification.data.message}`;
-    case "award.announced":
-      return "winners" in notification.data
-        ? `${notification.data.category.name}: ${notification.data.winners.map((winner) => winner.name).join(", ")}`
-        : `Nominated ${notification.data.nomination_count} times for ${notification.data.category.name}`;
+    case "award.announced": {
+      // Two shapes: the announcement (with `winners`), or a nominee's own count.
+      const { category, winners, nomination_count } = notification.data;
+      return winners === undefined
+        ? `Nominated ${nomination_count ?? 0} times for ${category.name}`
+        : `${category.name}: ${winners.map((winner) => winner.name).join(", ")}`;
+    }
     case "report.created":
       return `Reported (${notification.data.reason}): ${notification.data.excerpt}`;
     case "report.resolved":
