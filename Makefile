@@ -45,10 +45,12 @@ schema: setup
 	$(PY) manage.py spectacular --fail-on-warn --validate --file /tmp/openapi-schema.yml
 
 # The TypeScript client an app developer generates (openapi-typescript, default options), and a
-# typed phone session (clients/typescript/session.ts) checked against it with tsc --strict.
+# typed phone session (clients/typescript/session.ts) checked against it with tsc --strict, and the
+# WebSocket frames from the AsyncAPI document with a typed handler (stream.ts).
 # Needs Node.js 20+ and npm; calls no server.
 client-check: schema
-	clients/typescript/check.sh /tmp/openapi-schema.yml
+	$(PY) manage.py asyncapi --file /tmp/asyncapi.json
+	clients/typescript/check.sh /tmp/openapi-schema.yml /tmp/asyncapi.json
 
 # Benchmarks (bench/README.md): seed or reuse a company-scale data set in PostgreSQL, run every
 # scenario of the performance issue, write docs/benchmarks.md. Needs PostgreSQL and Redis.

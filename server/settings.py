@@ -385,7 +385,7 @@ OUTBOX_SWEEP_AFTER = timedelta(seconds=env.int("OUTBOX_SWEEP_AFTER_SECONDS", def
 OUTBOX_LEASE = timedelta(seconds=env.int("OUTBOX_LEASE_SECONDS", default=60))
 # An event whose push planning was handed to the push queue is left alone this long before the
 # sweeper plans it again (re-planning is idempotent). Planning tasks go ahead of queued batches
-# (notifications/push.py BATCH_PRIORITY), so they wait seconds; the lease is what a planning
+# (notifications/push/batches.py BATCH_PRIORITY), so they wait seconds; the lease is what a planning
 # task lost with the broker's memory costs.
 OUTBOX_PUSH_PLAN_LEASE = timedelta(seconds=env.int("OUTBOX_PUSH_PLAN_LEASE_SECONDS", default=120))
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=20)

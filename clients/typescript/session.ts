@@ -81,6 +81,7 @@ export function notificationLine(notification: Notification): string {
     case "kudos.created":
       return `${notification.data.giver.name} thanked you: ${notification.data.message}`;
     case "award.announced":
+      // Two shapes: the announcement (with `winners`), or a nominee's own count.
       return "winners" in notification.data
         ? `${notification.data.category.name}: ${notification.data.winners.map((winner) => winner.name).join(", ")}`
         : `Nominated ${notification.data.nomination_count} times for ${notification.data.category.name}`;

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from feed import selectors, services
+from feed import services
 from feed.models import Acknowledgement, Comment, Post, PostGroup, PostImage, Reaction
+from feed.selectors import feed as feed_selectors
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 from tests.feed.factories import PostFactory, group_post
 from tests.media.factories import MediaFactory
@@ -134,7 +135,7 @@ def test_feed_page_is_a_fixed_number_of_queries(api, org, leader, django_assert_
 
 @pytest.fixture
 def no_settle(monkeypatch):
-    monkeypatch.setattr(selectors, "UPDATES_SETTLE", timedelta(0))
+    monkeypatch.setattr(feed_selectors, "UPDATES_SETTLE", timedelta(0))
 
 
 def test_updates_without_since_gives_only_a_cursor(api, employee, leader):
@@ -173,7 +174,7 @@ def test_updates_report_hidden_posts_as_removed(api, leader, admin_user, employe
 
 
 def test_updates_page_through_many_changes(api, leader, employee, no_settle, monkeypatch):
-    monkeypatch.setattr(selectors, "UPDATES_LIMIT", 3)
+    monkeypatch.setattr(feed_selectors, "UPDATES_LIMIT", 3)
     client = api(employee)
     cursor = client.get("/api/v1/feed/updates").json()["cursor"]
     posts = [services.post_create(author=leader, body=f"n{i}") for i in range(7)]

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from feed import selectors
 from feed.models import Post
+from feed.selectors import feed as feed_selectors
 from server.api.pagination import keyset_filter
 from tests.factories import AdminFactory, GroupFactory, LeaderFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.feed.factories import PostFactory, group_post
@@ -73,10 +74,10 @@ def test_compiled_pages_match_the_querysets_for_every_shape(two_companies):
 def test_one_compiled_shape_serves_each_caller_their_own_posts(two_companies):
     """Members of different groups, in different organisations, one after the other through the
     same compiled query: each gets exactly their own feed (no value of a call is kept)."""
-    selectors._compiled_feed_query.cache_clear()
+    feed_selectors._compiled_feed_query.cache_clear()
     callers = [two_companies[0]["members"][0], two_companies[1]["members"][1], two_companies[0]["members"][1], two_companies[1]["loner"]]
     pages = [selectors.feed_page(user=user, cursor=None, reverse=False, limit=50) for user in callers]
-    info = selectors._compiled_feed_query.cache_info()
+    info = feed_selectors._compiled_feed_query.cache_info()
     assert (info.misses, info.hits) == (1, 3)  # one shape: employees, no filter, first page, 50
 
     for user, page in zip(callers, pages, strict=True):

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from accounts import signals as account_signals
-from feed import selectors as feed_selectors
 from feed import services as feed_services
+from feed.selectors import feed as feed_selectors
 from moderation.models import Mute, ReportCase
 from notifications.models import OutboxEvent, PushDelivery, PushStatus
 from notifications.services import outbox_event_deliver

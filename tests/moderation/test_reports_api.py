@@ -286,14 +286,14 @@ def test_report_event_goes_to_moderators_only(api, org, employee, leader, admin_
 
 
 def test_a_failing_keyword_flag_does_not_fail_the_post(api, org, leader, admin_user, monkeypatch, django_capture_on_commit_callbacks):
-    from moderation import services
+    from moderation.services import keywords
 
     api(admin_user).put("/api/v1/moderation/keywords", {"keywords": ["boom"]}, format="json")
 
     def explode(**kwargs):
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr(services, "content_flag_keywords", explode)
+    monkeypatch.setattr(keywords, "content_flag_keywords", explode)
     with django_capture_on_commit_callbacks(execute=True):
         response = api(leader).post("/api/v1/posts", {"body": "boom"}, format="json")
     assert response.status_code == 201

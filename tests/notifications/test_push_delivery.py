@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from notifications import push
 from notifications.models import Device, Notification, NotificationPreference, PushDelivery, PushStatus
+from notifications.push import planning
 from notifications.tasks import push_send_batch_task
 from tests.factories import GroupFactory, LeaderFactory, MembershipFactory, UserFactory
 from tests.notifications.push_factories import DeviceFactory, OutboxEventFactory, announcement, devices_for_many
@@ -326,12 +327,12 @@ def test_planning_reads_only_the_recipients_who_have_a_phone(fake_fcm, org, auth
     # ID_CHUNK ids, before finding out who has a phone: 1.8 s and 154 statements for an
     # announcement to 100,000 people of whom none had one (bench data set). People without
     # a device cost it nothing now: the statements stay the same however many there are.
-    monkeypatch.setattr(push, "ID_CHUNK", 10)
+    monkeypatch.setattr(planning, "ID_CHUNK", 10)
     # Nor are they read: the audience query itself is limited to people with a phone (reading
     # 100,000 ids to keep a few cost the worker 0.2 s of CPU per announcement, beside D1).
     read = []
-    recipients_of = push.recipients_of
-    monkeypatch.setattr(push, "recipients_of", lambda *args, **kwargs: read.append(recipients_of(*args, **kwargs)) or read[-1])
+    recipients_of = planning.recipients_of
+    monkeypatch.setattr(planning, "recipients_of", lambda *args, **kwargs: read.append(recipients_of(*args, **kwargs)) or read[-1])
     with_phone = [UserFactory(organization=org) for _ in range(3)]
     for user in with_phone:
         DeviceFactory(user=user)
