@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "media.apps.MediaConfig",
     "feed.apps.FeedConfig",
     "recognition.apps.RecognitionConfig",
+    "voice.apps.VoiceConfig",
     "moderation.apps.ModerationConfig",
 ]
 

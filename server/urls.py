@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("notifications.urls")),
     path("", include("media.urls")),
     path("", include("recognition.urls")),
+    path("", include("voice.urls")),
     path("", include("moderation.urls")),
     path("", include("moderation.urls_admin")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
