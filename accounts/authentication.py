@@ -16,6 +16,7 @@ from rest_framework.authentication import BaseAuthentication
 
 from accounts.models import AuthToken, User
 from server.db import CompiledModelQuery, Slot
+from server.obs import context as obs_context
 
 _CACHE_ATTR = "_bearer_auth_result"
 _NO_CREDENTIALS = object()
@@ -112,6 +113,7 @@ def authenticate_request_once(request: HttpRequest) -> tuple[User, AuthToken] | 
         if isinstance(cached, tuple):
             # Before any message is built: the idempotency middleware's errors and the view's alike.
             activate_user_language(request, cached[0])
+            obs_context.bind(user_id=cached[0].pk, organization_id=cached[0].organization_id)
     if cached is _NO_CREDENTIALS:
         return None
     if isinstance(cached, exceptions.AuthenticationFailed):

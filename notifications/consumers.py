@@ -25,6 +25,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from notifications import realtime
 from notifications.hub import hub_for
+from server.obs import metrics
 
 SUBPROTOCOL = "bearer"
 PONG = json.dumps({"type": "pong"})
@@ -134,9 +135,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
         # The subprotocol is echoed as the fixed name, never the token itself.
         await self.accept(subprotocol=subprotocol)
         self.hub.socket_connected()
+        self.counted_open = True
+        metrics.ws_connects.inc()
+        metrics.ws_open.inc()
         early, self.frames_before_accept = self.frames_before_accept, None
         for text in early:
             self._track(self.base_send({"type": "websocket.send", "text": text}))
+        metrics.FrameTally.sent += len(early)
         seconds_left = (token.expires_at - timezone.now()).total_seconds()
         # A token that expires while connected ends the stream like a revoked one.
         self.expiry_timer = asyncio.get_running_loop().call_later(
@@ -161,6 +166,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if getattr(self, "expiry_timer", None) is not None:
             self.expiry_timer.cancel()
+        if getattr(self, "counted_open", False):
+            self.counted_open = False
+            metrics.ws_open.dec()
+            metrics.ws_closes.labels(code=metrics.close_code_label(code)).inc()
 
     async def _join_broadcast(self, group: str) -> None:
         self.broadcast_groups.append(group)
@@ -195,9 +204,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
             self.frames_before_accept.append(text)
             return
         if len(self.frames_in_flight) >= MAX_FRAMES_IN_FLIGHT:
+            metrics.FrameTally.dropped += 1
             self._leave_broadcasts()
             self._track(self.close(code=CLOSE_TOO_SLOW))
             return
+        metrics.FrameTally.sent += 1
         # One task per frame: a socket whose buffer is full waits in its own task
         # while the rest of the broadcast goes on. Tasks start in creation order and
         # write before their first wait, so each socket still gets frames in order.
@@ -216,6 +227,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def stream_event(self, message: dict[str, Any]) -> None:
         self.forward(frame_id=message["id"], text=message["text"])
+        metrics.frames_flush()
 
     async def stream_membership(self, message: dict[str, Any]) -> None:
         group = realtime.member_group(message["group_id"])

@@ -19,6 +19,8 @@ import gc
 import logging
 from typing import Any, Protocol
 
+from server.obs import metrics
+
 logger = logging.getLogger(__name__)
 
 # After a burst of connects (shift start), the sockets' objects live for hours; CPython's
@@ -124,6 +126,7 @@ class BroadcastHub:
         # A copy: a socket closed by `forward` (too far behind) leaves the set meanwhile.
         for socket in list(members):
             socket.forward(frame_id=frame_id, text=text)
+        metrics.frames_flush()
 
 
 _hubs: dict[asyncio.AbstractEventLoop, BroadcastHub] = {}

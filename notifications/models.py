@@ -39,6 +39,8 @@ class OutboxEvent(models.Model):
     # not run inside a transaction, yet two deliverers must not work the same row.
     locked_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The request that caused the event (X-Request-ID): its delivery's log lines carry it.
+    request_id = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         verbose_name = _("outbox event")

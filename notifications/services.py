@@ -30,6 +30,8 @@ from notifications.models import Notification, OutboxEvent
 from notifications.recipients import AudienceAddress, addressed_recipients, event_group_ids
 from notifications.serializers import NotificationSerializer
 from server.api.exceptions import ValidationFailed
+from server.obs import context as obs_context
+from server.obs import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ def emit(
         group_ids=sorted(set(group_ids or [])),
         user_ids=sorted(set(user_ids or [])),
         addressed=addressed,
+        request_id=obs_context.request_id(),
     )
     from notifications.tasks import outbox_event_deliver_task  # tasks import this module
 
@@ -113,11 +116,22 @@ def outbox_event_deliver(*, event_id: uuid.UUID | str, now: datetime | None = No
     if not _claim(event_id=event_id, now=now):
         return False
     event = OutboxEvent.objects.get(pk=event_id)
+    with obs_context.scope(_event_context(event)):
+        return _deliver_claimed(event=event, now=now)
+
+
+def _event_context(event: OutboxEvent) -> obs_context.RequestContext:
+    """The context of the request that caused the event: delivery logs under its request id."""
+    return obs_context.RequestContext(request_id=event.request_id or obs_context.request_id(), organization_id=event.organization_id)
+
+
+def _deliver_claimed(*, event: OutboxEvent, now: datetime) -> bool:
     try:
         # The inbox comes first: it is local and transactional, and the push step
         # reads the rows it writes.
         if event.inbox_written_at is None:
-            _inbox_write(event=event)
+            with metrics.timed(metrics.delivery_step, step="inbox"):
+                _inbox_write(event=event)
     except Exception as error:
         _delivery_failed(event=event, error=error, now=now)
         raise
@@ -126,7 +140,8 @@ def outbox_event_deliver(*, event_id: uuid.UUID | str, now: datetime | None = No
     failures: list[Exception] = []
     if event.realtime_sent_at is None:
         try:
-            _realtime_send(event=event)
+            with metrics.timed(metrics.delivery_step, step="realtime"):
+                _realtime_send(event=event)
             _step_done(event=event, step="realtime_sent_at")
         except Exception as error:
             failures.append(error)
@@ -139,8 +154,10 @@ def outbox_event_deliver(*, event_id: uuid.UUID | str, now: datetime | None = No
         _delivery_failed(event=event, error=failures[0], now=now)
         raise failures[0]
     if event.push_sent_at is None:
+        logger.debug("event %s (%s): inbox and realtime done, push handed over", event.pk, event.type)
         return True  # handed over: the planning task finishes the row
     _delivered(event=event)
+    logger.debug("event %s (%s) delivered", event.pk, event.type)
     return True
 
 
@@ -176,7 +193,8 @@ def outbox_event_push_plan(*, event_id: uuid.UUID | str) -> bool:
 
     if event.push_sent_at is None:
         try:
-            push.push_event(event=event, before_first_batch=planned)
+            with obs_context.scope(_event_context(event)), metrics.timed(metrics.delivery_step, step="push_plan"):
+                push.push_event(event=event, before_first_batch=planned)
         except Exception as error:
             if event.push_sent_at is None:
                 _delivery_failed(event=event, error=error, now=timezone.now())

@@ -14,6 +14,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 # Django must be set up before anything imports models.
 django.setup(set_prefix=False)
 
+# Traces and error reports when the environment asks (OTEL_*, SENTRY_DSN): before the handler
+# below loads the middleware, which the Django instrumentation extends.
+from server.obs import tracing  # noqa: E402
+
+tracing.configure()
+
 from server.http import ThreadedASGIHandler, freeze_long_lived_objects  # noqa: E402
 
 django_asgi_app = ThreadedASGIHandler()

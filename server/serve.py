@@ -56,7 +56,30 @@ class OwnSocketWorker:
 
     def __call__(self, sockets: list[socket.socket] | None = None) -> None:
         sock = bind_reuseport(self.config.host, self.config.port, self.config.backlog)
-        uvicorn.Server(self.config).run(sockets=[sock])
+        try:
+            uvicorn.Server(self.config).run(sockets=[sock])
+        finally:
+            metrics_process_exited()
+
+
+def metrics_dir_reset() -> None:
+    """Multi-process metrics (server/obs/metrics.py): start from an empty directory, so the
+    files of a previous run's processes are not summed into this one's."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+
+
+def metrics_process_exited() -> None:
+    """A worker that stops leaves the live gauges (open sockets, pool connections)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -96,6 +119,7 @@ def config_from(args: argparse.Namespace) -> uvicorn.Config:
 
 def main(argv: list[str] | None = None) -> None:
     config = config_from(parse_args(argv))
+    metrics_dir_reset()
     if config.workers <= 1:
         OwnSocketWorker(config)()
         return

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "server.obs.middleware.RequestContextMiddleware",  # X-Request-ID, HTTP metrics (server/obs)
     "server.api.timing.ServerTimingMiddleware",
     "server.api.middleware.ApiJsonErrorsMiddleware",  # no HTML error page under /api/, DEBUG or not
     "django.middleware.security.SecurityMiddleware",
@@ -415,19 +416,39 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Logs: one line per record with the request id (server/obs/logging.py); JSON lines in production
+# (`LOG_FORMAT=json`, the default with DEBUG off), lines a person reads under `make run`.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "server.obs.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # A refused admin page is answered with the 403 page; its log line needs no traceback.
         "django.request": {"filters": ["no_permission_denied_traceback"]},
     },
-    "filters": {"no_permission_denied_traceback": {"()": "server.log_filters.NoPermissionDeniedTraceback"}},
+    "filters": {
+        "no_permission_denied_traceback": {"()": "server.log_filters.NoPermissionDeniedTraceback"},
+        "request_context": {"()": "server.obs.logging.RequestContextFilter"},
+    },
 }
+# /metrics (server/metrics_view.py): answered with `Authorization: Bearer <METRICS_TOKEN>`; with
+# DEBUG on and no token, to anyone (make run); otherwise 404. Multi-process: PROMETHEUS_MULTIPROC_DIR.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Off: no HTTP metrics are recorded (the request id stays); for measuring their cost (bench).
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
 if CELERY_TASK_ALWAYS_EAGER:
     # Eager tasks run inside requests and commands (seed_demo): one "Task ... succeeded" line
     # per task is a worker's log, noise here. Failures are still logged (ERROR).

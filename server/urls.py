@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from server import views
+from server.metrics_view import metrics_view
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -21,6 +22,7 @@ api_v1 = [
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include(api_v1)),
     # Whatever no API route takes is the JSON 404, with DEBUG on too (server/views.py).
     re_path(r"^api/(?P<unmatched>.*)$", views.api_not_found, name="api-not-found"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from notifications.fcm import Outcome, SendResult
 from notifications.models import Device, PushDelivery, PushStatus
 from notifications.push.batches import push_enqueue
+from server.obs import metrics
 
 logger = logging.getLogger("notifications.push")
 
@@ -46,6 +47,7 @@ def _record(*, event_id: str, by_device: dict[int, PushDelivery], results: list[
     grouped: dict[Outcome, list[SendResult]] = {outcome: [] for outcome in Outcome}
     for result in results:
         grouped[result.outcome].append(result)
+        metrics.push_results.labels(outcome=str(result.outcome)).inc()
     retry = [r for r in grouped[Outcome.RETRY] if by_device[r.device_id].attempts < settings.PUSH_MAX_ATTEMPTS]
     exhausted = [r for r in grouped[Outcome.RETRY] if by_device[r.device_id].attempts >= settings.PUSH_MAX_ATTEMPTS]
     with transaction.atomic():
@@ -55,6 +57,8 @@ def _record(*, event_id: str, by_device: dict[int, PushDelivery], results: list[
         # UNREGISTERED / INVALID_ARGUMENT: the token is dead; its delivery rows go with it.
         dead_ids = [r.device_id for r in grouped[Outcome.DEAD]]
         Device.objects.filter(pk__in=dead_ids).delete()
+        if dead_ids:
+            metrics.push_tokens_invalidated.inc(len(dead_ids))
         for result in grouped[Outcome.FAILED] + exhausted:
             PushDelivery.objects.filter(event_id=event_id, device_id=result.device_id).update(
                 status=PushStatus.FAILED, lease_until=None, last_error=result.error[:500]

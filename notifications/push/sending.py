@@ -18,6 +18,8 @@ from notifications.push.batches import _chunks, _claimable
 from notifications.push.recipients import is_must_read, recipients_of
 from notifications.push.recording import BatchReport, _record
 from notifications.push_texts import data_payload, normalized, render
+from server.obs import context as obs_context
+from server.obs import metrics
 
 # A batch task is killed after CELERY_TASK_TIME_LIMIT; a lease past that means its worker died.
 LEASE = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
@@ -93,6 +95,12 @@ def push_send_batch(*, event_id: str, device_ids: list[int]) -> BatchReport:
     if event is None:  # pruned: nothing left to say
         PushDelivery.objects.filter(pk__in=claimed).update(status=PushStatus.FAILED, last_error="event gone")
         return BatchReport(0, 0, len(claimed), 0, None)
+    context = obs_context.RequestContext(request_id=event.request_id, organization_id=event.organization_id)
+    with obs_context.scope(context), metrics.timed(metrics.delivery_step, step="push_batch"):
+        return _send(event=event, event_id=event_id, deliveries=deliveries)
+
+
+def _send(*, event: OutboxEvent, event_id: str, deliveries: list[PushDelivery]) -> BatchReport:
     messages = _messages(event, deliveries)
     by_device = {delivery.device_id: delivery for delivery in deliveries}
     skipped = set(by_device) - {message.device_id for message in messages}

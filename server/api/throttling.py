@@ -27,6 +27,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from server.cache import write_client
+from server.obs import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,8 @@ class ConfiguredRateThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         self._wait = hit(self.key, limit=self.num_requests, window=self.duration)
+        if self._wait is not None:
+            metrics.rate_limited.labels(limit=self.scope or type(self).__name__).inc()
         return self._wait is None
 
     def wait(self):
