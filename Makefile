@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test setup lint schema client-check bench bench-tools bench-small chaos messages clean
+.PHONY: run test setup lint schema client-check bench bench-tools bench-small chaos messages clean console-vendor
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,7 @@ run: setup
 	@echo "API:      http://$(HOST):$(PORT)/api/v1/"
 	@echo "API docs: http://$(HOST):$(PORT)/api/v1/docs/"
 	@echo "Admin:    http://$(HOST):$(PORT)/admin/   (log in with the admin login above)"
+	@echo "Console:  http://$(HOST):$(PORT)/console/ (log in with the leader or admin login above)"
 	@echo "Log in:   curl -X POST http://$(HOST):$(PORT)/api/v1/auth/login -H 'Content-Type: application/json' -d '{\"email\": \"employee@demo.example\", \"password\": \"demo-password-2026\"}'"
 	@echo ""
 	$(PY) -m uvicorn server.asgi:application --host $(HOST) --port $(PORT) --ws-per-message-deflate false
@@ -79,8 +80,19 @@ bench-small: setup bench-tools
 # translatable string, translate the new (empty or fuzzy) entries in the .po file, and run
 # it again to compile them. tests/test_i18n.py fails until the catalogue is complete.
 messages: setup
-	$(PY) manage.py makemessages -l nl --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=clients
-	$(PY) manage.py compilemessages -l nl --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=clients
+	$(PY) manage.py makemessages -l nl --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=clients --ignore=console/node_modules
+	$(PY) manage.py compilemessages -l nl --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=clients --ignore=console/node_modules
+
+# The console's front-end libraries (console/package.json, pinned) copied into its static files;
+# the copies are committed, so `make run` needs no Node.js. Run after changing a version.
+console-vendor:
+	cd console && npm ci --no-audit --no-fund --ignore-scripts
+	rm -f console/static/console/vendor/chart-*.js console/static/console/vendor/htmx-*.js
+	cp console/node_modules/chart.js/dist/chart.umd.min.js console/static/console/vendor/chart-$$(node -p "require('./console/node_modules/chart.js/package.json').version").umd.min.js
+	cp console/node_modules/chart.js/LICENSE.md console/static/console/vendor/chart.js.LICENSE.md
+	cp console/node_modules/htmx.org/dist/htmx.min.js console/static/console/vendor/htmx-$$(node -p "require('./console/node_modules/htmx.org/package.json').version").min.js
+	cp console/node_modules/htmx.org/LICENSE console/static/console/vendor/htmx.LICENSE
+	@echo "Update the file names in console/templates/console/base.html if a version changed."
 
 clean:
 	rm -rf $(VENV) db.sqlite3 uploads

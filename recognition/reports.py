@@ -243,3 +243,31 @@ def round_rule(round: AwardRound) -> str:
             "days": round.category.leader_pick_days
         }
     return _("Most distinct colleagues nominating wins; a tie goes to most endorsements, then to the earliest nomination.")
+
+
+KUDOS_WEEKS = 12
+
+
+def kudos_per_week(
+    *, organization: Organization, people: Any | None, weeks: int = KUDOS_WEEKS, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Kudos received per week (organisation calendar) and value, by the people given (all when
+    None): one query. Rows `{week, value, count}`; kudos without a value count under `value` None."""
+    from django.db.models.functions import TruncWeek
+
+    now = now or timezone.now()
+    tz = zoneinfo.ZoneInfo(organization.timezone)
+    links = KudosRecipient.objects.filter(kudos__organization_id=organization.pk, kudos__created_at__gte=now - dt.timedelta(weeks=weeks))
+    if people is not None:
+        links = links.filter(recipient_id__in=people)
+    rows = (
+        links.annotate(week=TruncWeek("kudos__created_at", tzinfo=tz))
+        .values("week", "kudos__value__name")
+        .annotate(count=Count("kudos_id", distinct=True))
+        .order_by("week", "kudos__value__name")
+    )
+    return [{"week": _as_date(row["week"]), "value": row["kudos__value__name"], "count": row["count"]} for row in rows]
+
+
+def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value

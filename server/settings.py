@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "recognition.apps.RecognitionConfig",
     "voice.apps.VoiceConfig",
     "moderation.apps.ModerationConfig",
+    "console.apps.ConsoleConfig",
 ]
 
 MIDDLEWARE = [

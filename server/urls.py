@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from server import views
@@ -26,7 +28,10 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     # Whatever no API route takes is the JSON 404, with DEBUG on too (server/views.py).
     re_path(r"^api/(?P<unmatched>.*)$", views.api_not_found, name="api-not-found"),
+    # Browsers ask every site for /favicon.ico; a 404 there is an error in every page's console.
+    path("favicon.ico", RedirectView.as_view(url=static("console/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
+    path("console/", include("console.urls")),
     path("", views.home, name="home"),
 ]
 

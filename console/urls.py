@@ -1,0 +1,14 @@
+from django.urls import path
+
+from console import views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.console_home, name="home"),
+    path("login/", views.ConsoleLoginView.as_view(), name="login"),
+    path("logout/", views.ConsoleLogoutView.as_view(), name="logout"),
+    path("reach/", views.ReachPage.as_view(), name="reach"),
+    path("engagement/", views.EngagementPage.as_view(), name="engagement"),
+    path("recognition/", views.RecognitionPage.as_view(), name="recognition"),
+]

@@ -1,0 +1,325 @@
+"""The console's pages: reach, engagement, recognition (voice and surveys join as their apps land).
+
+Each page builds its charts from the selectors the API uses (feed.selectors.insights,
+feed.selectors.post_reach, recognition.reports), scoped by `insight_scope`: an admin reads the
+organisation, a leader their own groups; another group's page is a 404, an employee gets 403.
+`?csv=<chart id>` answers that chart's numbers as CSV.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from console.charts import Chart
+from console.forms import ConsoleLoginForm
+from feed.models import Acknowledgement
+from feed.selectors import audience_users
+from feed.selectors import insights as feed_insights
+from recognition import reports as recognition_reports
+from recognition.models import AwardResult, RoundStatus
+from recognition.selectors import round_list
+from server.api.exceptions import NotAllowed, NotFound
+
+NOT_ACKNOWLEDGED_SHOWN = 100
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _day(value: dt.date) -> str:
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
+
+
+class ConsoleLoginView(auth_views.LoginView):
+    template_name = "console/login.html"
+    authentication_form = ConsoleLoginForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return reverse("console:reach")
+
+
+class ConsoleLogoutView(auth_views.LogoutView):
+    next_page = "console:login"
+
+
+def console_home(request):
+    return redirect("console:reach")
+
+
+class ConsolePage(LoginRequiredMixin, TemplateView):
+    """A page of charts for a leader or admin; `charts()` builds them for the scope."""
+
+    login_url = "console:login"
+    section = ""
+    title = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        try:
+            group_id = int(request.GET["group"]) if request.GET.get("group") else None
+        except ValueError:
+            raise Http404 from None
+        try:
+            self.scope = feed_insights.insight_scope(user=request.user, group_id=group_id)
+        except NotAllowed:
+            raise PermissionDenied from None
+        except NotFound:
+            raise Http404 from None
+        self.group_id = group_id
+        return super().dispatch(request, *args, **kwargs)
+
+    def charts(self) -> tuple[list[Chart], dict[str, Any]]:
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        charts, extra = self.charts()
+        wanted = request.GET.get("csv")
+        if wanted:
+            chart = next((c for c in charts if c.id == wanted), None)
+            if chart is None:
+                raise Http404
+            response = HttpResponse(chart.csv(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{chart.id}.csv"'
+            return response
+        context = self.get_context_data(charts=charts, **extra)
+        return self.render_to_response(context)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context.update(
+            section=self.section,
+            title=self.title,
+            scope=self.scope,
+            groups=feed_insights.insight_scope(user=user).groups,
+            group_id=self.group_id,
+            is_admin=user.is_org_admin,
+        )
+        return context
+
+
+class ReachPage(ConsolePage):
+    template_name = "console/reach.html"
+    section = "reach"
+
+    def charts(self):
+        self.title = _("Reach")
+        user = self.request.user
+        posts = feed_insights.recent_announcements(user=user, scope=self.scope)
+        reach = feed_insights.announcement_reach(posts=posts)
+        empty = _("No announcements in the last 90 days. Post one from the app, and see here who it reached.")
+        summary = Chart(
+            id="reach-summary",
+            title=_("Seen and acknowledged per announcement (last 90 days)"),
+            kind="bar",
+            labels=[_excerpt(row["post"].body) for row in reach],
+            series=[
+                {"label": _("seen %"), "data": [_pct(row["seen_count"], row["audience_count"]) for row in reach]},
+                {"label": _("acknowledged %"), "data": [_pct(row["acknowledged_count"], row["audience_count"]) for row in reach]},
+            ],
+            columns=[_("Announcement"), _("Published"), _("Audience"), _("Seen"), _("Acknowledged")],
+            rows=[
+                [
+                    _excerpt(row["post"].body),
+                    _day(timezone.localtime(row["post"].published_at).date()),
+                    row["audience_count"],
+                    row["seen_count"],
+                    row["acknowledged_count"] if row["post"].requires_acknowledgement else "–",
+                ]
+                for row in reach
+            ],
+            links=[f"?post={row['post'].pk}" + (f"&group={self.group_id}" if self.group_id else "") for row in reach],
+            empty=empty,
+            percent=True,
+        )
+        mandatory = [row for row in reach if row["post"].requires_acknowledgement]
+        timeline = feed_insights.acknowledgement_timeline(posts=[row["post"] for row in mandatory], tz=user.organization.timezone)
+        days = feed_insights.TIMELINE_DAYS
+        over_time = Chart(
+            id="reach-over-time",
+            title=_("Acknowledged over the first two weeks (share of the audience, a line per announcement)"),
+            kind="line",
+            labels=[_("day %(n)d") % {"n": day} for day in range(days)],
+            series=[
+                {"label": _excerpt(row["post"].body), "data": [_pct(n, row["audience_count"]) for n in timeline.get(row["post"].pk, [])]}
+                for row in mandatory
+            ],
+            columns=[_("Announcement"), *[_("day %(n)d") % {"n": day} for day in range(days)]],
+            rows=[[_excerpt(row["post"].body), *timeline.get(row["post"].pk, [])] for row in mandatory],
+            empty=_("No announcement to acknowledge in the last 90 days."),
+            percent=True,
+        )
+        selected = self._selected(reach)
+        by_group = Chart(
+            id="reach-groups",
+            title=_("Per group: %(post)s") % {"post": _excerpt(selected["post"].body)} if selected else _("Per group"),
+            kind="bar",
+            labels=[line["group"]["name"] for line in selected["by_group"]] if selected else [],
+            series=[
+                {"label": _("seen %"), "data": [_pct(line["seen_count"], line["audience_count"]) for line in selected["by_group"]]},
+                {
+                    "label": _("acknowledged %"),
+                    "data": [_pct(line["acknowledged_count"], line["audience_count"]) for line in selected["by_group"]],
+                },
+            ]
+            if selected
+            else [],
+            columns=[_("Group"), _("Audience"), _("Seen"), _("Acknowledged")],
+            rows=[
+                [line["group"]["name"], line["audience_count"], line["seen_count"], line["acknowledged_count"]]
+                for line in selected["by_group"]
+            ]
+            if selected
+            else [],
+            empty=empty if not selected else _("This announcement went to the whole organisation and nobody in it belongs to a group yet."),
+            percent=True,
+        )
+        not_acknowledged, not_acknowledged_count = [], 0
+        if selected and selected["post"].requires_acknowledgement:
+            missing = audience_users(post=selected["post"]).exclude(
+                Exists(Acknowledgement.objects.filter(post=selected["post"], user=OuterRef("pk")))
+            )
+            if not self.scope.whole_organization:
+                missing = missing.filter(pk__in=self.scope.members().values("pk"))
+            not_acknowledged_count = missing.count()
+            not_acknowledged = list(missing.order_by("name", "id").values_list("name", flat=True)[:NOT_ACKNOWLEDGED_SHOWN])
+        return [summary, over_time, by_group], {
+            "selected": selected,
+            "not_acknowledged": not_acknowledged,
+            "not_acknowledged_count": not_acknowledged_count,
+        }
+
+    def _selected(self, reach: list[dict[str, Any]]) -> dict[str, Any] | None:
+        wanted = self.request.GET.get("post")
+        if not wanted:
+            return reach[0] if reach else None
+        for row in reach:
+            if str(row["post"].pk) == wanted:
+                return row
+        raise Http404
+
+
+class EngagementPage(ConsolePage):
+    template_name = "console/page.html"
+    section = "engagement"
+
+    def charts(self):
+        self.title = _("Engagement")
+        user = self.request.user
+        numbers = feed_insights.engagement(user=user, scope=self.scope)
+        active = Chart(
+            id="active-weekly",
+            title=_("Active people per week (opened the feed and saw a post), of %(n)d") % {"n": numbers["people_count"]},
+            kind="line",
+            labels=[_day(row["week"]) for row in numbers["active_per_week"]],
+            series=[{"label": _("active people"), "data": [row["people"] for row in numbers["active_per_week"]]}],
+            columns=[_("Week of"), _("Active people"), _("Share of people")],
+            rows=[[_day(row["week"]), row["people"], _pct(row["people"], numbers["people_count"])] for row in numbers["active_per_week"]],
+            empty=_("Nobody has opened the feed in the last 12 weeks. Invite your people from the admin site."),
+        )
+        groups = numbers["per_group"]
+        activity = Chart(
+            id="activity-groups",
+            title=_("Posts, comments and reactions per group (last 12 weeks)"),
+            kind="bar",
+            labels=[row["group"].name for row in groups],
+            series=[
+                {"label": _("posts"), "data": [row["posts"] for row in groups]},
+                {"label": _("comments"), "data": [row["comments"] for row in groups]},
+                {"label": _("reactions"), "data": [row["reactions"] for row in groups]},
+            ],
+            columns=[_("Group"), _("Posts"), _("Comments"), _("Reactions")],
+            rows=[[row["group"].name, row["posts"], row["comments"], row["reactions"]] for row in groups],
+            empty=_("No groups yet. Create teams and locations in the admin site."),
+            stacked=True,
+        )
+        reach = feed_insights.announcement_reach(posts=feed_insights.recent_announcements(user=user, scope=self.scope))
+        rates = feed_insights.mandatory_read_rate(reach=reach)
+        read_rate = Chart(
+            id="read-rate",
+            title=_("Read rate of announcements to acknowledge, per group (last 90 days)"),
+            kind="bar",
+            labels=[row["group"]["name"] for row in rates],
+            series=[{"label": _("acknowledged %"), "data": [_pct(row["acknowledged_count"], row["audience_count"]) for row in rates]}],
+            columns=[_("Group"), _("Audience"), _("Acknowledged"), _("Rate %")],
+            rows=[
+                [
+                    row["group"]["name"],
+                    row["audience_count"],
+                    row["acknowledged_count"],
+                    _pct(row["acknowledged_count"], row["audience_count"]),
+                ]
+                for row in rates
+            ],
+            empty=_("No announcement to acknowledge in the last 90 days."),
+            percent=True,
+        )
+        return [active, activity, read_rate], {}
+
+
+class RecognitionPage(ConsolePage):
+    template_name = "console/recognition.html"
+    section = "recognition"
+
+    def charts(self):
+        self.title = _("Recognition")
+        user = self.request.user
+        people = None if self.scope.whole_organization else self.scope.members().values("pk")
+        weekly = recognition_reports.kudos_per_week(organization=user.organization, people=people)
+        weeks = sorted({row["week"] for row in weekly})
+        values = sorted({row["value"] or "" for row in weekly})
+        counts = {(row["week"], row["value"] or ""): row["count"] for row in weekly}
+        kudos_weekly = Chart(
+            id="kudos-weekly",
+            title=_("Kudos per week by value (last 12 weeks)"),
+            kind="bar",
+            labels=[_day(week) for week in weeks],
+            series=[{"label": value or _("no value"), "data": [counts.get((week, value), 0) for week in weeks]} for value in values],
+            columns=[_("Week of"), _("Value"), _("Kudos")],
+            rows=[[_day(row["week"]), row["value"] or _("no value"), row["count"]] for row in weekly],
+            empty=_("No kudos in the last 12 weeks. Thank a colleague from the app to start."),
+            stacked=True,
+        )
+        insight = recognition_reports.insights(user=user, group_id=self.group_id)
+        per_group: dict[str, int] = {}
+        for row in insight["per_group"]:
+            per_group[row["group"].name] = per_group.get(row["group"].name, 0) + row["kudos_count"]
+        kudos_groups = Chart(
+            id="kudos-groups",
+            title=_("Kudos received per group (last 6 months)"),
+            kind="bar",
+            labels=list(per_group),
+            series=[{"label": _("kudos"), "data": list(per_group.values())}],
+            columns=[_("Month"), _("Group"), _("Kudos"), _("Nominations")],
+            rows=[[row["month"], row["group"].name, row["kudos_count"], row["nomination_count"]] for row in insight["per_group"]],
+            empty=_("Nobody in these groups received kudos in the last 6 months."),
+        )
+        rounds = list(round_list(user=user, status=RoundStatus.ANNOUNCED)[:12])
+        winners = {
+            result.round_id: result for result in AwardResult.objects.filter(round__in=rounds, is_winner=True).select_related("nominee")
+        }
+        return [kudos_weekly, kudos_groups], {
+            "not_recognised": insight["not_recognised"],
+            "not_recognised_count": insight["not_recognised_count"],
+            "rounds": [(round, winners.get(round.pk)) for round in rounds],
+        }
+
+
+def _excerpt(text: str, length: int = 48) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= length else text[: length - 1] + "…"

@@ -1,0 +1,136 @@
+"""The console through Django's test client: who may open what, the numbers, CSV, tenancy."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+
+from tests.console.world import PASSWORD, build_world
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/console/reach/", "/console/engagement/", "/console/recognition/"]
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_pages_need_a_sign_in(world):
+    for page in PAGES:
+        response = Client().get(page)
+        assert response.status_code == 302 and response["Location"].startswith("/console/login/")
+
+
+def test_the_login_form_signs_in_leaders_and_admins_and_logout_ends_it(world):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/console/login/")
+    token = page.cookies["csrftoken"].value
+    response = client.post("/console/login/", {"username": "LARS@noord.example", "password": PASSWORD, "csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and response["Location"] == "/console/reach/"
+    assert client.get("/console/reach/").status_code == 200
+    token = client.cookies["csrftoken"].value
+    assert client.post("/console/logout/", {"csrfmiddlewaretoken": token}).status_code == 302
+    assert client.get("/console/reach/").status_code == 302
+
+
+def test_employees_cannot_sign_in_and_are_refused_with_a_session(world):
+    response = Client().post("/console/login/", {"username": world.employee.email, "password": PASSWORD})
+    assert response.status_code == 200 and "leader or admin" in response.content.decode()
+    for page in PAGES:
+        assert signed_in(world.employee).get(page).status_code == 403
+
+
+def test_the_login_shares_the_api_lockout(world, api):
+    for _ in range(5):
+        Client().post("/console/login/", {"username": world.leader.email, "password": "wrong"})
+    refused = Client().post("/console/login/", {"username": world.leader.email, "password": PASSWORD})
+    assert refused.status_code == 200 and "sessionid" not in refused.cookies
+    api_login = api().post("/api/v1/auth/login", {"email": world.leader.email, "password": PASSWORD}, format="json")
+    assert api_login.status_code == 429
+
+
+def test_leaders_see_their_groups_only_and_admins_the_organisation(world):
+    leader, admin = signed_in(world.leader), signed_in(world.admin)
+    for page in PAGES:
+        assert leader.get(page).status_code == 200
+        assert leader.get(f"{page}?group={world.store.pk}").status_code == 200
+        assert leader.get(f"{page}?group={world.depot.pk}").status_code == 404  # not one of theirs
+        assert leader.get(f"{page}?group={world.foreign_group.pk}").status_code == 404
+        assert admin.get(f"{page}?group={world.depot.pk}").status_code == 200
+        assert admin.get(f"{page}?group={world.foreign_group.pk}").status_code == 404
+        assert leader.get(f"{page}?group=abc").status_code == 404
+    reach = leader.get("/console/reach/").content.decode()
+    assert "Nieuwe check-in procedure" in reach and "allergenenbeleid" not in reach
+    assert "allergenenbeleid" in admin.get("/console/reach/").content.decode()
+    assert leader.get(f"/console/reach/?post={world.depot_announcement.pk}").status_code == 404
+
+
+def test_no_page_shows_another_organisations_data(world):
+    for user in (world.leader, world.admin):
+        client = signed_in(user)
+        for page in PAGES:
+            html = client.get(page).content.decode()
+            assert world.foreign_marker not in html, page
+            for chart in ("reach-summary", "reach-over-time", "reach-groups", "active-weekly", "activity-groups", "read-rate",
+                          "kudos-weekly", "kudos-groups"):
+                response = client.get(f"{page}?csv={chart}")
+                if response.status_code == 200:
+                    assert world.foreign_marker not in response.content.decode()
+
+
+def test_reach_numbers_are_the_apis(world, api):
+    page = signed_in(world.leader).get("/console/reach/?csv=reach-summary").content.decode()
+    rows = list(csv.reader(io.StringIO(page)))
+    assert rows[0] == ["Announcement", "Published", "Audience", "Seen", "Acknowledged"]
+    [row] = [r for r in rows[1:] if r[0].startswith("Nieuwe check-in")]
+    reach = api(world.leader).get(f"/api/v1/posts/{world.announcement.pk}/reach").json()
+    assert [int(row[2]), int(row[3]), int(row[4])] == [reach["audience_count"], reach["seen_count"], reach["acknowledged_count"]]
+    assert reach["audience_count"] >= 4 and reach["acknowledged_count"] == 3
+    html = signed_in(world.leader).get("/console/reach/").content.decode()
+    assert "people have not acknowledged yet" in html or "person has not acknowledged yet" in html
+
+
+def test_recognition_and_engagement_numbers(world):
+    admin = signed_in(world.admin)
+    weekly = list(csv.reader(io.StringIO(admin.get("/console/recognition/?csv=kudos-weekly").content.decode())))
+    assert sorted((r[1], r[2]) for r in weekly[1:]) == [("Gastvrij", "1"), ("no value", "1")]
+    leader_weekly = list(csv.reader(io.StringIO(signed_in(world.leader).get("/console/recognition/?csv=kudos-weekly").content.decode())))
+    assert [(r[1], r[2]) for r in leader_weekly[1:]] == [("Gastvrij", "1")]  # the kitchen's kudos are not the leader's
+    groups = list(csv.reader(io.StringIO(admin.get("/console/engagement/?csv=activity-groups").content.decode())))
+    assert ["Receptie", "1", "1", "1"] in [r[:1] + r[1:] for r in groups[1:]] or any(r[0] == "Receptie" for r in groups[1:])
+    receptie = next(r for r in groups[1:] if r[0] == "Receptie")
+    assert receptie[1:] == ["2", "1", "1"]  # the announcement and the post; one comment; one reaction
+    assert admin.get("/console/engagement/?csv=nope").status_code == 404
+
+
+def test_csv_cells_are_never_spreadsheet_formulas(world):
+    world.announcement.body = "=HYPERLINK(\"http://evil\")"
+    world.announcement.save()
+    text = signed_in(world.leader).get("/console/reach/?csv=reach-summary").content.decode()
+    assert "'=HYPERLINK" in text
+
+
+def test_pages_in_dutch_for_a_dutch_leader(world):
+    world.leader.language = "nl"
+    world.leader.save()
+    html = signed_in(world.leader).get("/console/engagement/").content.decode()
+    assert 'lang="nl"' in html
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_page_runs_a_fixed_number_of_queries(world, page, django_assert_max_num_queries):
+    client = signed_in(world.admin)
+    client.get(page)
+    with django_assert_max_num_queries(40):
+        assert client.get(page).status_code == 200
