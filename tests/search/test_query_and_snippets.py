@@ -50,7 +50,8 @@ def test_language_guess(text, fallback, language):
 
 
 def test_marked_text_is_escaped_with_mark_as_the_only_tag():
-    assert render_marked(f"<b>{START}kassa{STOP}</b> & {START}<i>{STOP}") == "&lt;b&gt;<mark>kassa</mark>&lt;/b&gt; &amp; <mark>&lt;i&gt;</mark>"
+    marked = render_marked(f"<b>{START}kassa{STOP}</b> & {START}<i>{STOP}")
+    assert marked == "&lt;b&gt;<mark>kassa</mark>&lt;/b&gt; &amp; <mark>&lt;i&gt;</mark>"
     assert render_marked(f"stray {STOP} then {START} open") == "stray  then  open"
 
 
