@@ -36,7 +36,9 @@ def _comment_rows(*, user: User, group_id: int | None) -> QuerySet:
     posts = selectors.visible_posts(user=user)
     if group_id is not None:
         posts = posts.filter(Exists(PostGroup.objects.filter(post=OuterRef("pk"), group_id=group_id)))
-    return Comment.objects.filter(removed_at__isnull=True, hidden_at__isnull=True, post__in=posts.values("pk"))
+    # EXISTS per comment, not `post_id IN (every visible post)`: the window reads the newest
+    # comments and stops, so hashing the organisation's visible posts first would cost more.
+    return Comment.objects.filter(Exists(posts.filter(pk=OuterRef("post_id"))), removed_at__isnull=True, hidden_at__isnull=True)
 
 
 def _comment_cards(*, user: User, ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -70,6 +72,8 @@ def register_search() -> None:
             card_serializer=PostCardSerializer,
             text_fields=("body",),
             recency_field="published_at",
+            # The feed's own index (organization, published_at, id) over visible posts.
+            window_order=("-published_at", "-id"),
         )
     )
     register(

@@ -81,7 +81,7 @@ def _page_rows(*, provider: SearchProvider, query: SearchQuery, rows: QuerySet) 
         matched, rank = sql.vector_match(query, column), sql.vector_rank(query, column)
         language = _column(model, provider.language_field) if provider.language_field else None
         snippet = sql.headline(query, [_column(model, name) for name in provider.text_fields], language)
-    window = rows.filter(matched).order_by(f"-{provider.recency_field}", "-pk").values("pk")[: settings.SEARCH_RANK_WINDOW]
+    window = rows.filter(matched).order_by(*provider.window_order).values("pk")[: settings.SEARCH_RANK_WINDOW]
     page = model._base_manager.filter(pk__in=window).annotate(search_rank=rank, search_at=F(provider.recency_field))
     if snippet is not None:
         page = page.annotate(search_marked=snippet)

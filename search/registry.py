@@ -32,6 +32,9 @@ class SearchProvider:
     text_fields: Sequence[str]
     # The recency of a row (ties of rank, and the window of candidates ranked; see engine).
     recency_field: str
+    # The order of the window of candidates ranked (search.engine): newest first along an index
+    # the rows' filter can use. Ids grow with time, so the primary key serves any table.
+    window_order: tuple[str, ...] = ("-pk",)
     # PostgreSQL: the stored generated tsvector column of the row's table (see search.sql);
     # None with `trigram`.
     vector_column: str | None = "search_vector"
