@@ -8,3 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import schema  # noqa: F401  registers the OpenAPI auth extension
+        from accounts.search import register_search
+
+        # People are found by name by GET /search (search.registry).
+        register_search()

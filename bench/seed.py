@@ -245,6 +245,8 @@ def seed(scale: float, rng: random.Random) -> dict:
                 "author_id": author,
                 "kind": kind,
                 "body": sentence(rng, rng.randint(6, 40)),
+                # The organisation writes Dutch: the search vector stems as Dutch (search.sql).
+                "language": "nl",
                 "card": card,
                 "org_wide": org_wide,
                 "created_at": at,
@@ -303,6 +305,7 @@ def seed(scale: float, rng: random.Random) -> dict:
                 "post_id": post_id,
                 "author_id": user_ids[rng.randrange(n_users)],
                 "body": sentence(rng, rng.randint(3, 20)),
+                "language": "nl",
                 "created_at": published[post_id] + dt.timedelta(minutes=rng.randint(1, 600)),
             }
 
@@ -348,6 +351,7 @@ def seed_recognition(rng: random.Random, org_id: int, user_ids: range, kudos_pos
                 "organization_id": org_id,
                 "giver_id": giver,
                 "message": sentence(rng, 12),
+                "language": "nl",
                 "value_id": rng.choice(value_ids),
                 "post_id": post_id,
                 "created_at": published[post_id],

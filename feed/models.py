@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Group, Organization, User
+from accounts.models import Group, Language, Organization, User
 
 
 class PostKind(models.TextChoices):
@@ -58,6 +58,10 @@ class Post(models.Model):
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="posts", verbose_name=_("author"))
     kind = models.CharField(max_length=16, choices=PostKind.choices, default=PostKind.POST, verbose_name=_("kind"))
     body = models.TextField(blank=True, verbose_name=_("text"))
+    # The language of its text (detected, else the writer's; "" unknown): picks the stemming of
+    # the stored generated `search_vector` column (search.sql, migration 0005), which is no
+    # model field so that no query of the model fetches it.
+    language = models.CharField(max_length=2, choices=Language.choices, blank=True, default="", verbose_name=_("language"))
     # Kind-specific data written by the app that created the post (kudos, award, goal),
     # denormalised so a card renders without a query into that app.
     card = models.JSONField(default=dict, blank=True, verbose_name=_("card"))
@@ -160,6 +164,8 @@ class Comment(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments", verbose_name=_("post"))
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="feed_comments", verbose_name=_("author"))
     body = models.TextField(verbose_name=_("text"))
+    # As Post.language.
+    language = models.CharField(max_length=2, choices=Language.choices, blank=True, default="", verbose_name=_("language"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
     removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("removed"))
     hidden_at = models.DateTimeField(null=True, blank=True, verbose_name=_("hidden"))
@@ -256,6 +262,8 @@ class Goal(models.Model):
     title = models.CharField(max_length=200, verbose_name=_("title"))
     why = models.TextField(blank=True, verbose_name=_("why it matters"))
     how_to_help = models.TextField(blank=True, verbose_name=_("how to help"))
+    # As Post.language.
+    language = models.CharField(max_length=2, choices=Language.choices, blank=True, default="", verbose_name=_("language"))
     target_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True, verbose_name=_("target value"))
     current_value = models.DecimalField(max_digits=14, decimal_places=2, default=0, verbose_name=_("current value"))
     unit = models.CharField(max_length=32, blank=True, verbose_name=_("unit"))
@@ -328,6 +336,8 @@ class KeyMoment(models.Model):
     title = models.CharField(max_length=200, verbose_name=_("title"))
     description = models.TextField(blank=True, verbose_name=_("description"))
     expected_behaviour = models.TextField(blank=True, verbose_name=_("expected behaviour"))
+    # As Post.language.
+    language = models.CharField(max_length=2, choices=Language.choices, blank=True, default="", verbose_name=_("language"))
     # 1..n within the organisation, rewritten as a whole on every reorder.
     position = models.PositiveIntegerField(verbose_name=_("position"))
     org_wide = models.BooleanField(default=True, verbose_name=_("whole organisation"))

@@ -12,6 +12,7 @@ class RecognitionConfig(AppConfig):
         from feed.serializers import register_card_payload
         from notifications import catalogue
         from recognition import events, selectors, serializers
+        from recognition.search import register_search
 
         catalogue.register(*events.EVENT_TYPES, reasons=events.REASONS)
         # The journey shows how many kudos cite each key moment this month (the feed imports no recognition).
@@ -19,3 +20,5 @@ class RecognitionConfig(AppConfig):
         # The shapes recognition writes into feed cards, for the OpenAPI schema.
         register_card_payload(kind=PostKind.KUDOS, serializer=serializers.KudosCardSerializer)
         register_card_payload(kind=PostKind.AWARD, serializer=serializers.AwardCardSerializer)
+        # Kudos are found by their message by GET /search (search.registry).
+        register_search()

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Group, Organization
+from accounts.models import Group, Language, Organization
 
 
 class CompanyValue(models.Model):
@@ -35,6 +35,9 @@ class Kudos(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation"))
     giver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kudos_given", verbose_name=_("from"))
     message = models.TextField(verbose_name=_("message"))
+    # The language of the message (detected, else the giver's): the stemming of its stored
+    # generated `search_vector` column (search.sql, migration 0003), no model field on purpose.
+    language = models.CharField(max_length=2, choices=Language.choices, blank=True, default="", verbose_name=_("language"))
     value = models.ForeignKey(CompanyValue, on_delete=models.SET_NULL, null=True, blank=True, related_name="kudos", verbose_name=_("value"))
     image = models.ForeignKey("media.Media", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("photo"))
     # The step of the customer journey this kudos is about; the feed counts kudos per key moment by this name.

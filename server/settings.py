@@ -243,6 +243,8 @@ REST_FRAMEWORK = {
         "kudos": env.str("THROTTLE_KUDOS", default="30/min"),
         "nominations": env.str("THROTTLE_NOMINATIONS", default="30/min"),
         "reports": env.str("THROTTLE_REPORTS", default="20/min"),
+        # GET /search: typing sends a request per pause; a scraper of the whole company does not pass.
+        "search": env.str("THROTTLE_SEARCH", default="60/min"),
     },
     # Behind N trusted proxies, the client IP is the Nth address from the right of X-Forwarded-For.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -252,6 +254,9 @@ REST_FRAMEWORK = {
 API_AUTHENTICATE_REQUEST = "accounts.authentication.authenticate_request_once"
 API_MAX_PAGE_SIZE = 100
 # After a cache error, rate limits stay open (and leave the cache alone) this long.
+# Search ranks only this many most recent matches per type (search/engine.py): a common word
+# costs what a rare one does.
+SEARCH_RANK_WINDOW = env.int("SEARCH_RANK_WINDOW", default=500)
 THROTTLE_CACHE_RETRY_SECONDS = env.float("THROTTLE_CACHE_RETRY_SECONDS", default=5.0)
 # No Retry-After beyond this, whatever the window (a phone should not give up for a day).
 THROTTLE_RETRY_AFTER_MAX_SECONDS = env.int("THROTTLE_RETRY_AFTER_MAX_SECONDS", default=900)

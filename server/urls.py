@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("recognition.urls")),
     path("", include("voice.urls")),
     path("", include("moderation.urls")),
+    path("", include("search.urls")),
     path("", include("moderation.urls_admin")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -18,7 +18,15 @@ from feed.selectors.feed import (
     posts_by_id,
     visible_posts,
 )
-from feed.selectors.goals import access_goal, access_key_moment, goal_list, key_moment_counts, key_moment_list
+from feed.selectors.goals import (
+    access_goal,
+    access_key_moment,
+    goal_list,
+    goals_visible,
+    key_moment_counts,
+    key_moment_list,
+    key_moments_visible,
+)
 from feed.selectors.posts import (
     access_comment,
     access_post,
@@ -48,9 +56,11 @@ __all__ = [
     "feed_pinned",
     "feed_visible",
     "goal_list",
+    "goals_visible",
     "groups_of_organization",
     "key_moment_counts",
     "key_moment_list",
+    "key_moments_visible",
     "may_moderate",
     "post_reach",
     "post_updates",

@@ -43,6 +43,11 @@ def goal_list(*, user: User, status: str | None = None, group_id: int | None = N
     )
 
 
+def goals_visible(*, user: User, group_id: int | None = None) -> QuerySet[Goal]:
+    """goal_list's rows without its loading or order: what search ranks (search.registry)."""
+    return goal_list(user=user, group_id=group_id).select_related(None).prefetch_related(None).order_by()
+
+
 def access_goal(*, user: User, goal_id: int) -> Goal:
     goal = (
         _visible_to(Goal.objects.filter(pk=goal_id), user, GoalGroup, "goal", owner_field="owner_id")
@@ -75,6 +80,14 @@ def key_moment_list(*, user: User) -> QuerySet[KeyMoment]:
     if key_moment_counts:
         since = _month_start(user)
         queryset = queryset.annotate(**{name: count(since) for name, count in key_moment_counts.items()})
+    return queryset
+
+
+def key_moments_visible(*, user: User, group_id: int | None = None) -> QuerySet[KeyMoment]:
+    """The key moments the user may see (key_moment_list's rule, without its counts), narrowed to a group's."""
+    queryset = _visible_to(KeyMoment.objects.all(), user, KeyMomentGroup, "key_moment", owner_field="created_by_id")
+    if group_id is not None:
+        queryset = queryset.filter(Exists(KeyMomentGroup.objects.filter(key_moment=OuterRef("pk"), group_id=group_id)))
     return queryset
 
 

@@ -16,6 +16,7 @@ from feed.cards import iso
 from feed.models import Goal, GoalGroup, GoalStatus, GoalUpdate, KeyMoment, KeyMomentGroup, PostKind
 from feed.services.posts import _resolve_groups, post_create_system
 from notifications import services as notifications
+from search.language import text_language
 from server.api.exceptions import NotAllowed, ValidationFailed
 from server.api.text import clean_text
 
@@ -100,6 +101,7 @@ def goal_create(
             title=title,
             why=why,
             how_to_help=how_to_help,
+            language=text_language(f"{title} {why} {how_to_help}", writer=actor),
             target_value=target_value,
             current_value=current_value or Decimal(0),
             unit=unit,
@@ -127,6 +129,7 @@ def goal_update(*, actor: User, goal: Goal, **changes: Any) -> Goal:
         goal = Goal.objects.select_for_update().get(pk=goal.pk)
         for field, value in changes.items():
             setattr(goal, field, value)
+        goal.language = text_language(f"{goal.title} {goal.why} {goal.how_to_help}", writer=actor)
         now = timezone.now()
         if goal.status == GoalStatus.ACHIEVED and goal.achieved_at is None:
             goal.achieved_at = now
@@ -246,6 +249,7 @@ def key_moment_create(
             title=title,
             description=description,
             expected_behaviour=expected_behaviour,
+            language=text_language(f"{title} {description} {expected_behaviour}", writer=actor),
             position=2**31 - 1,
             org_wide=not groups,
             created_by=actor,
@@ -281,6 +285,9 @@ def key_moment_update(
             _set_groups(
                 links=key_moment.audience_groups, make=lambda group: KeyMomentGroup(key_moment=key_moment, group=group), groups=groups
             )
+        key_moment.language = text_language(
+            f"{key_moment.title} {key_moment.description} {key_moment.expected_behaviour}", writer=actor
+        )
         key_moment.updated_at = timezone.now()
         key_moment.save()
         if position is not None:

@@ -18,6 +18,7 @@ from feed.models import Acknowledgement, Comment, CommentMention, Post, PostSeen
 from feed.services.posts import ensure_not_muted, post_audience
 from feed.text import mentioned_user_ids
 from notifications import services as notifications
+from search.language import text_language
 from server.api.exceptions import NotAllowed, ValidationFailed
 from server.api.text import clean_text
 
@@ -40,7 +41,7 @@ def comment_create(*, author: User, post: Post, body: str) -> Comment:
     for guard in comment_create_guards:
         guard(author=author, post=post)
     with transaction.atomic():
-        comment = Comment.objects.create(post=post, author=author, body=body)
+        comment = Comment.objects.create(post=post, author=author, body=body, language=text_language(body, writer=author))
         # A mention of someone outside the post's audience (or another organisation) is
         # dropped silently: notifying them would leak the post.
         mentioned = mentioned_user_ids(body)

@@ -17,6 +17,7 @@ from feed.text import mentioned_user_ids
 from media import services as media_services
 from notifications import services as notifications
 from notifications.recipients import AudienceAddress
+from search.language import text_language
 from server.api.exceptions import Conflict, Muted, NotAllowed, ValidationFailed
 from server.api.text import clean_text
 
@@ -132,6 +133,7 @@ def _create(
         author=author,
         kind=kind,
         body=body,
+        language=text_language(body, writer=author),
         card=card,
         org_wide=not groups,
         created_at=now,
@@ -293,9 +295,10 @@ def post_update(*, actor: User, post: Post, body: str) -> Post:
         previous_body = post.body
         now = timezone.now()
         post.body = body
+        post.language = text_language(body, writer=actor)
         post.edited_at = now
         post.updated_at = now
-        post.save(update_fields=["body", "edited_at", "updated_at"])
+        post.save(update_fields=["body", "language", "edited_at", "updated_at"])
         if post.is_published:
             notifications.emit(events.POST_UPDATED, payload=post_card(post=post, viewer=None), **post_audience(post))
             if body != previous_body:

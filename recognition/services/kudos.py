@@ -19,6 +19,7 @@ from recognition import events
 from recognition.models import AwardRound, CompanyValue, Kudos, KudosRecipient, Nomination
 from recognition.months import month_of, month_start
 from recognition.services.common import colleagues
+from search.language import text_language
 from server.api.exceptions import NotFound, ValidationFailed
 from server.api.text import clean_text
 
@@ -119,7 +120,13 @@ def kudos_give(
             # Kudos are public to the organisation, and so is their image once claimed.
             [image] = media_claim(owner=giver, media_ids=[image_id], max_count=1, field="image_id", org_wide=True)
         kudos = Kudos.objects.create(
-            organization_id=giver.organization_id, giver=giver, message=message, value=value, image=image, key_moment=key_moment
+            organization_id=giver.organization_id,
+            giver=giver,
+            message=message,
+            language=text_language(message, writer=giver),
+            value=value,
+            image=image,
+            key_moment=key_moment,
         )
         KudosRecipient.objects.bulk_create([KudosRecipient(kudos=kudos, recipient=r, giver=giver) for r in recipients])
         card = kudos_card(kudos=kudos, recipients=recipients, value=value, key_moment=key_moment)

@@ -120,10 +120,12 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
     assert marker in api(world.leader_a).get("/api/v1/notifications").content.decode()
     assert marker in own.get(f"/api/v1/moderation/reports/{ReportCase.objects.get(organization=world.org_a).pk}").content.decode()
     assert marker in b"".join(own.get("/api/v1/moderation/audit-log.csv").streaming_content).decode()
+    searched = own.get("/api/v1/search", {"q": marker}).json()["results"]
+    assert {row["type"] for row in searched} >= {"person", "post", "comment", "goal", "key_moment", "kudos"}
 
     routes = _get_routes(world)
     walked = {name for name, _ in routes}
-    assert {"feed", "user-list", "kudos-list", "notification-list", "recognition-leaderboard", "recognition-insights"} <= walked
+    assert {"feed", "user-list", "kudos-list", "notification-list", "recognition-leaderboard", "recognition-insights", "search"} <= walked
     leaks = []
     for role in ROLES_B:
         client = api(getattr(world, role))
@@ -135,6 +137,14 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
                 body = b"".join(response.streaming_content) if response.streaming else response.content
                 if marker.encode() in body:
                     leaks.append(f"{role} GET {path} {params} shows organisation A's marker")
+    # Search, each type, also narrowed to organisation A's group (a query id, not a body id).
+    for role in ROLES_B:
+        client = api(getattr(world, role))
+        for type in ("person", "post", "comment", "goal", "key_moment", "kudos"):
+            for params in ({"type": type}, {"type": type, "group": world.group_a.pk}, {"group": world.group_a.pk}):
+                response = client.get("/api/v1/search", {"q": marker, **params})
+                if response.status_code != 200 or marker.encode() in response.content:
+                    leaks.append(f"{role} search {params}: {response.status_code} {response.content[:200]!r}")
     assert not leaks, "\n".join(leaks)
 
 

@@ -47,10 +47,19 @@ def world() -> Org:
     return Org(people=people, group_x=group_x, group_y=group_y)
 
 
-def _check(api, world: Org, *, list_url: str, detail_url: str | None, made: dict[str, int], expected: dict[str, set[str]]) -> None:
+def _check(
+    api,
+    world: Org,
+    *,
+    list_url: str,
+    detail_url: str | None,
+    made: dict[str, int],
+    expected: dict[str, set[str]],
+    list_params: dict | None = None,
+) -> None:
     for role in ROLES:
         client = api(world.people[role])
-        listed = client.get(list_url, {"page_size": 100})
+        listed = client.get(list_url, {"page_size": 100, **(list_params or {})})
         assert listed.status_code == 200, (role, listed.content)
         seen = {name for name, pk in made.items() if pk in {row["id"] for row in listed.json()["results"]}}
         assert seen == expected[role], f"{role} lists {sorted(seen)} of {list_url}, expected {sorted(expected[role])}"
@@ -76,6 +85,22 @@ def test_feed(api, world):
         world,
         list_url="/api/v1/feed",
         detail_url="/api/v1/posts/{id}",
+        made=made,
+        expected={
+            "admin": everything,
+            "leader_x": {"org_wide", "group_x", "own_in_y"},
+            "employee_x": {"org_wide", "group_x"},
+            "employee_y": {"org_wide", "group_y", "own_in_y"},
+            "admin_b": set(),
+        },
+    )
+    # Search finds exactly what the feed shows (the same audience rule).
+    _check(
+        api,
+        world,
+        list_url="/api/v1/search",
+        list_params={"q": "number", "type": "post"},
+        detail_url=None,
         made=made,
         expected={
             "admin": everything,
@@ -118,6 +143,14 @@ def test_goals(api, world):
             "admin_b": set(),
         },
     )
+    expected = {
+        "admin": set(made),
+        "leader_x": {"org_wide", "group_x", "own_in_y"},
+        "employee_x": {"org_wide", "group_x"},
+        "employee_y": {"org_wide", "group_y", "own_in_y"},
+        "admin_b": set(),
+    }
+    _check(api, world, list_url="/api/v1/search", list_params={"q": "goal", "type": "goal"}, detail_url=None, made=made, expected=expected)
 
 
 def _key_moment(world: Org, position: int, group=None, created_by=None) -> int:
@@ -156,6 +189,22 @@ def test_key_moments(api, world):
             "employee_y": {"org_wide", "group_y", "own_in_y"},
             "admin_b": set(),
         },
+    )
+    expected = {
+        "admin": set(made),
+        "leader_x": {"org_wide", "group_x", "own_in_y"},
+        "employee_x": {"org_wide", "group_x"},
+        "employee_y": {"org_wide", "group_y", "own_in_y"},
+        "admin_b": set(),
+    }
+    _check(
+        api,
+        world,
+        list_url="/api/v1/search",
+        list_params={"q": "moment", "type": "key_moment"},
+        detail_url=None,
+        made=made,
+        expected=expected,
     )
 
 
