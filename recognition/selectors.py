@@ -96,15 +96,18 @@ def _nominations(*, user: User) -> QuerySet[Nomination]:
             endorsement_count=Count("endorsements", distinct=True),
             endorsed_by_me=Exists(Endorsement.objects.filter(nomination=OuterRef("pk"), user=user)),
         )
-        .prefetch_related(Prefetch("evidence_kudos", queryset=Kudos.objects.only("id")))
+        .prefetch_related(Prefetch("evidence_kudos", queryset=Kudos.objects.only("id", "giver_id")))
     )
 
 
-def nomination_list(*, user: User, round: AwardRound) -> QuerySet[Nomination]:
-    """Employees see the nominations they made; leaders and admins see all of the round."""
+def nomination_list(*, user: User, round: AwardRound, mine: bool = False, endorsed: bool = False) -> QuerySet[Nomination]:
+    """Every nomination of a round the user can see, so colleagues can second them (issue #22);
+    who nominated is left out by the serializer where the category is confidential."""
     nominations = _nominations(user=user).filter(round=round)
-    if not user.is_leader_or_admin:
+    if mine:
         nominations = nominations.filter(nominator=user)
+    if endorsed:
+        nominations = nominations.filter(endorsed_by_me=True)
     return nominations.order_by("created_at", "id")
 
 

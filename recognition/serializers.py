@@ -165,24 +165,33 @@ class NominationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     round_id = serializers.IntegerField()
     nominee = UserSummarySerializer()
-    nominator = serializers.SerializerMethodField(help_text="Null in confidential categories, except for admins.")
+    nominator = serializers.SerializerMethodField(help_text="Null in confidential categories, except for admins and the nominator.")
     reason = serializers.CharField()
     evidence_kudos_ids = serializers.SerializerMethodField()
     endorsement_count = serializers.IntegerField()
     endorsed_by_me = serializers.BooleanField()
     created_at = serializers.DateTimeField()
 
+    def _shows_nominator(self, nomination: Nomination) -> bool:
+        viewer = self.context["request"].user
+        return viewer.pk == nomination.nominator_id or viewer.is_org_admin or not nomination.round.category.confidential
+
     @extend_schema_field(UserSummarySerializer(allow_null=True))
     def get_nominator(self, nomination: Nomination) -> dict | None:
-        viewer = self.context["request"].user
-        category = nomination.round.category
-        if viewer.pk == nomination.nominator_id or viewer.is_org_admin or not category.confidential:
-            return UserSummarySerializer(nomination.nominator).data
-        return None
+        return UserSummarySerializer(nomination.nominator).data if self._shows_nominator(nomination) else None
 
-    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.IntegerField(),
+            help_text="Kudos attached as evidence; where the nominator is hidden, not the kudos they gave themselves.",
+        )
+    )
     def get_evidence_kudos_ids(self, nomination: Nomination) -> list[int]:
-        return sorted(k.pk for k in nomination.evidence_kudos.all())
+        kudos = nomination.evidence_kudos.all()
+        if not self._shows_nominator(nomination):
+            # Kudos are public with their giver: a kudos the nominator gave, promoted by them, would name them.
+            kudos = [k for k in kudos if k.giver_id != nomination.nominator_id]
+        return sorted(k.pk for k in kudos)
 
 
 class PickWinnerSerializer(serializers.Serializer):

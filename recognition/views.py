@@ -52,6 +52,11 @@ def _int_param(request, name: str) -> int | None:
     return value
 
 
+def _bool_param(request, name: str) -> bool:
+    # The contract check (server/api/contract.py) has already refused anything but true/false/1/0.
+    return request.query_params.get(name, "").lower() in ("1", "true")
+
+
 def _month_param(request) -> object:
     raw = request.query_params.get("month")
     if not raw:
@@ -239,10 +244,21 @@ class RoundNominationListView(APIView):
     def get_throttles(self):
         return _scoped_throttles(self, NominationThrottle)
 
-    @extend_schema(responses={200: NominationSerializer(many=True)}, operation_id="award_round_nominations_list", tags=TAGS)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("mine", bool, description="Only the nominations you made."),
+            OpenApiParameter("endorsed", bool, description="Only the nominations you endorsed."),
+        ],
+        responses={200: NominationSerializer(many=True)},
+        operation_id="award_round_nominations_list",
+        tags=TAGS,
+    )
     def get(self, request, round_id: int):
         round = selectors.access_round(user=request.user, round_id=round_id)
-        return paginated(self, selectors.nomination_list(user=request.user, round=round), NominationSerializer)
+        nominations = selectors.nomination_list(
+            user=request.user, round=round, mine=_bool_param(request, "mine"), endorsed=_bool_param(request, "endorsed")
+        )
+        return paginated(self, nominations, NominationSerializer)
 
     @extend_schema(
         request=NominationCreateSerializer, responses={201: NominationSerializer}, operation_id="award_round_nominations_create", tags=TAGS
