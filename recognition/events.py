@@ -23,7 +23,9 @@ class AwardCategoryRefSerializer(serializers.Serializer):
 class AwardWinnerSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    reason = serializers.CharField(help_text="Quoted from a nomination.")
+    reason = serializers.CharField(
+        help_text="Quoted in the announcement: the leader's own words when they picked with one, else a nomination."
+    )
 
 
 class AwardAnnouncementSerializer(serializers.Serializer):

@@ -83,9 +83,19 @@ def leaderboard(*, user: User, month: dt.date | None, group_id: int | None) -> d
     )
     people = User.objects.select_related(AVATAR).in_bulk([r["recipient_id"] for r in rows])
     entries = [
-        {"rank": index, "user": people[r["recipient_id"]], "kudos_received": r["kudos_received"]} for index, r in enumerate(rows, start=1)
+        {"rank": rank, "user": people[r["recipient_id"]], "kudos_received": r["kudos_received"]} for rank, r in _competition_ranks(rows)
     ]
     return {"month": month.strftime("%Y-%m"), "group_id": group.pk if group else None, **page_envelope(entries)}
+
+
+def _competition_ranks(rows: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """Standard competition ranking ("1224"): equal counts share a rank and the next rank skips
+    as many places as shared it (3, 3, 1 kudos → ranks 1, 1, 3). `rows` come sorted by count."""
+    ranked: list[tuple[int, dict[str, Any]]] = []
+    for position, row in enumerate(rows, start=1):
+        tied = ranked and ranked[-1][1]["kudos_received"] == row["kudos_received"]
+        ranked.append((ranked[-1][0] if tied else position, row))
+    return ranked
 
 
 def _scope_groups(*, user: User, group_id: int | None) -> tuple[list[Group], bool]:
@@ -221,6 +231,7 @@ def round_results(*, user: User, round: AwardRound) -> dict[str, Any]:
         "round": round,
         "decided_by": round.decided_by,
         "rule": round_rule(round),
+        "pick_reason": round.pick_reason or None,
         "winners": winners,
         **page_envelope([_standing(s) for s in standings]),
     }

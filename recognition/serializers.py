@@ -196,6 +196,14 @@ class NominationSerializer(serializers.Serializer):
 
 class PickWinnerSerializer(serializers.Serializer):
     nominee_id = IdField()
+    reason = serializers.CharField(
+        max_length=60_000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why you picked them, quoted on the award card and in the results (up to 2,000 characters). Default: none, "
+        "the card quotes the nomination colleagues backed most.",
+    )
 
 
 # --- Results ----------------------------------------------------------------------------------------
@@ -211,7 +219,10 @@ class StandingSerializer(serializers.Serializer):
 
 
 class WinnerSerializer(StandingSerializer):
-    reason = serializers.CharField(help_text="The nomination reason quoted in the announcement.")
+    reason = serializers.CharField(
+        help_text="The reason quoted in the announcement: the leader's own words when they picked with one, "
+        "else the nomination reason colleagues backed most."
+    )
     why = serializers.CharField(help_text='"Why this winner": the rule that decided, in words.')
 
 
@@ -224,8 +235,11 @@ class ResultsSerializer(OnePageSerializer):
         help_text="Empty while a leader-pick round waits for its pick.",
     )
     rule = serializers.CharField(help_text="How this category decides, in words.")
+    pick_reason = serializers.CharField(
+        allow_null=True, help_text="The leader's reason for their pick; null unless a leader picked with one."
+    )
     winners = WinnerSerializer(many=True)
-    results = StandingSerializer(many=True, help_text="Every nominee by rank.")
+    results = StandingSerializer(many=True, help_text="Every nominee by rank; a leader's pick is rank 1.")
 
 
 class AwardCardCategorySerializer(serializers.Serializer):
@@ -235,7 +249,10 @@ class AwardCardCategorySerializer(serializers.Serializer):
 
 
 class AwardCardWinnerSerializer(PersonRefSerializer):
-    reason = serializers.CharField(help_text="The nomination reason quoted in the announcement.")
+    reason = serializers.CharField(
+        help_text="The reason quoted in the announcement: the leader's own words when they picked with one, "
+        "else the nomination reason colleagues backed most."
+    )
 
 
 class AwardCardSerializer(serializers.Serializer):
@@ -272,7 +289,7 @@ class WallOfFameSerializer(serializers.Serializer):
 
 
 class LeaderboardEntrySerializer(serializers.Serializer):
-    rank = serializers.IntegerField()
+    rank = serializers.IntegerField(help_text="Competition ranking: equal counts share a rank, the next skips (1, 1, 3).")
     user = UserSummarySerializer()
     kudos_received = serializers.IntegerField()
 
@@ -280,7 +297,7 @@ class LeaderboardEntrySerializer(serializers.Serializer):
 class LeaderboardSerializer(OnePageSerializer):
     month = serializers.CharField()
     group_id = serializers.IntegerField(allow_null=True)
-    results = LeaderboardEntrySerializer(many=True, help_text="The top 20 by kudos received that month (complete in one page).")
+    results = LeaderboardEntrySerializer(many=True, help_text="The top 20 by kudos received that month, ties by id (complete in one page).")
 
 
 class GroupMonthSerializer(serializers.Serializer):

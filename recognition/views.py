@@ -303,7 +303,9 @@ class RoundWinnerView(APIView):
         round = selectors.access_round(user=request.user, round_id=round_id)
         data = PickWinnerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.award_round_pick_winner(actor=request.user, round_id=round.pk, nominee_id=data.validated_data["nominee_id"])
+        services.award_round_pick_winner(
+            actor=request.user, round_id=round.pk, nominee_id=data.validated_data["nominee_id"], reason=data.validated_data["reason"]
+        )
         return Response(RoundSerializer(selectors.access_round(user=request.user, round_id=round_id)).data)
 
 

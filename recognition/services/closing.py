@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Min
+from django.db.models import Case, Count, F, Min, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -22,6 +22,7 @@ from recognition.models import AuditAction, AwardResult, AwardRound, DecisionMet
 from recognition.services.awards import award_rounds_open_current
 from recognition.services.common import audit
 from server.api.exceptions import Conflict, ValidationFailed
+from server.api.text import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +113,15 @@ def _close(*, round_id: int, actor: User | None, now: dt.datetime) -> tuple[Awar
     return round, True
 
 
-def award_round_pick_winner(*, actor: User, round_id: int, nominee_id: int, now: dt.datetime | None = None) -> AwardRound:
+PICK_REASON_MAX_LENGTH = 2000
+
+
+def award_round_pick_winner(
+    *, actor: User, round_id: int, nominee_id: int, reason: str = "", now: dt.datetime | None = None
+) -> AwardRound:
     now = now or timezone.now()
+    # Quoted on the award card the audience sees: the rules of every text (no NUL, no bidi override).
+    reason = clean_text(reason, field="reason", allow_empty=True, max_length=PICK_REASON_MAX_LENGTH)
     round = AwardRound.objects.select_related("category").get(pk=round_id)
     if round.category.method != DecisionMethod.LEADER_PICK:
         raise ValidationFailed(_("The winner of this category is decided by nominations."), code="not_leader_pick")
@@ -134,16 +142,46 @@ def award_round_pick_winner(*, actor: User, round_id: int, nominee_id: int, now:
             message = _("Pick one of this round's nominees.")
             raise ValidationFailed(message, fields={"nominee_id": [message]})
         round.picked_by = actor
-        round.save(update_fields=["picked_by"])
+        round.pick_reason = reason
+        round.save(update_fields=["picked_by", "pick_reason"])
         audit(
             organization_id=round.organization_id,
             action=AuditAction.WINNER_PICKED,
             actor=actor,
             round=round,
-            data={"nominee_id": nominee_id},
+            data={"nominee_id": nominee_id, "reason": reason},
         )
+        _rank_first(round=round, winner=winner, results=results)
+        if reason:
+            # The announcement quotes the leader's own words rather than a colleague's nomination.
+            winner.reason = reason
+            AwardResult.objects.filter(pk=winner.pk).update(reason=reason)
         _announce(round=round, winner=winner, results=results, decided_by=DecisionMethod.LEADER_PICK, actor=actor, now=now)
     return round
+
+
+def _rank_first(*, round: AwardRound, winner: AwardResult, results: list[AwardResult]) -> None:
+    """The picked winner moves to rank 1 and those above it one down, keeping (round, rank) unique.
+    Two statements: first every rank out of the way (above any current one), then the final ranks."""
+    picked_rank = winner.rank
+    if picked_rank == 1:
+        return
+    offset = len(results) + 1
+    standings = AwardResult.objects.filter(round=round)
+    standings.update(rank=F("rank") + offset)
+    standings.update(
+        rank=Case(
+            When(pk=winner.pk, then=Value(1)),
+            When(rank__lt=picked_rank + offset, then=F("rank") - offset + 1),
+            default=F("rank") - offset,
+        )
+    )
+    for result in results:
+        if result.pk == winner.pk:
+            result.rank = 1
+        elif result.rank < picked_rank:
+            result.rank += 1
+    results.sort(key=lambda result: result.rank)
 
 
 def award_round_pick_fallback(*, round_id: int, now: dt.datetime | None = None) -> AwardRound:
