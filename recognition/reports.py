@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Group, Organization, User
 from media.models import AVATAR
 from recognition.models import AwardResult, AwardRound, DecisionMethod, Kudos, KudosRecipient, Nomination, RoundStatus
-from recognition.months import month_bounds, month_of, previous_month
-from recognition.selectors import award_wins, kudos_list, result_list
+from recognition.months import month_bounds, month_name, month_of, previous_month
+from recognition.selectors import award_wins, kudos_list, result_list, wall_winners
 from server.api.exceptions import NotAllowed, ValidationFailed
 from server.api.pagination import page_envelope
 
@@ -24,15 +24,18 @@ LEADERBOARD_SIZE = 20
 INSIGHT_MONTHS = 6
 UNRECOGNISED_DAYS = 90
 UNRECOGNISED_SHOWN = 50
+WALL_VALUES = 5
 
 
-def _value_counts(links) -> list[dict[str, Any]]:
+def _value_counts(links, limit: int | None = None) -> list[dict[str, Any]]:
     rows = (
         links.filter(kudos__value__isnull=False)
         .values("kudos__value_id", "kudos__value__name", "kudos__value__emoji")
         .annotate(count=Count("kudos_id", distinct=True))
-        .order_by("-count", "kudos__value__name")
+        .order_by("-count", "kudos__value__name", "kudos__value_id")
     )
+    if limit is not None:
+        rows = rows[:limit]
     return [
         {"value": {"id": r["kudos__value_id"], "name": r["kudos__value__name"], "emoji": r["kudos__value__emoji"]}, "count": r["count"]}
         for r in rows
@@ -51,6 +54,34 @@ def wall_of_fame(*, user: User, subject: User) -> dict[str, Any]:
             for w in award_wins(subject=subject)
         ],
         "recent_kudos": list(kudos_list(user=user, recipient_id=subject.pk)[:RECENT_KUDOS]),
+    }
+
+
+def recognition_wall(*, user: User, month: dt.date | None) -> dict[str, Any]:
+    """The organisation's wall of fame for one month of its calendar (the staff-room screen): the
+    award winners announced in it and the values colleagues thanked each other for most."""
+    organization = user.organization
+    month = month or month_of(timezone.now(), organization.timezone)
+    start, end = month_bounds(month, organization.timezone)
+    links = KudosRecipient.objects.filter(kudos__organization_id=organization.pk, kudos__created_at__gte=start, kudos__created_at__lt=end)
+    winners = [
+        {
+            "round_id": result.round_id,
+            "category": result.round.category,
+            "month": result.round.month_label,
+            "month_name": month_name(result.round.month),
+            "winner": result.nominee,
+            "reason": result.reason,
+            "announced_at": result.round.announced_at,
+        }
+        for result in wall_winners(user=user, since=start, until=end)
+    ]
+    return {
+        "month": month.strftime("%Y-%m"),
+        "month_name": month_name(month),
+        "winners": winners,
+        "top_values": _value_counts(links, limit=WALL_VALUES),
+        "kudos_count": Kudos.objects.filter(organization_id=organization.pk, created_at__gte=start, created_at__lt=end).count(),
     }
 
 

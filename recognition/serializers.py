@@ -288,6 +288,28 @@ class WallOfFameSerializer(serializers.Serializer):
     recent_kudos = KudosSerializer(many=True)
 
 
+class WallWinnerSerializer(serializers.Serializer):
+    round_id = serializers.IntegerField()
+    category = CategoryCardSerializer()
+    month = serializers.CharField(help_text="The award's month, YYYY-MM in the organisation's calendar.")
+    month_name = serializers.CharField(help_text='The award\'s month in your language: "december 2026", "December 2026".')
+    winner = UserSummarySerializer()
+    reason = serializers.CharField(help_text="The reason quoted in the announcement.")
+    announced_at = serializers.DateTimeField()
+
+
+class RecognitionWallSerializer(serializers.Serializer):
+    """The organisation's wall of fame for one month (the staff-room screen)."""
+
+    month = serializers.CharField(help_text="YYYY-MM in the organisation's calendar.")
+    month_name = serializers.CharField(help_text="The month in your language.")
+    winners = WallWinnerSerializer(
+        many=True, help_text="Award winners announced this month (a month's round is announced after it ends), by category."
+    )
+    top_values = ValueCountSerializer(many=True, help_text="The values colleagues thanked each other for most this month (up to 5).")
+    kudos_count = serializers.IntegerField(help_text="Kudos given this month.")
+
+
 class LeaderboardEntrySerializer(serializers.Serializer):
     rank = serializers.IntegerField(help_text="Competition ranking: equal counts share a rank, the next skips (1, 1, 3).")
     user = UserSummarySerializer()

@@ -23,6 +23,7 @@ from recognition.serializers import (
     NominationCreateSerializer,
     NominationSerializer,
     PickWinnerSerializer,
+    RecognitionWallSerializer,
     ResultsSerializer,
     RoundSerializer,
     ValueSerializer,
@@ -130,6 +131,8 @@ class KudosListView(APIView):
         parameters=[
             OpenApiParameter("user", int, description="Kudos received by this colleague."),
             OpenApiParameter("given_by", int, description="Kudos given by this colleague."),
+            OpenApiParameter("value", int, description="Kudos tagged with this company value."),
+            OpenApiParameter("key_moment", int, description="Kudos about this key moment of the customer journey."),
         ],
         responses={200: KudosSerializer(many=True)},
         operation_id="kudos_list",
@@ -137,7 +140,11 @@ class KudosListView(APIView):
     )
     def get(self, request):
         kudos = selectors.kudos_list(
-            user=request.user, recipient_id=_int_param(request, "user"), given_by_id=_int_param(request, "given_by")
+            user=request.user,
+            recipient_id=_int_param(request, "user"),
+            given_by_id=_int_param(request, "given_by"),
+            value_id=_int_param(request, "value"),
+            key_moment_id=_int_param(request, "key_moment"),
         )
         return paginated(self, kudos, KudosSerializer)
 
@@ -147,6 +154,12 @@ class KudosListView(APIView):
         data.is_valid(raise_exception=True)
         kudos = services.kudos_give(giver=request.user, **data.validated_data)
         return Response(KudosSerializer(selectors.access_kudos(user=request.user, kudos_id=kudos.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class KudosDetailView(APIView):
+    @extend_schema(responses={200: KudosSerializer}, operation_id="kudos_retrieve", tags=TAGS)
+    def get(self, request, kudos_id: int):
+        return Response(KudosSerializer(selectors.access_kudos(user=request.user, kudos_id=kudos_id)).data)
 
 
 class KudosNominateView(APIView):
@@ -336,6 +349,17 @@ class LeaderboardView(APIView):
     def get(self, request):
         board = reports.leaderboard(user=request.user, month=_month_param(request), group_id=_int_param(request, "group"))
         return Response(LeaderboardSerializer(board).data)
+
+
+class RecognitionWallView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, description="YYYY-MM in the organisation's calendar; default this month")],
+        responses={200: RecognitionWallSerializer, 400: ErrorSerializer},
+        operation_id="recognition_wall",
+        tags=TAGS,
+    )
+    def get(self, request):
+        return Response(RecognitionWallSerializer(reports.recognition_wall(user=request.user, month=_month_param(request))).data)
 
 
 class InsightsView(APIView):

@@ -116,9 +116,7 @@ def _close(*, round_id: int, actor: User | None, now: dt.datetime) -> tuple[Awar
 PICK_REASON_MAX_LENGTH = 2000
 
 
-def award_round_pick_winner(
-    *, actor: User, round_id: int, nominee_id: int, reason: str = "", now: dt.datetime | None = None
-) -> AwardRound:
+def award_round_pick_winner(*, actor: User, round_id: int, nominee_id: int, reason: str = "", now: dt.datetime | None = None) -> AwardRound:
     now = now or timezone.now()
     # Quoted on the award card the audience sees: the rules of every text (no NUL, no bidi override).
     reason = clean_text(reason, field="reason", allow_empty=True, max_length=PICK_REASON_MAX_LENGTH)
