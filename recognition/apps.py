@@ -7,6 +7,7 @@ class RecognitionConfig(AppConfig):
     verbose_name = _("Recognition")
 
     def ready(self) -> None:
+        from feed import cards as feed_cards
         from feed import selectors as feed_selectors
         from feed.models import PostKind
         from feed.serializers import register_card_payload
@@ -19,3 +20,7 @@ class RecognitionConfig(AppConfig):
         # The shapes recognition writes into feed cards, for the OpenAPI schema.
         register_card_payload(kind=PostKind.KUDOS, serializer=serializers.KudosCardSerializer)
         register_card_payload(kind=PostKind.AWARD, serializer=serializers.AwardCardSerializer)
+        # An award post names its month in each reader's language, at read time.
+        from recognition.services.closing import award_card_read
+
+        feed_cards.card_readers[PostKind.AWARD] = award_card_read

@@ -34,6 +34,7 @@ class AwardAnnouncementSerializer(serializers.Serializer):
     round_id = serializers.IntegerField()
     category = AwardCategoryRefSerializer()
     month = serializers.CharField(help_text="YYYY-MM in the organisation's calendar.")
+    month_name = serializers.CharField(help_text='The month in the organisation\'s language: "december 2026", "December 2026".')
     winners = AwardWinnerSerializer(many=True)
     post_id = serializers.IntegerField(allow_null=True, help_text="The announcement's card in the feed.")
     decided_by = serializers.ChoiceField(
@@ -48,6 +49,7 @@ class NominationTallySerializer(serializers.Serializer):
     round_id = serializers.IntegerField()
     category = AwardCategoryRefSerializer()
     month = serializers.CharField(help_text="YYYY-MM in the organisation's calendar.")
+    month_name = serializers.CharField(help_text="The month in the organisation's language.")
     nomination_count = serializers.IntegerField()
 
 

@@ -50,7 +50,13 @@ def wall_of_fame(*, user: User, subject: User) -> dict[str, Any]:
         "kudos_given_count": Kudos.objects.filter(giver=subject, organization_id=user.organization_id).count(),
         "by_value": _value_counts(received),
         "awards": [
-            {"round_id": w.round_id, "category": w.round.category, "month": w.round.month_label, "reason": w.reason}
+            {
+                "round_id": w.round_id,
+                "category": w.round.category,
+                "month": w.round.month_label,
+                "month_name": month_name(w.round.month),
+                "reason": w.reason,
+            }
             for w in award_wins(subject=subject)
         ],
         "recent_kudos": list(kudos_list(user=user, recipient_id=subject.pk)[:RECENT_KUDOS]),

@@ -5,7 +5,8 @@ from rest_framework import serializers
 
 from accounts.serializers import GroupRefSerializer, PersonRefSerializer, UserSummarySerializer
 from media.serializers import MediaSerializer
-from recognition.models import AwardCategory, CompanyValue, DecisionMethod, Kudos, Nomination, RoundStatus
+from recognition.models import AwardCategory, AwardRound, CompanyValue, DecisionMethod, Kudos, Nomination, RoundStatus
+from recognition.months import month_name
 from server.api.fields import IdField, IdListField
 from server.api.pagination import OnePageSerializer
 
@@ -144,6 +145,7 @@ class RoundSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     category = CategoryCardSerializer()
     month = serializers.CharField(source="month_label", help_text="YYYY-MM in the organisation's calendar.")
+    month_name = serializers.SerializerMethodField(help_text='The month in your language: "december 2026", "December 2026".')
     status = serializers.ChoiceField(choices=RoundStatus.choices)
     opens_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField()
@@ -151,6 +153,9 @@ class RoundSerializer(serializers.Serializer):
     announced_at = serializers.DateTimeField(allow_null=True)
     post_id = serializers.IntegerField(allow_null=True, help_text="The announcement's card in the feed, once announced.")
     my_nomination_count = serializers.IntegerField(help_text="Nominations you made in this round.")
+
+    def get_month_name(self, round: AwardRound) -> str:
+        return month_name(round.month)
 
 
 # --- Nominations --------------------------------------------------------------------------------
@@ -261,6 +266,10 @@ class AwardCardSerializer(serializers.Serializer):
     round_id = serializers.IntegerField()
     category = AwardCardCategorySerializer()
     month = serializers.CharField(help_text="YYYY-MM in the organisation's calendar.")
+    month_name = serializers.CharField(
+        help_text='The month as people say it, in the reader\'s language: "december 2026", "December 2026" '
+        "(in events and notifications: the organisation's language)."
+    )
     winners = AwardCardWinnerSerializer(many=True)
 
 
@@ -276,6 +285,7 @@ class AwardWonSerializer(serializers.Serializer):
     round_id = serializers.IntegerField()
     category = CategoryCardSerializer()
     month = serializers.CharField()
+    month_name = serializers.CharField(help_text="The month in your language.")
     reason = serializers.CharField()
 
 

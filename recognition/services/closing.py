@@ -19,6 +19,7 @@ from feed.services import post_create_system
 from notifications.services import emit
 from recognition import events
 from recognition.models import AuditAction, AwardResult, AwardRound, DecisionMethod, Nomination, RoundStatus
+from recognition.months import month_name, parse_month
 from recognition.services.awards import award_rounds_open_current
 from recognition.services.common import audit
 from server.api.exceptions import Conflict, ValidationFailed
@@ -230,6 +231,28 @@ def _sweep_step(step, **kwargs) -> bool:
         return False
 
 
+def award_post_body(*, category: str, month: dt.date, winner: str) -> str:
+    """The award post's text in the active language, its month as people say it ("december 2026")."""
+    return _("%(category)s %(month)s: congratulations %(name)s!") % {"category": category, "month": month_name(month), "name": winner}
+
+
+def award_card_read(*, post: Post, card: dict[str, Any]) -> None:
+    """An award post as one reader sees it (feed.cards.card_readers): the month named in their
+    language on the card (`month_name`) and in the text, which is rebuilt from the card unless
+    someone edited the post. The stored card keeps `month` as YYYY-MM, language-neutral."""
+    award = card.get("award")
+    if not award:
+        return
+    try:
+        month = parse_month(award["month"])
+    except (KeyError, ValueError):
+        return
+    award["month_name"] = month_name(month)
+    winners = award.get("winners") or []
+    if post.edited_at is None and winners:
+        card["body"] = award_post_body(category=award["category"]["name"], month=month, winner=winners[0]["name"])
+
+
 def award_card(*, round: AwardRound, winners: list[AwardResult]) -> dict[str, Any]:
     """What the feed shows as an award post's `award` field and what `award.announced` carries."""
     category = round.category
@@ -277,18 +300,17 @@ def _announce(
 
     group_ids = sorted(round.category.groups.values_list("pk", flat=True))
     card = award_card(round=round, winners=[winner])
+    # Stored and sent once for everyone: in the organisation's language. Readers of the feed get
+    # the text and the month in their own (award_card_read); events and pushes keep this one.
     with translation.override(round.organization.default_language):
-        body = _("%(category)s %(month)s: congratulations %(name)s!") % {
-            "category": round.category.name,
-            "month": round.month_label,
-            "name": winner.nominee.name,
-        }
-    post = _award_post_create(round=round, card=card, body=body, group_ids=group_ids or None, actor=actor)
+        body = award_post_body(category=round.category.name, month=round.month, winner=winner.nominee.name)
+        post = _award_post_create(round=round, card=card, body=body, group_ids=group_ids or None, actor=actor)
+        organisation_month = month_name(round.month)
     audience = _audience_ids(round, group_ids)
     emit(
         events.AWARD_ANNOUNCED,
         organization_id=round.organization_id,
-        payload={**card, "post_id": getattr(post, "pk", None), "decided_by": decided_by},
+        payload={**card, "month_name": organisation_month, "post_id": getattr(post, "pk", None), "decided_by": decided_by},
         group_ids=group_ids or None,
         org_wide=not group_ids,
         # The winner hears it even if they have left the category's groups since being nominated.
@@ -307,6 +329,7 @@ def _announce(
                 "round_id": round.pk,
                 "category": card["category"],
                 "month": round.month_label,
+                "month_name": organisation_month,
                 "nomination_count": result.nomination_count,
             },
             user_ids=[result.nominee_id],
