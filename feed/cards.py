@@ -16,7 +16,7 @@ SQLite) and compiled once per process. Authors (with their avatar) come from
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -38,6 +38,11 @@ from media.serializers import media_values_representation
 from server.db import Slot, hot_cursor
 
 _datetime_field = DateTimeField()
+# Kinds whose card reads differently per reader (an award names its month in the reader's
+# language): the app that writes those posts registers `reader(post=, card=)` in its
+# AppConfig.ready; it runs on every card of that kind as it is served, in the active language,
+# and may change the card's `body` and its kind payload. No query: it works from the row.
+card_readers: dict[str, Callable[..., None]] = {}
 # What a card needs of its author: the person and their avatar picture (media's UserAvatar,
 # reached by its related name so that no query per author is needed).
 AUTHOR_RELATED = ("author", "author__avatar__media")
@@ -269,6 +274,9 @@ def post_cards(*, posts: Sequence[Post], viewer: User | None) -> list[dict[str, 
                 **_payloads(post, row["card_image"]),
             }
         )
+    for post, card in zip(posts, cards, strict=True):
+        if (reader := card_readers.get(post.kind)) is not None:
+            reader(post=post, card=card)
     return cards
 
 

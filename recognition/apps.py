@@ -7,6 +7,7 @@ class RecognitionConfig(AppConfig):
     verbose_name = _("Recognition")
 
     def ready(self) -> None:
+        from feed import cards as feed_cards
         from feed import selectors as feed_selectors
         from feed.models import PostKind
         from feed.serializers import register_card_payload
@@ -22,3 +23,7 @@ class RecognitionConfig(AppConfig):
         register_card_payload(kind=PostKind.AWARD, serializer=serializers.AwardCardSerializer)
         # Kudos are found by their message by GET /search (search.registry).
         register_search()
+        # An award post names its month in each reader's language, at read time.
+        from recognition.services.closing import award_card_read
+
+        feed_cards.card_readers[PostKind.AWARD] = award_card_read

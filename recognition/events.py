@@ -23,7 +23,9 @@ class AwardCategoryRefSerializer(serializers.Serializer):
 class AwardWinnerSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    reason = serializers.CharField(help_text="Quoted from a nomination.")
+    reason = serializers.CharField(
+        help_text="Quoted in the announcement: the leader's own words when they picked with one, else a nomination."
+    )
 
 
 class AwardAnnouncementSerializer(serializers.Serializer):
@@ -32,6 +34,7 @@ class AwardAnnouncementSerializer(serializers.Serializer):
     round_id = serializers.IntegerField()
     category = AwardCategoryRefSerializer()
     month = serializers.CharField(help_text="YYYY-MM in the organisation's calendar.")
+    month_name = serializers.CharField(help_text='The month in the organisation\'s language: "december 2026", "December 2026".')
     winners = AwardWinnerSerializer(many=True)
     post_id = serializers.IntegerField(allow_null=True, help_text="The announcement's card in the feed.")
     decided_by = serializers.ChoiceField(
@@ -46,6 +49,7 @@ class NominationTallySerializer(serializers.Serializer):
     round_id = serializers.IntegerField()
     category = AwardCategoryRefSerializer()
     month = serializers.CharField(help_text="YYYY-MM in the organisation's calendar.")
+    month_name = serializers.CharField(help_text="The month in the organisation's language.")
     nomination_count = serializers.IntegerField()
 
 

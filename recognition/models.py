@@ -146,6 +146,12 @@ class AwardRound(models.Model):
     picked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("picked by")
     )
+    pick_reason = models.TextField(
+        blank=True,
+        max_length=2000,
+        help_text=_("The leader's own words on why they picked the winner."),
+        verbose_name=_("reason for the pick"),
+    )
     announced_at = models.DateTimeField(null=True, blank=True, verbose_name=_("announced"))
     post = models.OneToOneField(
         "feed.Post", on_delete=models.SET_NULL, null=True, blank=True, related_name="award_round", verbose_name=_("post")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from django.utils.formats import date_format
+
 UTC = dt.UTC
 
 
@@ -43,4 +45,14 @@ def parse_month(raw: str) -> dt.date:
     year, _, month = raw.partition("-")
     if len(year) != 4 or len(month) != 2:
         raise ValueError(raw)
+    # Year 9999's December has no next month to end at, and year 1 cannot be shifted to UTC
+    # everywhere: outside these years a month would be a 500, not a 400.
+    if not 1900 <= int(year) <= 9998:
+        raise ValueError(raw)
     return dt.date(int(year), int(month), 1)
+
+
+def month_name(month: dt.date) -> str:
+    """The month as people read it in the active language: "december 2026" (nl), "December 2026" (en).
+    Call it while the reader's language is active (a request is; a push or event picks its own)."""
+    return date_format(month, "YEAR_MONTH_FORMAT")

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Group, Organization, User
 from media.models import AVATAR
 from recognition.models import AwardResult, AwardRound, DecisionMethod, Kudos, KudosRecipient, Nomination, RoundStatus
-from recognition.months import month_bounds, month_of, previous_month
-from recognition.selectors import award_wins, kudos_list, result_list
+from recognition.months import month_bounds, month_name, month_of, previous_month
+from recognition.selectors import award_wins, kudos_list, result_list, wall_winners
 from server.api.exceptions import NotAllowed, ValidationFailed
 from server.api.pagination import page_envelope
 
@@ -24,15 +24,18 @@ LEADERBOARD_SIZE = 20
 INSIGHT_MONTHS = 6
 UNRECOGNISED_DAYS = 90
 UNRECOGNISED_SHOWN = 50
+WALL_VALUES = 5
 
 
-def _value_counts(links) -> list[dict[str, Any]]:
+def _value_counts(links, limit: int | None = None) -> list[dict[str, Any]]:
     rows = (
         links.filter(kudos__value__isnull=False)
         .values("kudos__value_id", "kudos__value__name", "kudos__value__emoji")
         .annotate(count=Count("kudos_id", distinct=True))
-        .order_by("-count", "kudos__value__name")
+        .order_by("-count", "kudos__value__name", "kudos__value_id")
     )
+    if limit is not None:
+        rows = rows[:limit]
     return [
         {"value": {"id": r["kudos__value_id"], "name": r["kudos__value__name"], "emoji": r["kudos__value__emoji"]}, "count": r["count"]}
         for r in rows
@@ -47,10 +50,44 @@ def wall_of_fame(*, user: User, subject: User) -> dict[str, Any]:
         "kudos_given_count": Kudos.objects.filter(giver=subject, organization_id=user.organization_id).count(),
         "by_value": _value_counts(received),
         "awards": [
-            {"round_id": w.round_id, "category": w.round.category, "month": w.round.month_label, "reason": w.reason}
+            {
+                "round_id": w.round_id,
+                "category": w.round.category,
+                "month": w.round.month_label,
+                "month_name": month_name(w.round.month),
+                "reason": w.reason,
+            }
             for w in award_wins(subject=subject)
         ],
         "recent_kudos": list(kudos_list(user=user, recipient_id=subject.pk)[:RECENT_KUDOS]),
+    }
+
+
+def recognition_wall(*, user: User, month: dt.date | None) -> dict[str, Any]:
+    """The organisation's wall of fame for one month of its calendar (the staff-room screen): the
+    award winners announced in it and the values colleagues thanked each other for most."""
+    organization = user.organization
+    month = month or month_of(timezone.now(), organization.timezone)
+    start, end = month_bounds(month, organization.timezone)
+    links = KudosRecipient.objects.filter(kudos__organization_id=organization.pk, kudos__created_at__gte=start, kudos__created_at__lt=end)
+    winners = [
+        {
+            "round_id": result.round_id,
+            "category": result.round.category,
+            "month": result.round.month_label,
+            "month_name": month_name(result.round.month),
+            "winner": result.nominee,
+            "reason": result.reason,
+            "announced_at": result.round.announced_at,
+        }
+        for result in wall_winners(user=user, since=start, until=end)
+    ]
+    return {
+        "month": month.strftime("%Y-%m"),
+        "month_name": month_name(month),
+        "winners": winners,
+        "top_values": _value_counts(links, limit=WALL_VALUES),
+        "kudos_count": Kudos.objects.filter(organization_id=organization.pk, created_at__gte=start, created_at__lt=end).count(),
     }
 
 
@@ -83,9 +120,19 @@ def leaderboard(*, user: User, month: dt.date | None, group_id: int | None) -> d
     )
     people = User.objects.select_related(AVATAR).in_bulk([r["recipient_id"] for r in rows])
     entries = [
-        {"rank": index, "user": people[r["recipient_id"]], "kudos_received": r["kudos_received"]} for index, r in enumerate(rows, start=1)
+        {"rank": rank, "user": people[r["recipient_id"]], "kudos_received": r["kudos_received"]} for rank, r in _competition_ranks(rows)
     ]
     return {"month": month.strftime("%Y-%m"), "group_id": group.pk if group else None, **page_envelope(entries)}
+
+
+def _competition_ranks(rows: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """Standard competition ranking ("1224"): equal counts share a rank and the next rank skips
+    as many places as shared it (3, 3, 1 kudos → ranks 1, 1, 3). `rows` come sorted by count."""
+    ranked: list[tuple[int, dict[str, Any]]] = []
+    for position, row in enumerate(rows, start=1):
+        tied = ranked and ranked[-1][1]["kudos_received"] == row["kudos_received"]
+        ranked.append((ranked[-1][0] if tied else position, row))
+    return ranked
 
 
 def _scope_groups(*, user: User, group_id: int | None) -> tuple[list[Group], bool]:
@@ -221,6 +268,7 @@ def round_results(*, user: User, round: AwardRound) -> dict[str, Any]:
         "round": round,
         "decided_by": round.decided_by,
         "rule": round_rule(round),
+        "pick_reason": round.pick_reason or None,
         "winners": winners,
         **page_envelope([_standing(s) for s in standings]),
     }

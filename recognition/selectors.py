@@ -31,13 +31,25 @@ def _recipients_prefetch() -> Prefetch:
     return Prefetch("recipient_links", queryset=KudosRecipient.objects.select_related("recipient", f"recipient__{AVATAR}").order_by("id"))
 
 
-def kudos_list(*, user: User, recipient_id: int | None = None, given_by_id: int | None = None) -> QuerySet[Kudos]:
-    # Kudos are public thank-yous: everyone in the organisation sees all of them.
+def kudos_list(
+    *,
+    user: User,
+    recipient_id: int | None = None,
+    given_by_id: int | None = None,
+    value_id: int | None = None,
+    key_moment_id: int | None = None,
+) -> QuerySet[Kudos]:
+    # Kudos are public thank-yous: everyone in the organisation sees all of them. The filters
+    # narrow within the organisation, so another organisation's id simply finds nothing.
     kudos = Kudos.objects.filter(organization_id=user.organization_id)
     if recipient_id is not None:
         kudos = kudos.filter(recipient_links__recipient_id=recipient_id)
     if given_by_id is not None:
         kudos = kudos.filter(giver_id=given_by_id)
+    if value_id is not None:
+        kudos = kudos.filter(value_id=value_id)
+    if key_moment_id is not None:
+        kudos = kudos.filter(key_moment_id=key_moment_id)
     return (
         kudos.select_related("giver", f"giver__{AVATAR}", "value", "image", "key_moment")
         .prefetch_related(_recipients_prefetch())
@@ -96,15 +108,18 @@ def _nominations(*, user: User) -> QuerySet[Nomination]:
             endorsement_count=Count("endorsements", distinct=True),
             endorsed_by_me=Exists(Endorsement.objects.filter(nomination=OuterRef("pk"), user=user)),
         )
-        .prefetch_related(Prefetch("evidence_kudos", queryset=Kudos.objects.only("id")))
+        .prefetch_related(Prefetch("evidence_kudos", queryset=Kudos.objects.only("id", "giver_id")))
     )
 
 
-def nomination_list(*, user: User, round: AwardRound) -> QuerySet[Nomination]:
-    """Employees see the nominations they made; leaders and admins see all of the round."""
+def nomination_list(*, user: User, round: AwardRound, mine: bool = False, endorsed: bool = False) -> QuerySet[Nomination]:
+    """Every nomination of a round the user can see, so colleagues can second them (issue #22);
+    who nominated is left out by the serializer where the category is confidential."""
     nominations = _nominations(user=user).filter(round=round)
-    if not user.is_leader_or_admin:
+    if mine:
         nominations = nominations.filter(nominator=user)
+    if endorsed:
+        nominations = nominations.filter(endorsed_by_me=True)
     return nominations.order_by("created_at", "id")
 
 
@@ -123,6 +138,22 @@ def can_see_nominators(*, user: User, category: AwardCategory) -> bool:
 
 def result_list(*, round: AwardRound) -> QuerySet[AwardResult]:
     return AwardResult.objects.filter(round=round).select_related("nominee", f"nominee__{AVATAR}").order_by("rank", "id")
+
+
+def wall_winners(*, user: User, since: dt.datetime, until: dt.datetime) -> QuerySet[AwardResult]:
+    """Winners announced in [since, until) of the categories the user may see (as the rounds list)."""
+    winners = AwardResult.objects.filter(
+        is_winner=True,
+        round__organization_id=user.organization_id,
+        round__status="announced",
+        round__announced_at__gte=since,
+        round__announced_at__lt=until,
+    )
+    if not user.is_leader_or_admin:
+        winners = winners.filter(audience_q(user=user, category_ref="round__category_id"))
+    return winners.select_related("round__category", "nominee", f"nominee__{AVATAR}").order_by(
+        "round__category__name", "round__month", "round_id"
+    )
 
 
 def award_wins(*, subject: User) -> QuerySet[AwardResult]:

@@ -5,7 +5,8 @@ from rest_framework import serializers
 
 from accounts.serializers import GroupRefSerializer, PersonRefSerializer, UserSummarySerializer
 from media.serializers import MediaSerializer
-from recognition.models import AwardCategory, CompanyValue, DecisionMethod, Kudos, Nomination, RoundStatus
+from recognition.models import AwardCategory, AwardRound, CompanyValue, DecisionMethod, Kudos, Nomination, RoundStatus
+from recognition.months import month_name
 from server.api.fields import IdField, IdListField
 from server.api.pagination import OnePageSerializer
 
@@ -144,6 +145,7 @@ class RoundSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     category = CategoryCardSerializer()
     month = serializers.CharField(source="month_label", help_text="YYYY-MM in the organisation's calendar.")
+    month_name = serializers.SerializerMethodField(help_text='The month in your language: "december 2026", "December 2026".')
     status = serializers.ChoiceField(choices=RoundStatus.choices)
     opens_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField()
@@ -151,6 +153,9 @@ class RoundSerializer(serializers.Serializer):
     announced_at = serializers.DateTimeField(allow_null=True)
     post_id = serializers.IntegerField(allow_null=True, help_text="The announcement's card in the feed, once announced.")
     my_nomination_count = serializers.IntegerField(help_text="Nominations you made in this round.")
+
+    def get_month_name(self, round: AwardRound) -> str:
+        return month_name(round.month)
 
 
 # --- Nominations --------------------------------------------------------------------------------
@@ -165,28 +170,45 @@ class NominationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     round_id = serializers.IntegerField()
     nominee = UserSummarySerializer()
-    nominator = serializers.SerializerMethodField(help_text="Null in confidential categories, except for admins.")
+    nominator = serializers.SerializerMethodField(help_text="Null in confidential categories, except for admins and the nominator.")
     reason = serializers.CharField()
     evidence_kudos_ids = serializers.SerializerMethodField()
     endorsement_count = serializers.IntegerField()
     endorsed_by_me = serializers.BooleanField()
     created_at = serializers.DateTimeField()
 
+    def _shows_nominator(self, nomination: Nomination) -> bool:
+        viewer = self.context["request"].user
+        return viewer.pk == nomination.nominator_id or viewer.is_org_admin or not nomination.round.category.confidential
+
     @extend_schema_field(UserSummarySerializer(allow_null=True))
     def get_nominator(self, nomination: Nomination) -> dict | None:
-        viewer = self.context["request"].user
-        category = nomination.round.category
-        if viewer.pk == nomination.nominator_id or viewer.is_org_admin or not category.confidential:
-            return UserSummarySerializer(nomination.nominator).data
-        return None
+        return UserSummarySerializer(nomination.nominator).data if self._shows_nominator(nomination) else None
 
-    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.IntegerField(),
+            help_text="Kudos attached as evidence; where the nominator is hidden, not the kudos they gave themselves.",
+        )
+    )
     def get_evidence_kudos_ids(self, nomination: Nomination) -> list[int]:
-        return sorted(k.pk for k in nomination.evidence_kudos.all())
+        kudos = nomination.evidence_kudos.all()
+        if not self._shows_nominator(nomination):
+            # Kudos are public with their giver: a kudos the nominator gave, promoted by them, would name them.
+            kudos = [k for k in kudos if k.giver_id != nomination.nominator_id]
+        return sorted(k.pk for k in kudos)
 
 
 class PickWinnerSerializer(serializers.Serializer):
     nominee_id = IdField()
+    reason = serializers.CharField(
+        max_length=60_000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why you picked them, quoted on the award card and in the results (up to 2,000 characters). Default: none, "
+        "the card quotes the nomination colleagues backed most.",
+    )
 
 
 # --- Results ----------------------------------------------------------------------------------------
@@ -202,7 +224,10 @@ class StandingSerializer(serializers.Serializer):
 
 
 class WinnerSerializer(StandingSerializer):
-    reason = serializers.CharField(help_text="The nomination reason quoted in the announcement.")
+    reason = serializers.CharField(
+        help_text="The reason quoted in the announcement: the leader's own words when they picked with one, "
+        "else the nomination reason colleagues backed most."
+    )
     why = serializers.CharField(help_text='"Why this winner": the rule that decided, in words.')
 
 
@@ -215,8 +240,11 @@ class ResultsSerializer(OnePageSerializer):
         help_text="Empty while a leader-pick round waits for its pick.",
     )
     rule = serializers.CharField(help_text="How this category decides, in words.")
+    pick_reason = serializers.CharField(
+        allow_null=True, help_text="The leader's reason for their pick; null unless a leader picked with one."
+    )
     winners = WinnerSerializer(many=True)
-    results = StandingSerializer(many=True, help_text="Every nominee by rank.")
+    results = StandingSerializer(many=True, help_text="Every nominee by rank; a leader's pick is rank 1.")
 
 
 class AwardCardCategorySerializer(serializers.Serializer):
@@ -226,7 +254,10 @@ class AwardCardCategorySerializer(serializers.Serializer):
 
 
 class AwardCardWinnerSerializer(PersonRefSerializer):
-    reason = serializers.CharField(help_text="The nomination reason quoted in the announcement.")
+    reason = serializers.CharField(
+        help_text="The reason quoted in the announcement: the leader's own words when they picked with one, "
+        "else the nomination reason colleagues backed most."
+    )
 
 
 class AwardCardSerializer(serializers.Serializer):
@@ -235,6 +266,10 @@ class AwardCardSerializer(serializers.Serializer):
     round_id = serializers.IntegerField()
     category = AwardCardCategorySerializer()
     month = serializers.CharField(help_text="YYYY-MM in the organisation's calendar.")
+    month_name = serializers.CharField(
+        help_text='The month as people say it, in the reader\'s language: "december 2026", "December 2026" '
+        "(in events and notifications: the organisation's language)."
+    )
     winners = AwardCardWinnerSerializer(many=True)
 
 
@@ -250,6 +285,7 @@ class AwardWonSerializer(serializers.Serializer):
     round_id = serializers.IntegerField()
     category = CategoryCardSerializer()
     month = serializers.CharField()
+    month_name = serializers.CharField(help_text="The month in your language.")
     reason = serializers.CharField()
 
 
@@ -262,8 +298,30 @@ class WallOfFameSerializer(serializers.Serializer):
     recent_kudos = KudosSerializer(many=True)
 
 
+class WallWinnerSerializer(serializers.Serializer):
+    round_id = serializers.IntegerField()
+    category = CategoryCardSerializer()
+    month = serializers.CharField(help_text="The award's month, YYYY-MM in the organisation's calendar.")
+    month_name = serializers.CharField(help_text='The award\'s month in your language: "december 2026", "December 2026".')
+    winner = UserSummarySerializer()
+    reason = serializers.CharField(help_text="The reason quoted in the announcement.")
+    announced_at = serializers.DateTimeField()
+
+
+class RecognitionWallSerializer(serializers.Serializer):
+    """The organisation's wall of fame for one month (the staff-room screen)."""
+
+    month = serializers.CharField(help_text="YYYY-MM in the organisation's calendar.")
+    month_name = serializers.CharField(help_text="The month in your language.")
+    winners = WallWinnerSerializer(
+        many=True, help_text="Award winners announced this month (a month's round is announced after it ends), by category."
+    )
+    top_values = ValueCountSerializer(many=True, help_text="The values colleagues thanked each other for most this month (up to 5).")
+    kudos_count = serializers.IntegerField(help_text="Kudos given this month.")
+
+
 class LeaderboardEntrySerializer(serializers.Serializer):
-    rank = serializers.IntegerField()
+    rank = serializers.IntegerField(help_text="Competition ranking: equal counts share a rank, the next skips (1, 1, 3).")
     user = UserSummarySerializer()
     kudos_received = serializers.IntegerField()
 
@@ -271,7 +329,7 @@ class LeaderboardEntrySerializer(serializers.Serializer):
 class LeaderboardSerializer(OnePageSerializer):
     month = serializers.CharField()
     group_id = serializers.IntegerField(allow_null=True)
-    results = LeaderboardEntrySerializer(many=True, help_text="The top 20 by kudos received that month (complete in one page).")
+    results = LeaderboardEntrySerializer(many=True, help_text="The top 20 by kudos received that month, ties by id (complete in one page).")
 
 
 class GroupMonthSerializer(serializers.Serializer):

@@ -23,6 +23,7 @@ from recognition.serializers import (
     NominationCreateSerializer,
     NominationSerializer,
     PickWinnerSerializer,
+    RecognitionWallSerializer,
     ResultsSerializer,
     RoundSerializer,
     ValueSerializer,
@@ -50,6 +51,11 @@ def _int_param(request, name: str) -> int | None:
     if not 1 <= value <= MAX_ID:
         raise ValidationFailed(_("Not a valid id."), fields={name: [_("Not a valid id.")]})
     return value
+
+
+def _bool_param(request, name: str) -> bool:
+    # The contract check (server/api/contract.py) has already refused anything but true/false/1/0.
+    return request.query_params.get(name, "").lower() in ("1", "true")
 
 
 def _month_param(request) -> object:
@@ -125,6 +131,8 @@ class KudosListView(APIView):
         parameters=[
             OpenApiParameter("user", int, description="Kudos received by this colleague."),
             OpenApiParameter("given_by", int, description="Kudos given by this colleague."),
+            OpenApiParameter("value", int, description="Kudos tagged with this company value."),
+            OpenApiParameter("key_moment", int, description="Kudos about this key moment of the customer journey."),
         ],
         responses={200: KudosSerializer(many=True)},
         operation_id="kudos_list",
@@ -132,7 +140,11 @@ class KudosListView(APIView):
     )
     def get(self, request):
         kudos = selectors.kudos_list(
-            user=request.user, recipient_id=_int_param(request, "user"), given_by_id=_int_param(request, "given_by")
+            user=request.user,
+            recipient_id=_int_param(request, "user"),
+            given_by_id=_int_param(request, "given_by"),
+            value_id=_int_param(request, "value"),
+            key_moment_id=_int_param(request, "key_moment"),
         )
         return paginated(self, kudos, KudosSerializer)
 
@@ -142,6 +154,12 @@ class KudosListView(APIView):
         data.is_valid(raise_exception=True)
         kudos = services.kudos_give(giver=request.user, **data.validated_data)
         return Response(KudosSerializer(selectors.access_kudos(user=request.user, kudos_id=kudos.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class KudosDetailView(APIView):
+    @extend_schema(responses={200: KudosSerializer}, operation_id="kudos_retrieve", tags=TAGS)
+    def get(self, request, kudos_id: int):
+        return Response(KudosSerializer(selectors.access_kudos(user=request.user, kudos_id=kudos_id)).data)
 
 
 class KudosNominateView(APIView):
@@ -239,10 +257,21 @@ class RoundNominationListView(APIView):
     def get_throttles(self):
         return _scoped_throttles(self, NominationThrottle)
 
-    @extend_schema(responses={200: NominationSerializer(many=True)}, operation_id="award_round_nominations_list", tags=TAGS)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("mine", bool, description="Only the nominations you made."),
+            OpenApiParameter("endorsed", bool, description="Only the nominations you endorsed."),
+        ],
+        responses={200: NominationSerializer(many=True)},
+        operation_id="award_round_nominations_list",
+        tags=TAGS,
+    )
     def get(self, request, round_id: int):
         round = selectors.access_round(user=request.user, round_id=round_id)
-        return paginated(self, selectors.nomination_list(user=request.user, round=round), NominationSerializer)
+        nominations = selectors.nomination_list(
+            user=request.user, round=round, mine=_bool_param(request, "mine"), endorsed=_bool_param(request, "endorsed")
+        )
+        return paginated(self, nominations, NominationSerializer)
 
     @extend_schema(
         request=NominationCreateSerializer, responses={201: NominationSerializer}, operation_id="award_round_nominations_create", tags=TAGS
@@ -287,7 +316,9 @@ class RoundWinnerView(APIView):
         round = selectors.access_round(user=request.user, round_id=round_id)
         data = PickWinnerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.award_round_pick_winner(actor=request.user, round_id=round.pk, nominee_id=data.validated_data["nominee_id"])
+        services.award_round_pick_winner(
+            actor=request.user, round_id=round.pk, nominee_id=data.validated_data["nominee_id"], reason=data.validated_data["reason"]
+        )
         return Response(RoundSerializer(selectors.access_round(user=request.user, round_id=round_id)).data)
 
 
@@ -318,6 +349,17 @@ class LeaderboardView(APIView):
     def get(self, request):
         board = reports.leaderboard(user=request.user, month=_month_param(request), group_id=_int_param(request, "group"))
         return Response(LeaderboardSerializer(board).data)
+
+
+class RecognitionWallView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, description="YYYY-MM in the organisation's calendar; default this month")],
+        responses={200: RecognitionWallSerializer, 400: ErrorSerializer},
+        operation_id="recognition_wall",
+        tags=TAGS,
+    )
+    def get(self, request):
+        return Response(RecognitionWallSerializer(reports.recognition_wall(user=request.user, month=_month_param(request))).data)
 
 
 class InsightsView(APIView):

@@ -32,7 +32,7 @@ def _refused(response, *names: str, fields: dict | None = None) -> None:
     [
         ("/api/v1/feed", {"author": "1"}, ["author"]),
         ("/api/v1/feed", {"search": "x", "unacknowledged": "true"}, ["search", "unacknowledged"]),
-        ("/api/v1/kudos", {"value": "1"}, ["value"]),
+        ("/api/v1/kudos", {"colour": "1"}, ["colour"]),
         ("/api/v1/me", {"fields": "id"}, ["fields"]),
     ],
 )

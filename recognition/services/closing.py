@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Min
+from django.db.models import Case, Count, F, Min, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -19,9 +19,11 @@ from feed.services import post_create_system
 from notifications.services import emit
 from recognition import events
 from recognition.models import AuditAction, AwardResult, AwardRound, DecisionMethod, Nomination, RoundStatus
+from recognition.months import month_name, parse_month
 from recognition.services.awards import award_rounds_open_current
 from recognition.services.common import audit
 from server.api.exceptions import Conflict, ValidationFailed
+from server.api.text import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +114,13 @@ def _close(*, round_id: int, actor: User | None, now: dt.datetime) -> tuple[Awar
     return round, True
 
 
-def award_round_pick_winner(*, actor: User, round_id: int, nominee_id: int, now: dt.datetime | None = None) -> AwardRound:
+PICK_REASON_MAX_LENGTH = 2000
+
+
+def award_round_pick_winner(*, actor: User, round_id: int, nominee_id: int, reason: str = "", now: dt.datetime | None = None) -> AwardRound:
     now = now or timezone.now()
+    # Quoted on the award card the audience sees: the rules of every text (no NUL, no bidi override).
+    reason = clean_text(reason, field="reason", allow_empty=True, max_length=PICK_REASON_MAX_LENGTH)
     round = AwardRound.objects.select_related("category").get(pk=round_id)
     if round.category.method != DecisionMethod.LEADER_PICK:
         raise ValidationFailed(_("The winner of this category is decided by nominations."), code="not_leader_pick")
@@ -134,16 +141,46 @@ def award_round_pick_winner(*, actor: User, round_id: int, nominee_id: int, now:
             message = _("Pick one of this round's nominees.")
             raise ValidationFailed(message, fields={"nominee_id": [message]})
         round.picked_by = actor
-        round.save(update_fields=["picked_by"])
+        round.pick_reason = reason
+        round.save(update_fields=["picked_by", "pick_reason"])
         audit(
             organization_id=round.organization_id,
             action=AuditAction.WINNER_PICKED,
             actor=actor,
             round=round,
-            data={"nominee_id": nominee_id},
+            data={"nominee_id": nominee_id, "reason": reason},
         )
+        _rank_first(round=round, winner=winner, results=results)
+        if reason:
+            # The announcement quotes the leader's own words rather than a colleague's nomination.
+            winner.reason = reason
+            AwardResult.objects.filter(pk=winner.pk).update(reason=reason)
         _announce(round=round, winner=winner, results=results, decided_by=DecisionMethod.LEADER_PICK, actor=actor, now=now)
     return round
+
+
+def _rank_first(*, round: AwardRound, winner: AwardResult, results: list[AwardResult]) -> None:
+    """The picked winner moves to rank 1 and those above it one down, keeping (round, rank) unique.
+    Two statements: first every rank out of the way (above any current one), then the final ranks."""
+    picked_rank = winner.rank
+    if picked_rank == 1:
+        return
+    offset = len(results) + 1
+    standings = AwardResult.objects.filter(round=round)
+    standings.update(rank=F("rank") + offset)
+    standings.update(
+        rank=Case(
+            When(pk=winner.pk, then=Value(1)),
+            When(rank__lt=picked_rank + offset, then=F("rank") - offset + 1),
+            default=F("rank") - offset,
+        )
+    )
+    for result in results:
+        if result.pk == winner.pk:
+            result.rank = 1
+        elif result.rank < picked_rank:
+            result.rank += 1
+    results.sort(key=lambda result: result.rank)
 
 
 def award_round_pick_fallback(*, round_id: int, now: dt.datetime | None = None) -> AwardRound:
@@ -194,6 +231,28 @@ def _sweep_step(step, **kwargs) -> bool:
         return False
 
 
+def award_post_body(*, category: str, month: dt.date, winner: str) -> str:
+    """The award post's text in the active language, its month as people say it ("december 2026")."""
+    return _("%(category)s %(month)s: congratulations %(name)s!") % {"category": category, "month": month_name(month), "name": winner}
+
+
+def award_card_read(*, post: Post, card: dict[str, Any]) -> None:
+    """An award post as one reader sees it (feed.cards.card_readers): the month named in their
+    language on the card (`month_name`) and in the text, which is rebuilt from the card unless
+    someone edited the post. The stored card keeps `month` as YYYY-MM, language-neutral."""
+    award = card.get("award")
+    if not award:
+        return
+    try:
+        month = parse_month(award["month"])
+    except (KeyError, ValueError):
+        return
+    award["month_name"] = month_name(month)
+    winners = award.get("winners") or []
+    if post.edited_at is None and winners:
+        card["body"] = award_post_body(category=award["category"]["name"], month=month, winner=winners[0]["name"])
+
+
 def award_card(*, round: AwardRound, winners: list[AwardResult]) -> dict[str, Any]:
     """What the feed shows as an award post's `award` field and what `award.announced` carries."""
     category = round.category
@@ -241,18 +300,17 @@ def _announce(
 
     group_ids = sorted(round.category.groups.values_list("pk", flat=True))
     card = award_card(round=round, winners=[winner])
+    # Stored and sent once for everyone: in the organisation's language. Readers of the feed get
+    # the text and the month in their own (award_card_read); events and pushes keep this one.
     with translation.override(round.organization.default_language):
-        body = _("%(category)s %(month)s: congratulations %(name)s!") % {
-            "category": round.category.name,
-            "month": round.month_label,
-            "name": winner.nominee.name,
-        }
-    post = _award_post_create(round=round, card=card, body=body, group_ids=group_ids or None, actor=actor)
+        body = award_post_body(category=round.category.name, month=round.month, winner=winner.nominee.name)
+        post = _award_post_create(round=round, card=card, body=body, group_ids=group_ids or None, actor=actor)
+        organisation_month = month_name(round.month)
     audience = _audience_ids(round, group_ids)
     emit(
         events.AWARD_ANNOUNCED,
         organization_id=round.organization_id,
-        payload={**card, "post_id": getattr(post, "pk", None), "decided_by": decided_by},
+        payload={**card, "month_name": organisation_month, "post_id": getattr(post, "pk", None), "decided_by": decided_by},
         group_ids=group_ids or None,
         org_wide=not group_ids,
         # The winner hears it even if they have left the category's groups since being nominated.
@@ -271,6 +329,7 @@ def _announce(
                 "round_id": round.pk,
                 "category": card["category"],
                 "month": round.month_label,
+                "month_name": organisation_month,
                 "nomination_count": result.nomination_count,
             },
             user_ids=[result.nominee_id],

@@ -355,3 +355,51 @@ def test_a_group_categorys_announcement_goes_to_its_groups(events):
     assert addressed == {p.pk for p in members} and outsider.pk not in addressed
     post = Post.objects.get(kind="award")
     assert not post.org_wide and list(post.groups.values_list("pk", flat=True)) == [team.pk]
+
+
+# --- a leader's pick with a reason (issue #22) -----------------------------------------------------
+
+
+def test_the_leaders_reason_is_stored_and_shown_in_results_and_on_the_award_card(api):
+    round, leader = leader_pick_round()
+    ahead = [NominationFactory(round=round) for _ in range(2)]
+    for nomination in ahead:  # two nominees ahead on nominations; the leader picks the third
+        NominationFactory(round=round, nominee=nomination.nominee)
+    picked = NominationFactory(round=round)
+    award_rounds_close_due(now=dt.datetime(2026, 4, 1, tzinfo=UTC))
+    assert AwardResult.objects.get(round=round, nominee=picked.nominee).rank == 3
+    reason = "Calmly ran the store through the power cut on the busiest Saturday."
+    response = api(leader).post(
+        f"/api/v1/awards/rounds/{round.pk}/winner", {"nominee_id": picked.nominee_id, "reason": reason}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    round.refresh_from_db()
+    assert round.pick_reason == reason
+    entry = RecognitionAuditEntry.objects.get(round=round, action=AuditAction.WINNER_PICKED)
+    assert entry.data == {"nominee_id": picked.nominee_id, "reason": reason}
+
+    results = api(UserFactory(organization=round.organization)).get(f"/api/v1/awards/rounds/{round.pk}/results").json()
+    assert results["pick_reason"] == reason
+    assert [(w["nominee"]["id"], w["rank"], w["reason"]) for w in results["winners"]] == [(picked.nominee_id, 1, reason)]
+    # The picked winner is rank 1; those it passed move one down, in their order.
+    assert [(r["rank"], r["nominee"]["id"]) for r in results["results"]] == [
+        (1, picked.nominee_id),
+        (2, ahead[0].nominee_id),
+        (3, ahead[1].nominee_id),
+    ]
+    card = api(picked.nominee).get(f"/api/v1/posts/{round.post_id}").json()["award"]
+    assert card["winners"] == [{"id": picked.nominee_id, "name": picked.nominee.name, "reason": reason}]
+
+
+def test_a_pick_without_a_reason_quotes_the_nomination_and_a_bidi_reason_is_refused(api):
+    round, leader = leader_pick_round()
+    nomination = NominationFactory(round=round)
+    award_rounds_close_due(now=dt.datetime(2026, 4, 1, tzinfo=UTC))
+    url = f"/api/v1/awards/rounds/{round.pk}/winner"
+    refused = api(leader).post(url, {"nominee_id": nomination.nominee_id, "reason": "Great \u202ework"}, format="json")
+    assert refused.status_code == 400 and "reason" in refused.json()["error"]["fields"]
+    assert status(round) == RoundStatus.CLOSED
+    assert pick(api, leader, round, nomination.nominee_id).status_code == 200
+    results = api(leader).get(f"/api/v1/awards/rounds/{round.pk}/results").json()
+    assert results["pick_reason"] is None
+    assert results["winners"][0]["reason"] == nomination.reason

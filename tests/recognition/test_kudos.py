@@ -265,3 +265,64 @@ def test_kudos_cites_a_key_moment_the_giver_can_see(api, org, employee, leader):
     # The feed counts kudos per key moment through the relation recognition defines.
     journey = api(employee).get("/api/v1/key-moments").json()["results"]
     assert [(k["id"], k["kudos_this_month"]) for k in journey] == [(welcome.pk, 1)]
+
+
+# --- one kudos, and the value and key-moment filters (issue #22) --------------------------------------
+
+
+def test_one_kudos_by_id_as_the_list_shows_it(api, org, employee, events):
+    colleague = UserFactory(organization=org)
+    created = give(api, employee, recipient_ids=[colleague.pk]).json()
+    client = api(UserFactory(organization=org))  # kudos are public to the organisation
+    response = client.get(f"/api/v1/kudos/{created['id']}")
+    assert response.status_code == 200
+    assert response.json() == created == client.get("/api/v1/kudos").json()["results"][0]
+    assert client.get("/api/v1/kudos/987654321").status_code == 404
+    foreign = KudosFactory(giver=UserFactory(organization=OrganizationFactory()))
+    assert client.get(f"/api/v1/kudos/{foreign.pk}").status_code == 404
+
+
+def test_one_kudos_costs_three_queries(api, org, employee, django_assert_num_queries):
+    kudos = KudosFactory(
+        giver=employee, recipients=UserFactory.create_batch(3, organization=org), value=CompanyValueFactory(organization=org)
+    )
+    client = api(employee)
+    client.get("/api/v1/me")
+    # auth, the kudos (giver and value joined), recipients prefetch
+    with django_assert_num_queries(3):
+        assert client.get(f"/api/v1/kudos/{kudos.pk}").status_code == 200
+
+
+def test_kudos_filter_by_value_and_key_moment(api, org, employee, leader):
+    from feed.models import KeyMoment
+
+    a = UserFactory(organization=org)
+    service, teamwork = CompanyValueFactory.create_batch(2, organization=org)
+    greeting = KeyMoment.objects.create(organization=org, title="Greeting", expected_behaviour="Smile", position=1, created_by=leader)
+    with_service = KudosFactory(giver=employee, recipients=[a], value=service)
+    with_both = KudosFactory(giver=employee, recipients=[a], value=teamwork, key_moment=greeting)
+    KudosFactory(giver=employee, recipients=[a])
+    client = api(employee)
+    assert [k["id"] for k in client.get("/api/v1/kudos", {"value": service.pk}).json()["results"]] == [with_service.pk]
+    assert [k["id"] for k in client.get("/api/v1/kudos", {"key_moment": greeting.pk}).json()["results"]] == [with_both.pk]
+    assert client.get("/api/v1/kudos", {"value": service.pk, "key_moment": greeting.pk}).json()["results"] == []
+    assert [k["id"] for k in client.get("/api/v1/kudos", {"value": teamwork.pk, "user": a.pk}).json()["results"]] == [with_both.pk]
+    # Another organisation's value filters to nothing of theirs or ours.
+    other_org = OrganizationFactory()
+    foreign_value = CompanyValueFactory(organization=other_org)
+    KudosFactory(giver=UserFactory(organization=other_org), value=foreign_value)
+    assert client.get("/api/v1/kudos", {"value": foreign_value.pk}).json()["results"] == []
+    for bad in ({"value": "abc"}, {"key_moment": ""}, {"value": "0"}):
+        assert client.get("/api/v1/kudos", bad).status_code == 400, bad
+
+
+@pytest.mark.parametrize("size", [2, 8])
+def test_filtered_kudos_list_query_count(api, org, employee, size, django_assert_num_queries):
+    value = CompanyValueFactory(organization=org)
+    for _ in range(size):
+        KudosFactory(giver=UserFactory(organization=org), recipients=UserFactory.create_batch(2, organization=org), value=value)
+    client = api(employee)
+    client.get("/api/v1/me")
+    with django_assert_num_queries(3):
+        response = client.get("/api/v1/kudos", {"value": value.pk, "page_size": 5})
+    assert len(response.json()["results"]) == min(size, 5)

@@ -38,7 +38,7 @@ def test_new_york_october_ends_before_its_dst_change_on_november_1st():
 def test_parse_month_rejects_other_shapes():
     import pytest
 
-    for raw in ("2026-3", "202603", "2026-13", "march"):
+    for raw in ("2026-3", "202603", "2026-13", "march", "9999-12", "0001-01"):
         with pytest.raises(ValueError):
             parse_month(raw)
 

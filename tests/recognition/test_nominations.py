@@ -135,26 +135,82 @@ def test_round_of_a_category_outside_my_groups_is_404(api, org, employee):
     assert nominate(api, employee, round.pk, UserFactory(organization=org).pk).status_code == 404
 
 
-def test_employees_list_their_own_nominations_leaders_see_all(api, org, employee, open_round, django_assert_num_queries):
+def test_colleagues_see_every_nomination_of_the_round_and_filter_their_own(api, org, employee, open_round):
+    # Issue #22: endorsing needs the nominations to be seen, so employees get all of the round.
     mine = NominationFactory(round=open_round, nominator=employee)
     other = NominationFactory(round=open_round)
+    Endorsement.objects.create(nomination=other, user=employee)
     url = f"/api/v1/awards/rounds/{open_round.pk}/nominations"
-    assert [n["id"] for n in api(employee).get(url).json()["results"]] == [mine.pk]
+    client = api(employee)
+    results = client.get(url).json()["results"]
+    assert [n["id"] for n in results] == [mine.pk, other.pk]
+    assert [(n["endorsement_count"], n["endorsed_by_me"]) for n in results] == [(0, False), (1, True)]
+    assert results[1]["nominee"]["id"] == other.nominee_id and results[1]["reason"] == other.reason
+    assert results[1]["nominator"]["id"] == other.nominator_id  # an open category names its nominators
+    assert [n["id"] for n in client.get(url, {"mine": "true"}).json()["results"]] == [mine.pk]
+    assert [n["id"] for n in client.get(url, {"endorsed": "true"}).json()["results"]] == [other.pk]
+    assert [n["id"] for n in client.get(url, {"mine": "false"}).json()["results"]] == [mine.pk, other.pk]
     assert [n["id"] for n in api(LeaderFactory(organization=org)).get(url).json()["results"]] == [mine.pk, other.pk]
+    assert client.get(url, {"mine": "maybe"}).status_code == 400
+
+
+def test_a_colleague_endorses_from_the_list_and_sees_it_as_theirs(api, org, open_round):
+    nomination = NominationFactory(round=open_round)
+    colleague = UserFactory(organization=org)
+    client = api(colleague)
+    url = f"/api/v1/awards/rounds/{open_round.pk}/nominations"
+    [listed] = client.get(url).json()["results"]
+    assert client.post(f"/api/v1/nominations/{listed['id']}/endorse").status_code == 200
+    [listed] = client.get(url, {"endorsed": "true"}).json()["results"]
+    assert (listed["id"], listed["endorsement_count"], listed["endorsed_by_me"]) == (nomination.pk, 1, True)
+    # Another colleague sees the count, not as theirs.
+    [seen] = api(UserFactory(organization=org)).get(url).json()["results"]
+    assert (seen["endorsement_count"], seen["endorsed_by_me"]) == (1, False)
+
+
+def test_nominations_of_a_category_outside_my_groups_are_404(api, org, employee):
+    category = AwardCategoryFactory(organization=org)
+    category.groups.set([GroupFactory(organization=org)])
+    round = AwardRoundFactory(category=category)
+    NominationFactory(round=round)
+    assert api(employee).get(f"/api/v1/awards/rounds/{round.pk}/nominations").status_code == 404
+
+
+def test_confidential_nominations_hide_the_nominator_and_the_kudos_that_would_name_them(api, org, employee, open_round):
+    open_round.category.confidential = True
+    open_round.category.save()
+    nominator, nominee = UserFactory.create_batch(2, organization=org)
+    own_kudos = KudosFactory(giver=nominator, recipients=[nominee])
+    others_kudos = KudosFactory(giver=UserFactory(organization=org), recipients=[nominee])
+    nomination = NominationFactory(round=open_round, nominator=nominator, nominee=nominee)
+    nomination.evidence_kudos.set([own_kudos, others_kudos])
+    url = f"/api/v1/awards/rounds/{open_round.pk}/nominations"
+    [seen] = api(employee).get(url).json()["results"]
+    assert seen["nominator"] is None and seen["reason"] == nomination.reason and seen["nominee"]["id"] == nominee.pk
+    assert seen["evidence_kudos_ids"] == [others_kudos.pk]
+    assert nominator.name not in str(seen)
+    [own] = api(nominator).get(url).json()["results"]
+    assert own["nominator"]["id"] == nominator.pk
+    assert own["evidence_kudos_ids"] == sorted([own_kudos.pk, others_kudos.pk])
 
 
 @pytest.mark.parametrize("size", [2, 7])
-def test_nomination_list_query_count(api, org, open_round, size, django_assert_num_queries):
-    leader = LeaderFactory(organization=org)
-    client = api(leader)
+@pytest.mark.parametrize("role", ["employee", "leader"])
+def test_nomination_list_query_count(api, org, open_round, size, role, django_assert_num_queries):
+    viewer = UserFactory(organization=org) if role == "employee" else LeaderFactory(organization=org)
+    client = api(viewer)
     for nomination in NominationFactory.create_batch(size, round=open_round):
         Endorsement.objects.create(nomination=nomination, user=UserFactory(organization=org))
+        Endorsement.objects.create(nomination=nomination, user=viewer)
         nomination.evidence_kudos.add(KudosFactory(giver=nomination.nominator, recipients=[nomination.nominee]))
     client.get("/api/v1/me")  # the token's first use writes last_used_at; measure a steady request
     # auth, round access, nominations page, evidence prefetch
     with django_assert_num_queries(4):
         response = client.get(f"/api/v1/awards/rounds/{open_round.pk}/nominations")
     assert len(response.json()["results"]) == size
+    with django_assert_num_queries(4):
+        response = client.get(f"/api/v1/awards/rounds/{open_round.pk}/nominations", {"endorsed": "true", "page_size": 1})
+    assert len(response.json()["results"]) == 1
 
 
 def test_confidential_nominators_are_hidden_from_everyone_but_admins(api, org, admin_user, open_round):

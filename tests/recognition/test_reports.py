@@ -235,3 +235,15 @@ def test_leader_pick_results_query_count(api, org, size, django_assert_num_queri
     with django_assert_num_queries(3):
         body = client.get(f"/api/v1/awards/rounds/{round.pk}/results").json()
     assert body["winners"][0]["why"] == f"Picked by {leader.name} from {size} nominees."
+
+
+def test_leaderboard_ties_share_a_rank_competition_style(api, org, employee):
+    org.leaderboard_enabled = True
+    org.save()
+    a, b, c, d = UserFactory.create_batch(4, organization=org)
+    for person, count in ((a, 3), (b, 3), (c, 1), (d, 1)):
+        for _ in range(count):
+            KudosFactory(giver=employee, recipients=[person])
+    board = api(employee).get("/api/v1/recognition/leaderboard").json()
+    # 1, 1, 3, 3: equal counts share a rank and the next rank skips the places they took.
+    assert [(e["rank"], e["user"]["id"]) for e in board["results"]] == [(1, a.pk), (1, b.pk), (3, c.pk), (3, d.pk)]

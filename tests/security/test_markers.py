@@ -64,6 +64,12 @@ def seed_markers(world, marker: str) -> list[str]:
     recognition_services.nomination_create(
         nominator=world.employee_a, round=category.rounds.get(), nominee_id=person.pk, reason=f"{marker} nomination reason"
     )
+    # An announced award (the organisation's wall of fame shows its winner and reason this month).
+    announced = recognition_services.award_category_create(actor=world.admin_a, name=f"{marker} award announced")
+    recognition_services.nomination_create(
+        nominator=world.employee_a, round=announced.rounds.get(), nominee_id=person.pk, reason=f"{marker} winning reason"
+    )
+    recognition_services.award_round_close(round_id=announced.rounds.get().pk, actor=world.admin_a)
     # Moderation: a report with a note, a keyword list, and an audit entry naming the marker.
     moderation_services.keywords_set(actor=world.admin_a, keywords=[f"{marker.lower()}kw"])
     moderation_services.report_create(
@@ -118,6 +124,7 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
     assert marker in own.get("/api/v1/feed").content.decode()
     assert marker in own.get("/api/v1/users", {"search": marker}).content.decode()
     assert marker in api(world.leader_a).get("/api/v1/notifications").content.decode()
+    assert marker in own.get("/api/v1/recognition/wall").content.decode()
     assert marker in own.get(f"/api/v1/moderation/reports/{ReportCase.objects.get(organization=world.org_a).pk}").content.decode()
     assert marker in b"".join(own.get("/api/v1/moderation/audit-log.csv").streaming_content).decode()
     searched = own.get("/api/v1/search", {"q": marker}).json()["results"]
@@ -125,7 +132,16 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
 
     routes = _get_routes(world)
     walked = {name for name, _ in routes}
-    assert {"feed", "user-list", "kudos-list", "notification-list", "recognition-leaderboard", "recognition-insights", "search"} <= walked
+    assert {
+        "feed",
+        "user-list",
+        "kudos-list",
+        "notification-list",
+        "recognition-leaderboard",
+        "recognition-insights",
+        "recognition-wall",
+        "search",
+    } <= walked
     leaks = []
     for role in ROLES_B:
         client = api(getattr(world, role))

@@ -235,3 +235,28 @@ def test_award_categories_and_rounds(api, world):
     )
     rounds = {name: AwardRoundFactory(category=category).pk for name, category in categories.items()}
     _check(api, world, list_url="/api/v1/awards/rounds", detail_url="/api/v1/awards/rounds/{id}", made=rounds, expected=expected)
+
+
+def test_the_wall_of_fame_shows_each_role_the_winners_of_its_categories(api, world):
+    from recognition.services import award_round_close
+    from tests.recognition.factories import NominationFactory
+
+    admin = world.people["admin"]
+    categories = {"org_wide": _category(world), "group_x": _category(world, world.group_x), "group_y": _category(world, world.group_y)}
+    rounds = {}
+    for name, category in categories.items():
+        round = AwardRoundFactory(category=category)
+        NominationFactory(round=round)
+        award_round_close(round_id=round.pk, actor=admin)
+        rounds[name] = round.pk
+    expected = {
+        "admin": set(rounds),
+        "leader_x": set(rounds),
+        "employee_x": {"org_wide", "group_x"},
+        "employee_y": {"org_wide", "group_y"},
+        "admin_b": set(),
+    }
+    for role in ROLES:
+        winners = api(world.people[role]).get("/api/v1/recognition/wall").json()["winners"]
+        seen = {name for name, pk in rounds.items() if pk in {w["round_id"] for w in winners}}
+        assert seen == expected[role], f"{role} sees {sorted(seen)} on the wall"
