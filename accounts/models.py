@@ -50,6 +50,11 @@ class Organization(models.Model):
         help_text=_("On erasure, keep posts and comments anonymised instead of removing them."),
         verbose_name=_("keep content on erasure"),
     )
+    survey_min_group_size = models.PositiveSmallIntegerField(
+        default=5,
+        help_text=_("Survey results built from fewer responses than this are not shown."),
+        verbose_name=_("survey minimum group size"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
