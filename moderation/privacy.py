@@ -140,9 +140,8 @@ def user_export(*, user: User) -> dict[str, Any]:
         Kudos.objects.filter(pk__in=kudos_ids).order_by("pk").values("id", "giver_id", "message", "created_at")
     )
     response_ids = [row["id"] for row in export["survey_responses"]]
-    export["survey_answers"] = [
-        _row(answer, ()) for answer in SurveyAnswer.objects.filter(response_id__in=response_ids).order_by("response_id", "question_id", "pk")
-    ]
+    answers = SurveyAnswer.objects.filter(response_id__in=response_ids).order_by("response_id", "question_id", "pk")
+    export["survey_answers"] = [_row(answer, ()) for answer in answers]
     export["audit_entries"] = [_row(entry, ()) for entry in audit_entries_about(user=user)]
     log_entries = LogEntry.objects.filter(content_type__app_label="accounts", content_type__model="user", object_id=str(user.pk))
     export["admin_site_changes_about"] = [_row(entry, ()) for entry in log_entries.order_by("pk")]
