@@ -217,3 +217,22 @@ def test_one_submission_under_concurrency(api, org):
         thread.join()
     assert sorted(codes) == [201] + [409] * 5
     assert SurveyResponse.objects.count() == 1 and SurveyParticipation.objects.count() == 1
+
+
+@pytest.mark.parametrize("field", ["question_id", "option_ids"])
+def test_foreign_and_missing_answer_ids_get_the_same_400(api, admin_user, employee, other_org, field):
+    survey = make_survey(admin_user)
+    other = make_survey(AdminFactory(organization=other_org))
+    foreign_question = other.questions.get(kind="single_choice")
+    foreign = foreign_question.pk if field == "question_id" else foreign_question.options.first().pk
+    errors = []
+    for value in (foreign, 987_654_321):
+        answers = answers_for(survey)
+        answers[2][field] = value if field == "question_id" else [value]
+        response = api(employee).post(f"/api/v1/surveys/{survey.pk}/responses", {"answers": answers}, format="json")
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert f"answers[2].{field}" in error["fields"]
+        errors.append(str(error).replace(str(value), "<id>"))
+    assert errors[0] == errors[1]
+    assert not SurveyParticipation.objects.exists()
