@@ -86,6 +86,15 @@ def access_survey(*, user: User, survey_id: int, now: dt.datetime | None = None)
     return survey
 
 
+def access_survey_to_answer(*, user: User, survey_id: int, now: dt.datetime | None = None) -> Survey:
+    """The survey, if the caller may see it, without the list's annotations (the submission path is hot)."""
+    now = now or timezone.now()
+    survey = Survey.objects.filter(pk=survey_id, organization_id=user.organization_id).filter(_visible(user=user, now=now)).first()
+    if survey is None:
+        raise NotFound()
+    return survey
+
+
 def results_group(*, user: User, survey: Survey, group_id: int | None) -> Group | None:
     """The group the caller may see results for (None: the whole survey), or 400/403.
 

@@ -108,7 +108,7 @@ class SurveyResponseView(APIView):
         tags=TAGS,
     )
     def post(self, request, survey_id: int):
-        survey = survey_selectors.access_survey(user=request.user, survey_id=survey_id)
+        survey = survey_selectors.access_survey_to_answer(user=request.user, survey_id=survey_id)
         data = ResponseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.survey_respond(user=request.user, survey=survey, answers=data.validated_data["answers"])

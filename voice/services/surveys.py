@@ -13,8 +13,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -103,13 +103,6 @@ def audience_users(*, survey: Survey, group_ids: list[int] | None = None):
     if group_ids:
         people = people.filter(pk__in=Membership.objects.filter(group_id__in=group_ids).values("user_id"))
     return people
-
-
-def in_audience(*, survey: Survey, user: User) -> bool:
-    if user.organization_id != survey.organization_id or not user.is_active:
-        return False
-    group_ids = survey_group_ids(survey)
-    return not group_ids or Membership.objects.filter(user=user, group_id__in=group_ids).exists()
 
 
 def led_group_ids(user: User) -> set[int]:
@@ -267,10 +260,6 @@ def survey_delete(*, actor: User, survey: Survey, now: dt.datetime | None = None
 # --- Answering ---------------------------------------------------------------------------------
 
 
-def open_instance(*, survey: Survey, now: dt.datetime) -> SurveyInstance | None:
-    return SurveyInstance.objects.filter(survey=survey, opens_at__lte=now, closes_at__gt=now).order_by("-number").first()
-
-
 def _answer_rows(*, survey: Survey, answers: list[dict[str, Any]]) -> list[SurveyAnswer]:
     """Every answer checked against its question, all errors reported at once (by `answers[i]`)."""
     questions = {q.pk: q for q in survey.questions.prefetch_related("options")}
@@ -330,32 +319,59 @@ def _answer_rows(*, survey: Survey, answers: list[dict[str, Any]]) -> list[Surve
     return rows
 
 
+def _answering_state(*, survey: Survey, user: User, now: dt.datetime) -> dict[str, Any]:
+    """In one query: does the survey ask `user`, and which instance is open."""
+    through = Survey.groups.through
+    asks_me = ~Exists(through.objects.filter(survey_id=OuterRef("pk"))) | Exists(
+        through.objects.filter(survey_id=OuterRef("pk"), group_id__in=Membership.objects.filter(user=user).values("group_id"))
+    )
+    instance = SurveyInstance.objects.filter(survey=OuterRef("pk"), opens_at__lte=now, closes_at__gt=now).order_by("-number")
+    return (
+        Survey.objects.filter(pk=survey.pk)
+        .annotate(asks_me=ExpressionWrapper(asks_me, output_field=BooleanField()), instance_id=Subquery(instance.values("pk")[:1]))
+        .values("asks_me", "instance_id", "organization__timezone")
+        .get()
+    )
+
+
+def _participate(*, instance_id: int, user: User) -> bool:
+    """Record that `user` answered the instance; False if they already had (no savepoint, one statement).
+
+    The unique (instance, user) decides between concurrent submissions: the second waits for the
+    first's commit and then inserts nothing.
+    """
+    table = SurveyParticipation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (instance_id, user_id) VALUES (%s, %s) ON CONFLICT (instance_id, user_id) DO NOTHING RETURNING id",  # noqa: S608
+            [instance_id, user.pk],
+        )
+        return cursor.fetchone() is not None
+
+
 def survey_respond(*, user: User, survey: Survey, answers: list[dict[str, Any]], now: dt.datetime | None = None) -> None:
     """Submit `user`'s answers to the survey's open instance, once (409 `already_submitted` after)."""
     now = now or timezone.now()
-    if not in_audience(survey=survey, user=user):
+    if not user.is_active or user.organization_id != survey.organization_id:
         raise NotAllowed(_("This survey does not ask you."))
-    instance = open_instance(survey=survey, now=now)
-    if instance is None:
+    state = _answering_state(survey=survey, user=user, now=now)
+    if not state["asks_me"]:
+        raise NotAllowed(_("This survey does not ask you."))
+    if state["instance_id"] is None:
         raise Conflict(_("This survey is not open."), code="survey_not_open")
     rows = _answer_rows(survey=survey, answers=answers)
-    tz = zoneinfo.ZoneInfo(survey.organization.timezone)
     group_ids = list(Membership.objects.filter(user=user).values_list("group_id", flat=True))
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                # The unique (instance, user) decides between concurrent submissions: the second waits
-                # for the first's commit and fails here.
-                SurveyParticipation.objects.create(instance=instance, user=user)
-        except IntegrityError:
-            raise Conflict(_("You have already answered this survey."), code="already_submitted") from None
+        if not _participate(instance_id=state["instance_id"], user=user):
+            raise Conflict(_("You have already answered this survey."), code="already_submitted")
         response = SurveyResponse.objects.create(
-            instance=instance,
+            instance_id=state["instance_id"],
             # The day on the organisation's calendar: no finer time that could be matched to a request.
-            submitted_on=now.astimezone(tz).date(),
+            submitted_on=now.astimezone(zoneinfo.ZoneInfo(state["organization__timezone"])).date(),
             respondent=None if survey.anonymous else user,
         )
-        SurveyResponseGroup.objects.bulk_create(SurveyResponseGroup(response=response, group_id=group_id) for group_id in group_ids)
+        if group_ids:
+            SurveyResponseGroup.objects.bulk_create(SurveyResponseGroup(response=response, group_id=group_id) for group_id in group_ids)
         for row in rows:
             row.response = response
         SurveyAnswer.objects.bulk_create(rows)
