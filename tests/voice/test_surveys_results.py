@@ -226,3 +226,39 @@ def test_trend_per_instance(api, org):
     assert points[1]["questions"][0]["mean"] == 6.0 and points[1]["questions"][0]["enps"] == -100.0
     assert "response_rate" not in points[2]
     assert [q["id"] for q in points[3]["questions"]] == [question.pk]  # scale questions only
+
+
+def test_trend_query_count_does_not_grow_with_instances(api, org, django_assert_num_queries):
+    admin_user = AdminFactory(organization=org)
+    group, people = _team(org, 5)
+    start = timezone.now() - dt.timedelta(days=35)
+    survey = survey_create(
+        actor=admin_user,
+        title="Weekly pulse",
+        group_ids=[group.pk],
+        questions=[{"kind": "scale_0_10", "text": "NPS"}],
+        opens_at=start,
+        closes_at=start + dt.timedelta(days=2),
+        recurrence={"every": "week"},
+        now=start,
+    )
+    question = survey.questions.get()
+
+    def run_week(week: int) -> None:
+        moment = start + dt.timedelta(days=7 * week, hours=1)
+        surveys_tick(now=moment)
+        for person in people:
+            survey_respond(user=person, survey=survey, answers=[{"question_id": question.pk, "value": 8}], now=moment)
+        surveys_tick(now=moment + dt.timedelta(days=3))
+
+    run_week(0)
+    run_week(1)
+    client = api(admin_user)
+    client.get(f"/api/v1/surveys/{survey.pk}/trend")
+    # token, survey, its groups, questions, options, instances, counts, scale tallies, survey groups
+    with django_assert_num_queries(9):
+        assert len(client.get(f"/api/v1/surveys/{survey.pk}/trend").json()["instances"]) == 2
+    run_week(2)
+    run_week(3)
+    with django_assert_num_queries(9):
+        assert len(client.get(f"/api/v1/surveys/{survey.pk}/trend").json()["instances"]) == 4
