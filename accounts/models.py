@@ -5,6 +5,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.timezone import now as tz_now
@@ -50,11 +51,21 @@ class Organization(models.Model):
         help_text=_("On erasure, keep posts and comments anonymised instead of removing them."),
         verbose_name=_("keep content on erasure"),
     )
+    # At least 3: below that, a result set or its complement points at one or two people.
+    survey_min_group_size = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(3)],
+        help_text=_("Survey results built from fewer responses than this are not shown (at least 3)."),
+        verbose_name=_("survey minimum group size"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(survey_min_group_size__gte=3), name="organization_survey_min_group_size_3"),
+        ]
 
     def __str__(self) -> str:
         return self.name

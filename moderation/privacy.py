@@ -36,6 +36,7 @@ from recognition.models import AwardResult, AwardRound, Endorsement, Kudos, Kudo
 from server.admin_site import organization_path
 from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
 from server.models import IdempotencyRecord
+from voice.models import Survey, SurveyAnswer, SurveyParticipation, SurveyResponse
 
 ERASED_NAME = "Former colleague"
 ERASED_EMAIL_DOMAIN = "erased.invalid"
@@ -91,6 +92,11 @@ EXPORT_SECTIONS: tuple[Section, ...] = (
     Section("reports_made", Report, "reporter"),
     Section("reports_about_them", ReportCase, "target_user", omit=("resolved_by",)),
     Section("mutes", Mute, "user"),
+    Section("surveys_created", Survey, "created_by"),
+    # That they answered (never what, for an anonymous survey: those answers hold no person).
+    Section("survey_participations", SurveyParticipation, "user"),
+    # Their answers to named surveys; the answers themselves follow as survey_answers.
+    Section("survey_responses", SurveyResponse, "respondent"),
 )
 
 # (model, field) deliberately left out of the export, with the reason.
@@ -133,6 +139,9 @@ def user_export(*, user: User) -> dict[str, Any]:
     export["kudos_received_messages"] = list(
         Kudos.objects.filter(pk__in=kudos_ids).order_by("pk").values("id", "giver_id", "message", "created_at")
     )
+    response_ids = [row["id"] for row in export["survey_responses"]]
+    answers = SurveyAnswer.objects.filter(response_id__in=response_ids).order_by("response_id", "question_id", "pk")
+    export["survey_answers"] = [_row(answer, ()) for answer in answers]
     export["audit_entries"] = [_row(entry, ()) for entry in audit_entries_about(user=user)]
     log_entries = LogEntry.objects.filter(content_type__app_label="accounts", content_type__model="user", object_id=str(user.pk))
     export["admin_site_changes_about"] = [_row(entry, ()) for entry in log_entries.order_by("pk")]
@@ -189,6 +198,9 @@ _REDACTION_PATHS = {
     "feed.AcknowledgementEscalation": "post__organization",
     "recognition.AwardResult": "round__organization",
     "moderation.CommentLock": "post__organization",
+    "voice.SurveyQuestion": "survey__organization",
+    "voice.SurveyOption": "question__survey__organization",
+    "voice.SurveyAnswer": "response__instance__organization",
 }
 _NO_PERSONAL_DATA = {"auth.Permission", "auth.Group", "contenttypes.ContentType", "sessions.Session"}
 
@@ -313,6 +325,9 @@ def user_erase(*, actor: User, user: User) -> ErasureReport:
         NotificationPreference.objects.filter(user=user).delete()
         IdempotencyRecord.objects.filter(user=user).delete()
         Membership.objects.filter(user=user).delete()
+        # Named survey answers are theirs and go; anonymous ones hold no person and stay.
+        SurveyResponse.objects.filter(respondent=user).delete()
+        SurveyParticipation.objects.filter(user=user).delete()
 
         if organization.erasure_keeps_content:
             content, posts_removed, comments_removed = "kept", 0, 0

@@ -481,3 +481,14 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "ResolutionActionEnum": "moderation.models.Resolution.choices",
     }
 )
+
+# Surveys open, remind and close within a minute of their times (voice.tasks; each step happens once).
+CELERY_BEAT_SCHEDULE["voice-surveys-tick"] = {"task": "voice.tasks.surveys_tick_task", "schedule": 60.0}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "SurveyQuestionKindEnum": "voice.models.QuestionKind.choices",
+        "SurveyStatusEnum": "voice.survey_serializers.SURVEY_STATUS_CHOICES",
+        "SurveyMyStatusEnum": "voice.survey_serializers.MY_STATUS_CHOICES",
+        "SurveyEveryEnum": "voice.models.Every.choices",
+    }
+)

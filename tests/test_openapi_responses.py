@@ -29,6 +29,7 @@ from tests.factories import GroupFactory, MembershipFactory, UserFactory
 from tests.media.factories import ready_media
 from tests.recognition.factories import AwardCategoryFactory, AwardRoundFactory, CompanyValueFactory, NominationFactory
 from tests.test_openapi_contract import openapi
+from voice.services.surveys import surveys_tick
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +137,21 @@ def _build_world(api, org, admin_user, leader, employee):
     assert report.status_code == 201, report.json()
     [case] = api(admin_user).get("/api/v1/moderation/reports").json()["results"]
     ok(api(admin_user).post(f"/api/v1/moderation/reports/{case['id']}/resolve", {"action": "hide", "note": "Off-topic"}, format="json"))
+
+    # A survey of the team: it opens (everyone hears), the colleague answers, the others are reminded,
+    # and it closes (its creator hears).
+    questions = [{"kind": "scale_0_10", "text": "Hoe waarschijnlijk raad je ons aan?"}]
+    closes = (timezone.now() + dt.timedelta(days=2)).isoformat()
+    survey = ok(
+        boss.post(
+            "/api/v1/surveys", {"title": "Pulse", "group_ids": [team.pk], "questions": questions, "closes_at": closes}, format="json"
+        ),
+        201,
+    )
+    answer = [{"question_id": survey["questions"][0]["id"], "value": 9}]
+    ok(them.post(f"/api/v1/surveys/{survey['id']}/responses", {"answers": answer}, format="json"), 201)
+    surveys_tick(now=timezone.now() + dt.timedelta(days=1, hours=1))
+    surveys_tick(now=timezone.now() + dt.timedelta(days=3))
 
     # A reminder to acknowledge, then the summary after the deadline.
     deadline = dt.datetime.fromisoformat(announcement["acknowledgement_deadline"])

@@ -10,4 +10,7 @@ class VoiceConfig(AppConfig):
 
     def ready(self) -> None:
         # Signals and surveys register their events, card payloads and hooks here.
-        pass
+        from notifications import catalogue
+        from voice import events
+
+        catalogue.register(*events.SURVEY_EVENT_TYPES, reasons=events.SURVEY_REASONS)

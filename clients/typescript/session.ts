@@ -91,6 +91,12 @@ export function notificationLine(notification: Notification): string {
       return `Your report: ${notification.data.action}`;
     case "moderation.decided":
       return notification.data.muted_until === undefined ? `Moderation: ${notification.data.action}` : `Muted until ${notification.data.muted_until}`;
+    case "survey.opened":
+      return `New survey: ${notification.data.title} (until ${notification.data.closes_at})`;
+    case "survey.reminder":
+      return `Not answered yet: ${notification.data.title}`;
+    case "survey.closed":
+      return `Results ready: ${notification.data.title}`;
   }
 }
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +33,16 @@ MAX_HASHED_BODY = 1024 * 1024
 NOT_STORED_STATUSES = {401, 408, 429}
 
 
+def _hashes_body(request: HttpRequest) -> bool:
+    """False for a view that sets `idempotency_hashes_body = False`: its body must not be kept, even
+    hashed, beside the user (an anonymous survey's answers: a hash of a few scale values is easily reversed)."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return True
+    return getattr(getattr(match.func, "view_class", None), "idempotency_hashes_body", True)
+
+
 def _fingerprint(request: HttpRequest) -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode())
@@ -39,7 +50,9 @@ def _fingerprint(request: HttpRequest) -> str:
     content_type = request.META.get("CONTENT_TYPE", "")
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     media_type, _sep, params = content_type.partition(";")
-    if length <= MAX_HASHED_BODY:
+    if not _hashes_body(request):
+        digest.update(b"\0" + media_type.strip().encode())
+    elif length <= MAX_HASHED_BODY:
         body = request.body
         boundary = next((p.strip()[9:].strip('"') for p in params.split(";") if p.strip().startswith("boundary=")), "")
         if boundary:

@@ -14,9 +14,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from feed.models import KeyMoment
 from media.models import MediaStatus
@@ -27,6 +29,7 @@ from recognition.services import closing
 from tests.feed.factories import PostFactory
 from tests.media.factories import MediaFactory
 from tests.security.matrix import changed_tables, make_world, openapi, request_schema, snapshot
+from voice.services.surveys import survey_create
 
 MISSING = 987_654_321
 
@@ -157,6 +160,10 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("patch", "/api/v1/awards/categories/{category_id}", "group_ids"): Case(
         "admin_a", lambda w: f"/api/v1/awards/categories/{_round(w).category_id}", lambda w: {}, group_b
     ),
+    ("post", "/api/v1/surveys", "group_ids"): Case("admin_a", lambda w: "/api/v1/surveys", lambda w: _survey_body(), group_b),
+    ("patch", "/api/v1/surveys/{survey_id}", "group_ids"): Case(
+        "admin_a", lambda w: f"/api/v1/surveys/{_scheduled_survey(w)}", lambda w: {}, group_b
+    ),
     ("post", "/api/v1/reports", "target_id"): Case(
         "employee_a",
         lambda w: "/api/v1/reports",
@@ -164,6 +171,18 @@ CASES: dict[tuple[str, str, str], Case] = {
         lambda w: PostFactory(author=w.employee_b).pk,
     ),
 }
+
+
+def _survey_body() -> dict[str, Any]:
+    closes_at = (timezone.now() + timedelta(days=3)).isoformat()
+    return {"title": "Pulse", "questions": [{"kind": "scale_1_5", "text": "How was your week?"}], "closes_at": closes_at}
+
+
+def _scheduled_survey(world) -> int:
+    opens_at = timezone.now() + timedelta(days=1)
+    questions = [{"kind": "text", "text": "Why?"}]
+    closes_at = opens_at + timedelta(days=2)
+    return survey_create(actor=world.admin_a, title="Later", questions=questions, opens_at=opens_at, closes_at=closes_at).pk
 
 
 def _notification_of(user) -> int:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.audit import audit_record
 from feed import services as feed_services
@@ -28,6 +30,7 @@ from server.routing import websocket_urlpatterns
 from tests.factories import GroupFactory, UserFactory, issue_token
 from tests.security.harness import PUBLIC_ROUTES, all_routes
 from tests.security.matrix import make_world
+from voice.services.surveys import survey_create, survey_respond
 
 ROLES_B = ("admin_b", "leader_b", "employee_b")
 # Kwargs a route may be called with on organisation B's own objects.
@@ -78,6 +81,26 @@ def seed_markers(world, marker: str) -> list[str]:
     audit_record(
         actor=world.admin_a, action="test.marker", target_type="user", target_id=person.pk, organization_id=org.pk, note=f"{marker} audit"
     )
+    # A survey of the whole organisation, answered with the marker in a text answer.
+    survey = survey_create(
+        actor=world.admin_a,
+        title=f"{marker} survey",
+        intro=f"{marker} intro",
+        questions=[
+            {"kind": "single_choice", "text": f"{marker} question", "options": [f"{marker} option", "other"]},
+            {"kind": "text", "text": "Why?"},
+        ],
+        closes_at=timezone.now() + timedelta(days=7),
+    )
+    choice, why = survey.questions.order_by("position")
+    survey_respond(
+        user=world.employee_a,
+        survey=survey,
+        answers=[
+            {"question_id": choice.pk, "option_ids": [choice.options.first().pk]},
+            {"question_id": why.pk, "text": f"{marker} answer"},
+        ],
+    )
     assert kudos.pk
     return [
         "user",
@@ -95,6 +118,7 @@ def seed_markers(world, marker: str) -> list[str]:
         "report",
         "keyword",
         "audit entry",
+        "survey",
     ]
 
 
@@ -141,6 +165,7 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
         "recognition-insights",
         "recognition-wall",
         "search",
+        "survey-list",
     } <= walked
     leaks = []
     for role in ROLES_B:

@@ -9,14 +9,17 @@ only their own goals: the admin's "everything" was an empty Q() OR-ed with the o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from feed.models import Goal, GoalGroup, KeyMoment, KeyMomentGroup
 from tests.factories import AdminFactory, GroupFactory, LeaderFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.feed.factories import PostFactory, group_post
 from tests.recognition.factories import AwardCategoryFactory, AwardRoundFactory
+from voice.services.surveys import survey_create
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +263,37 @@ def test_the_wall_of_fame_shows_each_role_the_winners_of_its_categories(api, wor
         winners = api(world.people[role]).get("/api/v1/recognition/wall").json()["winners"]
         seen = {name for name, pk in rounds.items() if pk in {w["round_id"] for w in winners}}
         assert seen == expected[role], f"{role} sees {sorted(seen)} on the wall"
+def _survey(world: Org, creator, group=None, opens_in=None) -> int:
+    now = timezone.now()
+    opens_at = now + opens_in if opens_in else None
+    questions = [{"kind": "scale_1_5", "text": "How was your week?"}]
+    group_ids = [group.pk] if group is not None else None
+    survey = survey_create(
+        actor=creator, title="Pulse", questions=questions, group_ids=group_ids, opens_at=opens_at, closes_at=now + timedelta(days=3)
+    )
+    return survey.pk
+
+
+def test_surveys(api, world):
+    admin, leader = world.people["admin"], world.people["leader_x"]
+    made = {
+        "org_wide": _survey(world, admin),
+        "group_x": _survey(world, admin, world.group_x),
+        "group_y": _survey(world, admin, world.group_y),
+        # Not open yet: only its creator and admins see it.
+        "scheduled_x": _survey(world, leader, world.group_x, opens_in=timedelta(hours=1)),
+    }
+    _check(
+        api,
+        world,
+        list_url="/api/v1/surveys",
+        detail_url="/api/v1/surveys/{id}",
+        made=made,
+        expected={
+            "admin": set(made),
+            "leader_x": {"org_wide", "group_x", "scheduled_x"},
+            "employee_x": {"org_wide", "group_x"},
+            "employee_y": {"org_wide", "group_y"},
+            "admin_b": set(),
+        },
+    )

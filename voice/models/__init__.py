@@ -1,1 +1,14 @@
 """Voice's models, one module per use case (signals, surveys); re-exported here for Django."""
+
+from voice.models.surveys import (  # noqa: F401
+    Every,
+    QuestionKind,
+    Survey,
+    SurveyAnswer,
+    SurveyInstance,
+    SurveyOption,
+    SurveyParticipation,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyResponseGroup,
+)

@@ -1,0 +1,496 @@
+"""Writes about pulse surveys: create, change before it opens, delete, answer, and the scheduler's tick.
+
+A submission writes two things that share no key (voice.models.surveys): the participation
+row (who, for the one-submission rule and reminders) and the response (what, with no person
+for an anonymous survey, the day only, random keys). It raises no event and logs nothing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Max, OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Group, Membership, User
+from notifications import services as notifications
+from notifications.recipients import AudienceAddress
+from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
+from server.api.text import clean_text
+from voice import events
+from voice.models import (
+    Every,
+    QuestionKind,
+    Survey,
+    SurveyAnswer,
+    SurveyInstance,
+    SurveyOption,
+    SurveyParticipation,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyResponseGroup,
+)
+from voice.models.surveys import CHOICE_KINDS, SCALE_RANGES
+
+MAX_GROUPS = 50
+# An instance of a recurring survey must end before the next one begins.
+MAX_WINDOW = {Every.WEEK: dt.timedelta(days=7), Every.MONTH: dt.timedelta(days=28)}
+# The reminder goes this long before closing, or half-way through a shorter survey.
+REMINDER_BEFORE = dt.timedelta(hours=24)
+
+
+# --- Calendar --------------------------------------------------------------------------------
+
+
+def _add_months(local: dt.datetime, months: int) -> dt.datetime:
+    month_index = local.month - 1 + months
+    year, month = local.year + month_index // 12, month_index % 12 + 1
+    # The 31st of a 30-day month is its last day: "every month on the 31st" stays at month end.
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day)
+
+
+def _shift(instant: dt.datetime, *, every: str, periods: int, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    """`instant` moved `periods` weeks or months on the organisation's wall clock (09:00 stays 09:00 over DST)."""
+    if periods == 0 or not every:
+        return instant
+    local = instant.astimezone(tz).replace(tzinfo=None)
+    moved = local + dt.timedelta(weeks=periods) if every == Every.WEEK else _add_months(local, periods)
+    return moved.replace(tzinfo=tz).astimezone(dt.UTC)
+
+
+def instance_window(*, survey: Survey, number: int, tz: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """When instance `number` (1-based) opens and closes."""
+    return (
+        _shift(survey.opens_at, every=survey.every, periods=number - 1, tz=tz),
+        _shift(survey.closes_at, every=survey.every, periods=number - 1, tz=tz),
+    )
+
+
+def _remind_at(opens_at: dt.datetime, closes_at: dt.datetime) -> dt.datetime:
+    return closes_at - min(REMINDER_BEFORE, (closes_at - opens_at) / 2)
+
+
+def _new_instance(*, survey: Survey, number: int) -> SurveyInstance:
+    opens_at, closes_at = instance_window(survey=survey, number=number, tz=zoneinfo.ZoneInfo(survey.organization.timezone))
+    return SurveyInstance.objects.create(
+        organization_id=survey.organization_id,
+        survey=survey,
+        number=number,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        remind_at=_remind_at(opens_at, closes_at),
+    )
+
+
+# --- Audience and roles ----------------------------------------------------------------------
+
+
+def survey_group_ids(survey: Survey) -> list[int]:
+    return sorted(Survey.groups.through.objects.filter(survey_id=survey.pk).values_list("group_id", flat=True))
+
+
+def audience_users(*, survey: Survey, group_ids: list[int] | None = None):
+    """Active people the survey asks: the organisation, or members of its groups."""
+    group_ids = survey_group_ids(survey) if group_ids is None else group_ids
+    people = User.objects.filter(organization_id=survey.organization_id, is_active=True)
+    if group_ids:
+        people = people.filter(pk__in=Membership.objects.filter(group_id__in=group_ids).values("user_id"))
+    return people
+
+
+def led_group_ids(user: User) -> set[int]:
+    """Groups a leader leads: the ones they belong to (as in recognition's insights)."""
+    if user.role != "leader":
+        return set()
+    return set(Membership.objects.filter(user=user).values_list("group_id", flat=True))
+
+
+def may_manage(*, user: User, survey: Survey) -> bool:
+    return user.organization_id == survey.organization_id and (user.is_org_admin or survey.created_by_id == user.pk)
+
+
+def _groups_for(*, actor: User, group_ids: list[int]) -> list[Group]:
+    if not actor.is_leader_or_admin:
+        raise NotAllowed(_("Only leaders and admins may create surveys."))
+    unique_ids = list(dict.fromkeys(group_ids))
+    if len(unique_ids) > MAX_GROUPS:
+        message = _("At most %(n)d groups.") % {"n": MAX_GROUPS}
+        raise ValidationFailed(message, fields={"group_ids": [message]})
+    groups = list(Group.objects.filter(organization_id=actor.organization_id, pk__in=unique_ids))
+    if len(groups) != len(unique_ids):
+        found = {group.pk for group in groups}
+        message = _("Unknown group ids: %(ids)s.") % {"ids": ", ".join(str(i) for i in unique_ids if i not in found)}
+        raise ValidationFailed(message, fields={"group_ids": [message]})
+    if not actor.is_org_admin:
+        if not groups:
+            raise NotAllowed(_("Only admins may ask the whole organisation; choose your groups."))
+        if not {group.pk for group in groups} <= led_group_ids(actor):
+            raise NotAllowed(_("Leaders ask their own groups only."))
+    return groups
+
+
+# --- Create, change, delete ------------------------------------------------------------------
+
+
+def _check_window(*, opens_at: dt.datetime, closes_at: dt.datetime, every: str, now: dt.datetime) -> None:
+    if closes_at <= opens_at:
+        message = _("A survey closes after it opens.")
+        raise ValidationFailed(message, fields={"closes_at": [message]})
+    if closes_at <= now:
+        message = _("The closing time has passed.")
+        raise ValidationFailed(message, fields={"closes_at": [message]})
+    if every and closes_at - opens_at > MAX_WINDOW[every]:
+        message = _("A recurring survey closes before its next instance opens (at most %(days)d days).") % {"days": MAX_WINDOW[every].days}
+        raise ValidationFailed(message, fields={"closes_at": [message]})
+
+
+def _questions_create(*, survey: Survey, questions: list[dict[str, Any]]) -> None:
+    for position, spec in enumerate(questions):
+        question = SurveyQuestion.objects.create(
+            survey=survey,
+            position=position,
+            kind=spec["kind"],
+            text=clean_text(spec["text"], field=f"questions[{position}].text", max_length=500),
+            required=spec.get("required", True),
+        )
+        SurveyOption.objects.bulk_create(
+            SurveyOption(question=question, position=index, text=clean_text(text, field=f"questions[{position}].options", max_length=200))
+            for index, text in enumerate(spec.get("options") or [])
+        )
+
+
+def survey_create(
+    *,
+    actor: User,
+    title: str,
+    questions: list[dict[str, Any]],
+    closes_at: dt.datetime,
+    intro: str = "",
+    group_ids: list[int] | None = None,
+    anonymous: bool = True,
+    opens_at: dt.datetime | None = None,
+    recurrence: dict[str, str] | None = None,
+    now: dt.datetime | None = None,
+) -> Survey:
+    now = now or timezone.now()
+    groups = _groups_for(actor=actor, group_ids=group_ids or [])
+    opens_at = opens_at or now
+    every = (recurrence or {}).get("every", "")
+    _check_window(opens_at=opens_at, closes_at=closes_at, every=every, now=now)
+    with transaction.atomic():
+        survey = Survey.objects.create(
+            organization_id=actor.organization_id,
+            created_by=actor,
+            title=clean_text(title, field="title", max_length=200),
+            intro=clean_text(intro, field="intro", allow_empty=True),
+            anonymous=anonymous,
+            every=every,
+            opens_at=opens_at,
+            closes_at=closes_at,
+        )
+        survey.groups.set(groups)
+        _questions_create(survey=survey, questions=questions)
+        instance = _new_instance(survey=survey, number=1)
+        if instance.opens_at <= now:
+            _instance_open(instance=instance, now=now)
+    return survey
+
+
+def _first_instance(survey: Survey) -> SurveyInstance:
+    return SurveyInstance.objects.select_for_update().get(survey=survey, number=1)
+
+
+def _ensure_unopened(*, survey: Survey, now: dt.datetime) -> SurveyInstance:
+    instance = _first_instance(survey)
+    if instance.opened_at is not None or instance.opens_at <= now:
+        raise Conflict(_("The survey has opened: it can no longer be changed or deleted."), code="survey_open")
+    return instance
+
+
+def survey_update(*, actor: User, survey: Survey, now: dt.datetime | None = None, **changes: Any) -> Survey:
+    if not may_manage(user=actor, survey=survey):
+        raise NotAllowed(_("Only its creator and admins may change a survey."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update().select_related("organization").get(pk=survey.pk)
+        instance = _ensure_unopened(survey=survey, now=now)
+        if "group_ids" in changes:
+            survey.groups.set(_groups_for(actor=actor, group_ids=changes["group_ids"] or []))
+        if "title" in changes:
+            survey.title = clean_text(changes["title"], field="title", max_length=200)
+        if "intro" in changes:
+            survey.intro = clean_text(changes["intro"], field="intro", allow_empty=True)
+        if "anonymous" in changes:
+            survey.anonymous = changes["anonymous"]
+        if "recurrence" in changes:
+            survey.every = (changes["recurrence"] or {}).get("every", "")
+        if "opens_at" in changes:
+            survey.opens_at = changes["opens_at"] or now
+        if "closes_at" in changes:
+            survey.closes_at = changes["closes_at"]
+        _check_window(opens_at=survey.opens_at, closes_at=survey.closes_at, every=survey.every, now=now)
+        survey.save()
+        if "questions" in changes:
+            survey.questions.all().delete()
+            _questions_create(survey=survey, questions=changes["questions"])
+        instance.opens_at, instance.closes_at = survey.opens_at, survey.closes_at
+        instance.remind_at = _remind_at(survey.opens_at, survey.closes_at)
+        instance.save(update_fields=["opens_at", "closes_at", "remind_at"])
+        if instance.opens_at <= now:
+            _instance_open(instance=instance, now=now)
+    return survey
+
+
+def survey_delete(*, actor: User, survey: Survey, now: dt.datetime | None = None) -> None:
+    if not may_manage(user=actor, survey=survey):
+        raise NotAllowed(_("Only its creator and admins may delete a survey."))
+    with transaction.atomic():
+        survey = Survey.objects.select_for_update().get(pk=survey.pk)
+        _ensure_unopened(survey=survey, now=now or timezone.now())
+        survey.delete()
+
+
+# --- Answering ---------------------------------------------------------------------------------
+
+
+def _answer_rows(*, survey: Survey, answers: list[dict[str, Any]]) -> list[SurveyAnswer]:
+    """Every answer checked against its question, all errors reported at once (by `answers[i]`)."""
+    questions = {q.pk: q for q in survey.questions.prefetch_related("options")}
+    errors: dict[str, list[str]] = {}
+    rows: list[SurveyAnswer] = []
+    seen: set[int] = set()
+
+    def fail(key: str, message: str) -> None:
+        errors.setdefault(key, []).append(message)
+
+    for index, answer in enumerate(answers):
+        key = f"answers[{index}]"
+        question = questions.get(answer["question_id"])
+        if question is None:
+            fail(f"{key}.question_id", _("Not a question of this survey."))
+            continue
+        if question.pk in seen:
+            fail(f"{key}.question_id", _("This question is answered twice."))
+            continue
+        seen.add(question.pk)
+        value, option_ids, text = answer.get("value"), answer.get("option_ids"), answer.get("text")
+        if question.kind in SCALE_RANGES:
+            low, high = SCALE_RANGES[question.kind]
+            if option_ids or text or value is None or not low <= value <= high:
+                fail(f"{key}.value", _("Answer with a whole number from %(low)d to %(high)d.") % {"low": low, "high": high})
+                continue
+            rows.append(SurveyAnswer(question=question, value=value))
+        elif question.kind in CHOICE_KINDS:
+            valid = {option.pk for option in question.options.all()}
+            chosen = list(dict.fromkeys(option_ids or []))
+            if value is not None or text or not chosen:
+                fail(f"{key}.option_ids", _("Choose from the question's options."))
+            elif not set(chosen) <= valid:
+                fail(f"{key}.option_ids", _("Unknown option ids: %(ids)s.") % {"ids": ", ".join(str(i) for i in chosen if i not in valid)})
+            elif question.kind == QuestionKind.SINGLE_CHOICE and len(chosen) != 1:
+                fail(f"{key}.option_ids", _("Choose exactly one option."))
+            else:
+                rows.extend(SurveyAnswer(question=question, option_id=option_id) for option_id in chosen)
+        else:
+            if value is not None or option_ids:
+                fail(f"{key}.text", _("Answer this question with a text."))
+                continue
+            try:
+                cleaned = clean_text(text, field=f"{key}.text", allow_empty=True)
+            except ValidationFailed as error:
+                errors.update(error.fields)
+                continue
+            if cleaned:
+                rows.append(SurveyAnswer(question=question, text=cleaned))
+            else:
+                seen.discard(question.pk)  # an empty text is no answer: a required one is missing below
+    for question in questions.values():
+        if question.required and question.pk not in seen:
+            errors.setdefault("answers", []).append(_("Question %(n)d is required.") % {"n": question.position + 1})
+    if errors:
+        raise ValidationFailed(_("Some answers are not valid."), fields=errors)
+    return rows
+
+
+def _answering_state(*, survey: Survey, user: User, now: dt.datetime) -> dict[str, Any]:
+    """In one query: does the survey ask `user`, and which instance is open."""
+    through = Survey.groups.through
+    asks_me = ~Exists(through.objects.filter(survey_id=OuterRef("pk"))) | Exists(
+        through.objects.filter(survey_id=OuterRef("pk"), group_id__in=Membership.objects.filter(user=user).values("group_id"))
+    )
+    instance = SurveyInstance.objects.filter(survey=OuterRef("pk"), opens_at__lte=now, closes_at__gt=now).order_by("-number")
+    return (
+        Survey.objects.filter(pk=survey.pk)
+        .annotate(asks_me=ExpressionWrapper(asks_me, output_field=BooleanField()), instance_id=Subquery(instance.values("pk")[:1]))
+        .values("asks_me", "instance_id", "organization__timezone")
+        .get()
+    )
+
+
+def _participate(*, instance_id: int, user: User) -> bool:
+    """Record that `user` answered the instance; False if they already had (no savepoint, one statement).
+
+    The unique (instance, user) decides between concurrent submissions: the second waits for the
+    first's commit and then inserts nothing.
+    """
+    table = SurveyParticipation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (instance_id, user_id) VALUES (%s, %s) ON CONFLICT (instance_id, user_id) DO NOTHING RETURNING id",  # noqa: S608
+            [instance_id, user.pk],
+        )
+        return cursor.fetchone() is not None
+
+
+def survey_respond(*, user: User, survey: Survey, answers: list[dict[str, Any]], now: dt.datetime | None = None) -> None:
+    """Submit `user`'s answers to the survey's open instance, once (409 `already_submitted` after)."""
+    now = now or timezone.now()
+    if not user.is_active or user.organization_id != survey.organization_id:
+        raise NotAllowed(_("This survey does not ask you."))
+    state = _answering_state(survey=survey, user=user, now=now)
+    if not state["asks_me"]:
+        raise NotAllowed(_("This survey does not ask you."))
+    if state["instance_id"] is None:
+        raise Conflict(_("This survey is not open."), code="survey_not_open")
+    rows = _answer_rows(survey=survey, answers=answers)
+    group_ids = list(Membership.objects.filter(user=user).values_list("group_id", flat=True))
+    with transaction.atomic():
+        if not _participate(instance_id=state["instance_id"], user=user):
+            raise Conflict(_("You have already answered this survey."), code="already_submitted")
+        response = SurveyResponse.objects.create(
+            instance_id=state["instance_id"],
+            # The day on the organisation's calendar: no finer time that could be matched to a request.
+            submitted_on=now.astimezone(zoneinfo.ZoneInfo(state["organization__timezone"])).date(),
+            respondent=None if survey.anonymous else user,
+        )
+        if group_ids:
+            SurveyResponseGroup.objects.bulk_create(SurveyResponseGroup(response=response, group_id=group_id) for group_id in group_ids)
+        for row in rows:
+            row.response = response
+        SurveyAnswer.objects.bulk_create(rows)
+
+
+# --- The scheduler ------------------------------------------------------------------------------
+
+
+def _payload(instance: SurveyInstance) -> dict[str, Any]:
+    survey = instance.survey
+    return {
+        "survey_id": survey.pk,
+        "instance_id": instance.pk,
+        "number": instance.number,
+        "title": survey.title,
+        "anonymous": survey.anonymous,
+        "opens_at": instance.opens_at.isoformat(),
+        "closes_at": instance.closes_at.isoformat(),
+        "question_count": survey.questions.count(),
+    }
+
+
+def _audience_kwargs(survey: Survey) -> dict[str, Any]:
+    group_ids = survey_group_ids(survey)
+    return {"group_ids": group_ids} if group_ids else {"org_wide": True}
+
+
+def _instance_open(*, instance: SurveyInstance, now: dt.datetime) -> bool:
+    if not SurveyInstance.objects.filter(pk=instance.pk, opened_at__isnull=True).update(opened_at=now):
+        return False
+    if instance.closes_at <= now:
+        return False  # the scheduler was away for the whole window: nobody can answer any more
+    survey = instance.survey
+    notifications.emit(
+        events.SURVEY_OPENED,
+        organization_id=survey.organization_id,
+        payload=_payload(instance),
+        address_audience=AudienceAddress(reason=events.REASON_SURVEY.name, joined_by=now),
+        **_audience_kwargs(survey),
+    )
+    return True
+
+
+def _instance_remind(*, instance: SurveyInstance, now: dt.datetime) -> int:
+    if not SurveyInstance.objects.filter(pk=instance.pk, reminded_at__isnull=True).update(reminded_at=now):
+        return 0
+    survey = instance.survey
+    answered = SurveyParticipation.objects.filter(instance=instance).values("user_id")
+    waiting = list(audience_users(survey=survey).exclude(pk__in=answered).order_by("pk").values_list("pk", flat=True))
+    if waiting:
+        notifications.emit(
+            events.SURVEY_REMINDER,
+            organization_id=survey.organization_id,
+            payload=_payload(instance),
+            user_ids=waiting,
+            address_audience=AudienceAddress(reason=events.REASON_SURVEY_REMINDER.name, joined_by=now),
+        )
+    return len(waiting)
+
+
+def _instance_close(*, instance: SurveyInstance, now: dt.datetime) -> bool:
+    survey = instance.survey
+    size = audience_users(survey=survey).count()
+    if not SurveyInstance.objects.filter(pk=instance.pk, closed_at__isnull=True).update(closed_at=now, audience_size=size):
+        return False
+    if survey.created_by_id is not None:
+        notifications.emit(
+            events.SURVEY_CLOSED,
+            organization_id=survey.organization_id,
+            payload=_payload(instance),
+            user_ids=[survey.created_by_id],
+            addressed=[{"user_id": survey.created_by_id, "reason": events.REASON_SURVEY_CLOSED.name}],
+        )
+    return True
+
+
+def _next_instances(*, now: dt.datetime) -> int:
+    """For each recurring survey, the instance whose period has begun, if it is missing (missed ones are skipped)."""
+    created = 0
+    recurring = Survey.objects.filter(every__in=Every.values).annotate(last_number=Max("instances__number")).select_related("organization")
+    for survey in recurring.filter(instances__opens_at__lte=now).distinct().iterator():
+        tz = zoneinfo.ZoneInfo(survey.organization.timezone)
+        number = survey.last_number
+        while instance_window(survey=survey, number=number + 1, tz=tz)[0] <= now:
+            number += 1
+        if number == survey.last_number or instance_window(survey=survey, number=number, tz=tz)[1] <= now:
+            continue
+        try:
+            with transaction.atomic():
+                _new_instance(survey=survey, number=number)
+            created += 1
+        except IntegrityError:
+            pass  # a concurrent tick made it
+    return created
+
+
+@dataclass
+class TickReport:
+    created: int = 0
+    opened: int = 0
+    reminded: int = 0
+    closed: int = 0
+    reminders: list[int] = field(default_factory=list)
+
+
+def surveys_tick(*, now: dt.datetime | None = None) -> TickReport:
+    """What the beat runs every minute: new instances, openings, reminders, closings; each once (guarded updates)."""
+    now = now or timezone.now()
+    report = TickReport(created=_next_instances(now=now))
+    due = SurveyInstance.objects.select_related("survey", "survey__organization")
+    for instance in due.filter(opened_at__isnull=True, opens_at__lte=now).order_by("pk"):
+        with transaction.atomic():
+            report.opened += _instance_open(instance=instance, now=now)
+    for instance in due.filter(reminded_at__isnull=True, remind_at__lte=now, closes_at__gt=now, opened_at__isnull=False).order_by("pk"):
+        with transaction.atomic():
+            count = _instance_remind(instance=instance, now=now)
+        report.reminded += 1
+        report.reminders.append(count)
+    for instance in due.filter(closed_at__isnull=True, closes_at__lte=now).order_by("pk"):
+        with transaction.atomic():
+            report.closed += _instance_close(instance=instance, now=now)
+    return report
