@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Case, CharField, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from accounts import avatars
-from accounts.models import Group, Membership, User
+from accounts.models import Group, Invitation, Membership, User
 from server.api.exceptions import NotFound
 from server.db import CompiledQuery
 
@@ -108,3 +109,32 @@ def me_get(*, user: User) -> dict:
         "language": user.effective_language,
         "timezone": user.effective_timezone,
     }
+
+
+def _invitation_states() -> dict[str, Q]:
+    now = timezone.now()
+    open_ = Q(accepted_at__isnull=True, revoked_at__isnull=True)
+    return {
+        "accepted": Q(accepted_at__isnull=False),
+        "revoked": Q(accepted_at__isnull=True, revoked_at__isnull=False),
+        "expired": open_ & Q(expires_at__lte=now),
+        "pending": open_ & Q(expires_at__gt=now),
+    }
+
+
+def invitation_list(*, actor: User, status: str = "") -> QuerySet[Invitation]:
+    """The organisation's invitations, newest first, each with its `status`; admins only (the view checks)."""
+    states = _invitation_states()
+    queryset = Invitation.objects.filter(organization_id=actor.organization_id)
+    if status:
+        queryset = queryset.filter(states[status])
+    return queryset.annotate(
+        status=Case(*[When(condition, then=Value(name)) for name, condition in states.items()], output_field=CharField())
+    ).order_by("-id")
+
+
+def access_invitation(*, actor: User, invitation_id: int) -> Invitation:
+    invitation = invitation_list(actor=actor).filter(pk=invitation_id).first()
+    if invitation is None:
+        raise NotFound()
+    return invitation

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -83,9 +84,45 @@ class MeUpdateSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    # Plain text, not an e-mail field: any spelling is looked up in its canonical form and is
+    # either the account or nobody (401); it is never a 400 that tells a spelling apart.
+    email = serializers.CharField(max_length=254, required=False, default="", help_text="Or employee_number with organization.")
+    employee_number = serializers.CharField(max_length=32, required=False, default="", help_text="For staff without e-mail.")
+    organization = serializers.CharField(
+        max_length=80, required=False, default="", help_text="The organisation's code (slug), with employee_number."
+    )
     password = serializers.CharField(max_length=256, trim_whitespace=False)
     device_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs["email"].strip() and not (attrs["employee_number"].strip() and attrs["organization"].strip()):
+            message = _("Give your e-mail address, or your employee number and your organisation's code.")
+            raise serializers.ValidationError({"email": [message]})
+        return attrs
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(max_length=256, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=256, trim_whitespace=False)
+    sign_out_other_devices = serializers.BooleanField(required=False, default=False)
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    email = serializers.CharField(
+        max_length=254, required=False, default="", help_text="Required with an e-mailed code; a code handed over in person needs none."
+    )
+    code = serializers.CharField(max_length=64)
+    new_password = serializers.CharField(max_length=256, trim_whitespace=False)
+    device_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class LoginCodeSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Shown once: hand it over in person. Valid 14 days, single use.")
+    expires_at = serializers.DateTimeField()
 
 
 class TokenResponseSerializer(serializers.Serializer):
@@ -134,7 +171,8 @@ class UserAdminUpdateSerializer(serializers.Serializer):
 
 
 class InvitationCreateSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(required=False, default="", help_text="Or employee_number for staff without e-mail.")
+    employee_number = serializers.CharField(max_length=32, required=False, default="")
     name = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.EMPLOYEE)
     group_ids = IdListField(required=False, default=list, max_length=100)
@@ -142,17 +180,38 @@ class InvitationCreateSerializer(serializers.Serializer):
 
 class InvitationCreatedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    code = serializers.CharField()
+    code = serializers.CharField(help_text="Shown once; also e-mailed when the invitation has an address.")
     expires_at = serializers.DateTimeField()
 
 
+INVITATION_STATUSES = ["pending", "accepted", "expired", "revoked"]
+
+
+class InvitationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.CharField()
+    employee_number = serializers.CharField()
+    name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    status = serializers.ChoiceField(choices=INVITATION_STATUSES)
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
 class ImportUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="CSV with a header row: email,name,role,groups (group names separated by ';').")
+    file = serializers.FileField(
+        help_text="CSV with a header row: email,name,role,groups (group names separated by ';'), optionally employee_number "
+        "(a row with an employee number and no e-mail gets a code to hand over, in the report)."
+    )
 
 
 class ImportRowSerializer(serializers.Serializer):
     row = serializers.IntegerField()
     email = serializers.CharField()
+    employee_number = serializers.CharField()
+    code = serializers.CharField(allow_null=True, help_text="Only for a row without e-mail: the code to hand over, shown once.")
     status = serializers.ChoiceField(choices=["invited", "invalid"])
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
     invitation_id = serializers.IntegerField(allow_null=True)
