@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts import avatars
+from accounts import avatars, capabilities
 from accounts.models import Group, Invitation, Membership, User
 from server.api.exceptions import NotFound
 from server.db import CompiledQuery
@@ -72,7 +72,14 @@ def _my_groups_and_avatar(user_id: int) -> QuerySet[User]:
     return (
         User.objects.filter(pk=user_id)
         .order_by("memberships__group__name", "memberships__group_id")
-        .values_list(*image, "memberships__group_id", "memberships__group__name", "memberships__group__kind", "memberships__role")
+        .values_list(
+            *image,
+            "memberships__group_id",
+            "memberships__group__name",
+            "memberships__group__kind",
+            "memberships__role",
+            "memberships__group__allow_member_posts",
+        )
     )
 
 
@@ -92,22 +99,33 @@ def me_get(*, user: User) -> dict:
         avatar = avatars.urls(media_id, media_status)
     groups = [
         {"id": group_id, "name": name, "kind": kind, "role": role}
-        for _media_id, _media_status, group_id, name, kind, role in rows
+        for _media_id, _media_status, group_id, name, kind, role, _allow in rows
         if group_id is not None
     ]
+    mine = [capabilities.MyGroup(row[2], row[5], row[6]) for row in rows if row[2] is not None]
     organization = user.organization
     return {
         "id": user.pk,
         "name": user.name,
         "avatar": avatar,
         "email": user.email,
+        "employee_number": user.employee_number,
         "role": user.role,
         "organization": None
         if organization is None
-        else {"id": organization.pk, "name": organization.name, "timezone": organization.timezone},
+        else {
+            "id": organization.pk,
+            "name": organization.name,
+            "timezone": organization.timezone,
+            "slug": organization.slug,
+            "settings": capabilities.organization_settings_of(organization),
+        },
         "groups": groups,
         "language": user.effective_language,
         "timezone": user.effective_timezone,
+        "muted_until": user.muted_until if user.is_muted else None,
+        "capabilities": capabilities.capabilities_of(user, mine),
+        **capabilities.person_values_of(user),
     }
 
 

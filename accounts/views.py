@@ -81,7 +81,7 @@ class LoginView(APIView):
         issued = services.login(
             email=data.validated_data["email"],
             employee_number=data.validated_data["employee_number"],
-            organization_slug=data.validated_data["organization"],
+            organization_slug=data.validated_data["organization_slug"],
             password=data.validated_data["password"],
             device_name=data.validated_data["device_name"],
         )
