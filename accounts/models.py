@@ -133,6 +133,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(default=tz_now, verbose_name=_("joined"))
     deactivated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("deactivated"))
+    # Set when a personal-data erasure begins (moderation.privacy): such a person is never reactivated.
+    erased_at = models.DateTimeField(null=True, blank=True, verbose_name=_("erased"))
     # Set by moderation (which keeps the history); read by feed and recognition,
     # which may not import moderation: a muted user cannot post, comment or give kudos.
     muted_until = models.DateTimeField(null=True, blank=True, verbose_name=_("muted until"))
@@ -220,11 +222,18 @@ class Group(models.Model):
     kind = models.CharField(max_length=16, choices=GroupKind.choices, default=GroupKind.TEAM, verbose_name=_("kind"))
     allow_member_posts = models.BooleanField(default=True, verbose_name=_("members may post"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    # Deleting a group archives it: its posts stay (and keep naming it), its memberships go.
+    archived_at = models.DateTimeField(null=True, blank=True, verbose_name=_("archived"))
 
     class Meta:
         verbose_name = _("group")
         verbose_name_plural = _("groups")
-        constraints = [models.UniqueConstraint("organization", Lower("name"), name="group_name_unique_per_org")]
+        # An archived group's name is free for a new group.
+        constraints = [
+            models.UniqueConstraint(
+                "organization", Lower("name"), condition=models.Q(archived_at__isnull=True), name="group_name_unique_per_org"
+            )
+        ]
         indexes = [models.Index(fields=["organization", "name", "id"], name="group_directory_idx")]
 
     def __str__(self) -> str:

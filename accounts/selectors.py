@@ -34,7 +34,7 @@ def access_user(*, actor: User, user_id: int, include_inactive: bool = False) ->
 
 
 def group_list(*, actor: User, kind: str = "") -> QuerySet[Group]:
-    queryset = Group.objects.filter(organization_id=actor.organization_id)
+    queryset = Group.objects.filter(organization_id=actor.organization_id, archived_at__isnull=True)
     if kind:
         queryset = queryset.filter(kind=kind)
     return queryset.annotate(

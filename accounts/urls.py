@@ -14,6 +14,7 @@ urlpatterns = [
     path("users/import", views.UserImportView.as_view(), name="user-import"),
     path("users/<int:user_id>", views.UserDetailView.as_view(), name="user-detail"),
     path("users/<int:user_id>/deactivate", views.UserDeactivateView.as_view(), name="user-deactivate"),
+    path("users/<int:user_id>/reactivate", views.UserReactivateView.as_view(), name="user-reactivate"),
     path("users/<int:user_id>/login-code", views.UserLoginCodeView.as_view(), name="user-login-code"),
     path("invitations", views.InvitationCreateView.as_view(), name="invitation-create"),
     path("invitations/<int:invitation_id>", views.InvitationDetailView.as_view(), name="invitation-detail"),

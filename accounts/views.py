@@ -243,6 +243,18 @@ class UserDeactivateView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class UserReactivateView(APIView):
+    permission_classes = [IsOrgAdmin]
+
+    @extend_schema(
+        request=None, responses={200: ColleagueSerializer, 409: ErrorSerializer}, operation_id="users_reactivate", tags=["admin"]
+    )
+    def post(self, request, user_id: int):
+        user = selectors.access_user(actor=request.user, user_id=user_id, include_inactive=True)
+        services.user_reactivate(actor=request.user, user=user)
+        return Response(ColleagueSerializer(selectors.access_user(actor=request.user, user_id=user_id), context={"request": request}).data)
+
+
 class UserImportView(APIView):
     permission_classes = [IsOrgAdmin]
     parser_classes = [MultiPartParser]
@@ -331,9 +343,22 @@ class GroupListView(APIView):
 
 class GroupDetailView(APIView):
     def get_permissions(self):
-        if self.request.method == "PATCH":
+        if self.request.method in ("PATCH", "DELETE"):
             return [IsOrgAdmin()]
         return super().get_permissions()
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        operation_id="groups_archive",
+        tags=["admin"],
+        description="Archives the group: its posts stay, its memberships go, it leaves every list. Idempotent only until "
+        "then: an archived group is not found.",
+    )
+    def delete(self, request, group_id: int):
+        group = selectors.access_group(actor=request.user, group_id=group_id)
+        services.group_archive(actor=request.user, group=group)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: GroupSerializer}, operation_id="groups_retrieve", tags=["people"])
     def get(self, request, group_id: int):
@@ -351,10 +376,7 @@ class GroupDetailView(APIView):
 
 
 class GroupMemberListView(APIView):
-    def get_permissions(self):
-        if self.request.method == "POST":
-            return [IsOrgAdmin()]
-        return super().get_permissions()
+    # Adding members: admins, and the leaders who manage the group (the service checks).
 
     @extend_schema(responses={200: GroupMemberSerializer(many=True)}, operation_id="group_members_list", tags=["people"])
     def get(self, request, group_id: int):
@@ -373,7 +395,7 @@ class GroupMemberListView(APIView):
 
 
 class GroupMemberDetailView(APIView):
-    permission_classes = [IsOrgAdmin]
+    # Removing members: admins, and the leaders who manage the group (the service checks).
 
     @extend_schema(request=None, responses={204: None}, operation_id="group_members_remove", tags=["admin"])
     def delete(self, request, group_id: int, user_id: int):

@@ -10,7 +10,7 @@ from accounts.services.auth import (
     token_issue,
     tokens_purge_expired,
 )
-from accounts.services.groups import group_create, group_update, membership_add, membership_remove
+from accounts.services.groups import group_archive, group_create, group_update, membership_add, membership_remove
 from accounts.services.invitations import (
     ImportRow,
     invitation_activate,
@@ -28,13 +28,14 @@ from accounts.services.passwords import (
     password_reset_issue,
     password_reset_request,
 )
-from accounts.services.people import admin_site_user_changed, me_update, user_deactivate, user_update
+from accounts.services.people import admin_site_user_changed, me_update, user_deactivate, user_reactivate, user_update
 
 __all__ = [
     "ImportRow",
     "IssuedToken",
     "NotAuthenticated",
     "admin_site_user_changed",
+    "group_archive",
     "group_create",
     "group_update",
     "invitation_activate",
@@ -58,6 +59,7 @@ __all__ = [
     "token_issue",
     "tokens_purge_expired",
     "user_deactivate",
+    "user_reactivate",
     "user_update",
     "users_import",
 ]
