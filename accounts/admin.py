@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.models import Group, Invitation, Membership, Organization, User
+from accounts.models import Group, Invitation, Membership, Organization, OutgoingEmail, User
 from server.admin_site import OrganizationScopedAdmin, OrganizationScopedInline, person_column
 
 
@@ -100,7 +100,29 @@ class GroupAdmin(OrganizationScopedAdmin):
 class InvitationAdmin(OrganizationScopedAdmin):
     # Invitations are created through the API (code, e-mail); the admin site shows them.
     org_admin_can_add = False
-    list_display = ["email", "name", "role", "organization", person_column("invited_by", _("invited by")), "expires_at", "accepted_at"]
+    list_display = [
+        "email",
+        "employee_number",
+        "name",
+        "role",
+        "organization",
+        person_column("invited_by", _("invited by")),
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    ]
     list_select_related = ["invited_by", "organization"]
     exclude = ["code_hash"]
     readonly_fields = ["accepted_at", "accepted_user", "invited_by"]
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(OrganizationScopedAdmin):
+    # What was sent and what failed, attempt by attempt (docs/operations.md); written by the services.
+    org_admin_can_add = False
+    org_admin_can_change = False
+    list_display = ["to", "kind", "status", "attempts", "created_at", "sent_at", "last_error"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to"]
+    readonly_fields = ["kind", "to", "invitation", "status", "attempts", "last_error", "created_at", "sent_at"]
+    exclude = ["login_code"]

@@ -11,6 +11,8 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now as tz_now
 from django.utils.translation import gettext_lazy as _
 
+from accounts.emails import canonical_email
+
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -84,16 +86,21 @@ class Role(models.TextChoices):
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
-    def create_user(self, email: str, password: str | None = None, **fields) -> User:
-        if not email:
-            raise ValueError("Users need an e-mail address.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+    def create_user(self, email: str | None, password: str | None = None, **fields) -> User:
+        if not email and not fields.get("employee_number"):
+            raise ValueError("Users need an e-mail address or an employee number.")
+        user = self.model(email=canonical_email(email) or None, **fields)
         if password:
             user.set_password(password)
         else:
             user.set_unusable_password()
         user.save(using=self._db)
         return user
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Django's authenticate() (the admin site's login) looks people up here: the same exact
+        # match on the canonical form as the API's login.
+        return self.get(email=canonical_email(username))
 
     def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
         fields.setdefault("is_staff", True)
@@ -107,8 +114,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="users", null=True, blank=True, verbose_name=_("organisation")
     )
-    # Stored lower-case; the functional constraint below also guards case variants.
-    email = models.EmailField(max_length=254, unique=True, verbose_name=_("e-mail address"))
+    # Stored in canonical form (accounts.emails, issue #25), compared exactly; the functional
+    # constraint below is the older guard against case variants and stays.
+    # Empty for staff without e-mail (shop floor, care): they sign in by employee number.
+    email = models.EmailField(max_length=254, unique=True, null=True, blank=True, verbose_name=_("e-mail address"))
+    employee_number = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text=_("Signs in with this and the organisation's code when there is no e-mail address."),
+        verbose_name=_("employee number"),
+    )
     name = models.CharField(max_length=150, verbose_name=_("name"))
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.EMPLOYEE, verbose_name=_("role"))
     language = models.CharField(
@@ -129,6 +144,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(default=tz_now, verbose_name=_("joined"))
     deactivated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("deactivated"))
+    # Set when a personal-data erasure begins (moderation.privacy): such a person is never reactivated.
+    erased_at = models.DateTimeField(null=True, blank=True, verbose_name=_("erased"))
     # Set by moderation (which keeps the history); read by feed and recognition,
     # which may not import moderation: a muted user cannot post, comment or give kudos.
     muted_until = models.DateTimeField(null=True, blank=True, verbose_name=_("muted until"))
@@ -144,6 +161,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("people")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+            models.UniqueConstraint(
+                "organization", "employee_number", condition=~models.Q(employee_number=""), name="user_employee_number_unique_per_org"
+            ),
             models.CheckConstraint(
                 condition=models.Q(is_superuser=True) | models.Q(organization__isnull=False),
                 name="user_has_organization",
@@ -152,7 +172,19 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [models.Index(fields=["organization", "name", "id"], name="user_directory_idx")]
 
     def __str__(self) -> str:
-        return f"{self.name} <{self.email}>"
+        return f"{self.name} <{self.email or self.employee_number}>"
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = canonical_email(self.email) or None
+
+    def save(self, *args, **kwargs) -> None:
+        # Whichever path writes the row (a service, the admin site, a factory), the address is
+        # stored canonical: lookups compare exactly and a non-canonical row would be unreachable.
+        # No address is NULL, not "": staff without e-mail are many, and NULLs do not collide.
+        self.email = canonical_email(self.email) or None
+        self.employee_number = (self.employee_number or "").strip()
+        super().save(*args, **kwargs)
 
     # What the admin site greets a person with (Django asks for these two).
     def get_full_name(self) -> str:
@@ -201,11 +233,18 @@ class Group(models.Model):
     kind = models.CharField(max_length=16, choices=GroupKind.choices, default=GroupKind.TEAM, verbose_name=_("kind"))
     allow_member_posts = models.BooleanField(default=True, verbose_name=_("members may post"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    # Deleting a group archives it: its posts stay (and keep naming it), its memberships go.
+    archived_at = models.DateTimeField(null=True, blank=True, verbose_name=_("archived"))
 
     class Meta:
         verbose_name = _("group")
         verbose_name_plural = _("groups")
-        constraints = [models.UniqueConstraint("organization", Lower("name"), name="group_name_unique_per_org")]
+        # An archived group's name is free for a new group.
+        constraints = [
+            models.UniqueConstraint(
+                "organization", Lower("name"), condition=models.Q(archived_at__isnull=True), name="group_name_unique_per_org"
+            )
+        ]
         indexes = [models.Index(fields=["organization", "name", "id"], name="group_directory_idx")]
 
     def __str__(self) -> str:
@@ -256,7 +295,9 @@ class AuthToken(models.Model):
 
 class Invitation(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("organisation"))
-    email = models.EmailField(max_length=254, verbose_name=_("e-mail address"))
+    # Empty for a code handed over in person (staff without e-mail): then employee_number is set.
+    email = models.EmailField(max_length=254, blank=True, verbose_name=_("e-mail address"))
+    employee_number = models.CharField(max_length=32, blank=True, verbose_name=_("employee number"))
     name = models.CharField(max_length=150, verbose_name=_("name"))
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.EMPLOYEE, verbose_name=_("role"))
     groups = models.ManyToManyField(Group, blank=True, related_name="+", verbose_name=_("groups"))
@@ -269,6 +310,7 @@ class Invitation(models.Model):
     accepted_user = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("accepted by")
     )
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked"))
 
     class Meta:
         verbose_name = _("invitation")
@@ -276,4 +318,68 @@ class Invitation(models.Model):
         indexes = [models.Index(fields=["organization", "email"], name="invitation_by_email_idx")]
 
     def __str__(self) -> str:
-        return self.email
+        return self.email or self.employee_number
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = canonical_email(self.email)
+        super().save(*args, **kwargs)
+
+
+class LoginCodePurpose(models.TextChoices):
+    RESET = "reset", _("Password reset by e-mail")
+    HANDOVER = "handover", _("Code handed over in person")
+
+
+class LoginCode(models.Model):
+    """A single-use code that sets a new password: e-mailed (a reset, 30 minutes) or shown to
+    the admin or manager who issued it, for staff without e-mail (14 days)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_codes", verbose_name=_("person"))
+    purpose = models.CharField(max_length=16, choices=LoginCodePurpose.choices, verbose_name=_("purpose"))
+    # Only a hash, as for invitations.
+    code_hash = models.CharField(max_length=64, unique=True, verbose_name=_("code hash"))
+    issued_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("issued by"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    expires_at = models.DateTimeField(verbose_name=_("expires"))
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("used"))
+
+    class Meta:
+        verbose_name = _("login code")
+        verbose_name_plural = _("login codes")
+        indexes = [models.Index(fields=["user", "purpose"], name="logincode_by_user_idx")]
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutgoingEmail(models.Model):
+    """One e-mail we send (an invitation, a reset code): its delivery, attempt by attempt.
+
+    Sent by accounts.tasks.outgoing_email_send_task after the commit that created it. The body
+    is not stored: it carries a code, and codes exist only as hashes at rest; the task renders
+    it from the row it names and the code it was handed.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation"))
+    kind = models.CharField(max_length=32, verbose_name=_("kind"))
+    to = models.EmailField(max_length=254, verbose_name=_("to"))
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.CASCADE, null=True, blank=True, related_name="emails", verbose_name=_("invitation")
+    )
+    login_code = models.ForeignKey(LoginCode, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("code"))
+    status = models.CharField(max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED, verbose_name=_("status"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.CharField(max_length=300, blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent"))
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        indexes = [models.Index(fields=["status", "created_at"], name="outgoingemail_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.to}"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Case, CharField, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
 
-from accounts import avatars
-from accounts.models import Group, Membership, User
+from accounts import avatars, capabilities
+from accounts.models import Group, Invitation, Membership, User
 from server.api.exceptions import NotFound
 from server.db import CompiledQuery
 
@@ -33,7 +34,7 @@ def access_user(*, actor: User, user_id: int, include_inactive: bool = False) ->
 
 
 def group_list(*, actor: User, kind: str = "") -> QuerySet[Group]:
-    queryset = Group.objects.filter(organization_id=actor.organization_id)
+    queryset = Group.objects.filter(organization_id=actor.organization_id, archived_at__isnull=True)
     if kind:
         queryset = queryset.filter(kind=kind)
     return queryset.annotate(
@@ -71,7 +72,14 @@ def _my_groups_and_avatar(user_id: int) -> QuerySet[User]:
     return (
         User.objects.filter(pk=user_id)
         .order_by("memberships__group__name", "memberships__group_id")
-        .values_list(*image, "memberships__group_id", "memberships__group__name", "memberships__group__kind", "memberships__role")
+        .values_list(
+            *image,
+            "memberships__group_id",
+            "memberships__group__name",
+            "memberships__group__kind",
+            "memberships__role",
+            "memberships__group__allow_member_posts",
+        )
     )
 
 
@@ -91,20 +99,60 @@ def me_get(*, user: User) -> dict:
         avatar = avatars.urls(media_id, media_status)
     groups = [
         {"id": group_id, "name": name, "kind": kind, "role": role}
-        for _media_id, _media_status, group_id, name, kind, role in rows
+        for _media_id, _media_status, group_id, name, kind, role, _allow in rows
         if group_id is not None
     ]
+    mine = [capabilities.MyGroup(row[2], row[5], row[6]) for row in rows if row[2] is not None]
     organization = user.organization
     return {
         "id": user.pk,
         "name": user.name,
         "avatar": avatar,
         "email": user.email,
+        "employee_number": user.employee_number,
         "role": user.role,
         "organization": None
         if organization is None
-        else {"id": organization.pk, "name": organization.name, "timezone": organization.timezone},
+        else {
+            "id": organization.pk,
+            "name": organization.name,
+            "timezone": organization.timezone,
+            "slug": organization.slug,
+            "settings": capabilities.organization_settings_of(organization),
+        },
         "groups": groups,
         "language": user.effective_language,
         "timezone": user.effective_timezone,
+        "muted_until": user.muted_until if user.is_muted else None,
+        "capabilities": capabilities.capabilities_of(user, mine),
+        **capabilities.person_values_of(user),
     }
+
+
+def _invitation_states() -> dict[str, Q]:
+    now = timezone.now()
+    open_ = Q(accepted_at__isnull=True, revoked_at__isnull=True)
+    return {
+        "accepted": Q(accepted_at__isnull=False),
+        "revoked": Q(accepted_at__isnull=True, revoked_at__isnull=False),
+        "expired": open_ & Q(expires_at__lte=now),
+        "pending": open_ & Q(expires_at__gt=now),
+    }
+
+
+def invitation_list(*, actor: User, status: str = "") -> QuerySet[Invitation]:
+    """The organisation's invitations, newest first, each with its `status`; admins only (the view checks)."""
+    states = _invitation_states()
+    queryset = Invitation.objects.filter(organization_id=actor.organization_id)
+    if status:
+        queryset = queryset.filter(states[status])
+    return queryset.annotate(
+        status=Case(*[When(condition, then=Value(name)) for name, condition in states.items()], output_field=CharField())
+    ).order_by("-id")
+
+
+def access_invitation(*, actor: User, invitation_id: int) -> Invitation:
+    invitation = invitation_list(actor=actor).filter(pk=invitation_id).first()
+    if invitation is None:
+        raise NotFound()
+    return invitation

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from accounts import selectors, services
 from accounts.serializers import (
+    INVITATION_STATUSES,
     ActivateSerializer,
     ColleagueSerializer,
     GroupMemberSerializer,
@@ -23,10 +24,15 @@ from accounts.serializers import (
     ImportUploadSerializer,
     InvitationCreatedSerializer,
     InvitationCreateSerializer,
+    InvitationSerializer,
+    LoginCodeSerializer,
     LoginSerializer,
     MembershipWriteSerializer,
     MeSerializer,
     MeUpdateSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
     TokenResponseSerializer,
     UserAdminUpdateSerializer,
 )
@@ -34,8 +40,12 @@ from server.api.exceptions import ValidationFailed
 from server.api.pagination import KeysetPagination
 from server.api.permissions import IsOrgAdmin
 from server.api.schema import ErrorSerializer
-from server.api.throttling import ActivateIPThrottle, LoginIPThrottle
+from server.api.throttling import ActivateIPThrottle, IPRateThrottle, LoginIPThrottle
 from server.api.views import APIView
+
+
+class PasswordResetIPThrottle(IPRateThrottle):
+    scope = "password_reset_ip"
 
 
 def _me(user):
@@ -70,6 +80,8 @@ class LoginView(APIView):
         data.is_valid(raise_exception=True)
         issued = services.login(
             email=data.validated_data["email"],
+            employee_number=data.validated_data["employee_number"],
+            organization_slug=data.validated_data["organization_slug"],
             password=data.validated_data["password"],
             device_name=data.validated_data["device_name"],
         )
@@ -104,6 +116,68 @@ class ActivateView(APIView):
             device_name=data.validated_data["device_name"],
         )
         return _token_response(issued, user, request, status.HTTP_201_CREATED)
+
+
+class PasswordResetView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PasswordResetIPThrottle]
+
+    @extend_schema(
+        request=PasswordResetSerializer,
+        responses={202: OpenApiResponse(description="Always, whether or not the address belongs to someone."), 429: ErrorSerializer},
+        operation_id="auth_password_reset",
+        tags=["auth"],
+    )
+    def post(self, request):
+        data = PasswordResetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_request(email=data.validated_data["email"])
+        return Response({}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PasswordResetIPThrottle]
+
+    @extend_schema(
+        request=PasswordResetConfirmSerializer,
+        responses={200: TokenResponseSerializer, 400: ErrorSerializer, 429: ErrorSerializer},
+        operation_id="auth_password_reset_confirm",
+        tags=["auth"],
+    )
+    def post(self, request):
+        data = PasswordResetConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, issued = services.password_reset_confirm(**data.validated_data)
+        return _token_response(issued, user, request)
+
+
+class MePasswordView(APIView):
+    @extend_schema(
+        request=PasswordChangeSerializer, responses={204: None, 400: ErrorSerializer}, operation_id="me_password_change", tags=["people"]
+    )
+    def post(self, request):
+        data = PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_change(user=request.user, token=request.auth, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserLoginCodeView(APIView):
+    @extend_schema(
+        request=None,
+        responses={201: LoginCodeSerializer, 403: ErrorSerializer},
+        operation_id="users_login_code",
+        tags=["admin"],
+        description="A one-time code for a colleague without e-mail (or who forgot the password): admins, and managers of "
+        "one of the person's groups. They set a password with it at /auth/password-reset/confirm.",
+    )
+    def post(self, request, user_id: int):
+        user = selectors.access_user(actor=request.user, user_id=user_id)
+        code, expires_at = services.login_code_issue(actor=request.user, user=user)
+        return Response(LoginCodeSerializer({"code": code, "expires_at": expires_at}).data, status=status.HTTP_201_CREATED)
 
 
 class MeView(APIView):
@@ -169,6 +243,18 @@ class UserDeactivateView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class UserReactivateView(APIView):
+    permission_classes = [IsOrgAdmin]
+
+    @extend_schema(
+        request=None, responses={200: ColleagueSerializer, 409: ErrorSerializer}, operation_id="users_reactivate", tags=["admin"]
+    )
+    def post(self, request, user_id: int):
+        user = selectors.access_user(actor=request.user, user_id=user_id, include_inactive=True)
+        services.user_reactivate(actor=request.user, user=user)
+        return Response(ColleagueSerializer(selectors.access_user(actor=request.user, user_id=user_id), context={"request": request}).data)
+
+
 class UserImportView(APIView):
     permission_classes = [IsOrgAdmin]
     parser_classes = [MultiPartParser]
@@ -193,12 +279,33 @@ class UserImportView(APIView):
         except UnicodeDecodeError:
             raise ValidationFailed(_("The file must be UTF-8 CSV."), fields={"file": [_("Not UTF-8.")]})
         report = services.users_import(actor=request.user, csv_text=text)
-        rows = [{"row": r.row, "email": r.email, "status": r.status, "errors": r.errors, "invitation_id": r.invitation_id} for r in report]
+        rows = [
+            {
+                "row": r.row,
+                "email": r.email,
+                "employee_number": r.employee_number,
+                "status": r.status,
+                "errors": r.errors,
+                "invitation_id": r.invitation_id,
+                "code": r.code,
+            }
+            for r in report
+        ]
         return Response(ImportReportSerializer({"invited": len(rows), "rows": rows}).data)
 
 
 class InvitationCreateView(APIView):
     permission_classes = [IsOrgAdmin]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=INVITATION_STATUSES)],
+        responses={200: InvitationSerializer(many=True)},
+        operation_id="invitations_list",
+        tags=["admin"],
+    )
+    def get(self, request):
+        invitations = selectors.invitation_list(actor=request.user, status=request.query_params.get("status", ""))
+        return paginated(self, invitations, InvitationSerializer)
 
     @extend_schema(
         request=InvitationCreateSerializer, responses={201: InvitationCreatedSerializer}, operation_id="invitations_create", tags=["admin"]
@@ -236,9 +343,22 @@ class GroupListView(APIView):
 
 class GroupDetailView(APIView):
     def get_permissions(self):
-        if self.request.method == "PATCH":
+        if self.request.method in ("PATCH", "DELETE"):
             return [IsOrgAdmin()]
         return super().get_permissions()
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        operation_id="groups_archive",
+        tags=["admin"],
+        description="Archives the group: its posts stay, its memberships go, it leaves every list. Idempotent only until "
+        "then: an archived group is not found.",
+    )
+    def delete(self, request, group_id: int):
+        group = selectors.access_group(actor=request.user, group_id=group_id)
+        services.group_archive(actor=request.user, group=group)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: GroupSerializer}, operation_id="groups_retrieve", tags=["people"])
     def get(self, request, group_id: int):
@@ -256,10 +376,7 @@ class GroupDetailView(APIView):
 
 
 class GroupMemberListView(APIView):
-    def get_permissions(self):
-        if self.request.method == "POST":
-            return [IsOrgAdmin()]
-        return super().get_permissions()
+    # Adding members: admins, and the leaders who manage the group (the service checks).
 
     @extend_schema(responses={200: GroupMemberSerializer(many=True)}, operation_id="group_members_list", tags=["people"])
     def get(self, request, group_id: int):
@@ -278,10 +395,36 @@ class GroupMemberListView(APIView):
 
 
 class GroupMemberDetailView(APIView):
-    permission_classes = [IsOrgAdmin]
+    # Removing members: admins, and the leaders who manage the group (the service checks).
 
     @extend_schema(request=None, responses={204: None}, operation_id="group_members_remove", tags=["admin"])
     def delete(self, request, group_id: int, user_id: int):
         group = selectors.access_group(actor=request.user, group_id=group_id)
         services.membership_remove(actor=request.user, group=group, user_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationDetailView(APIView):
+    permission_classes = [IsOrgAdmin]
+
+    @extend_schema(request=None, responses={204: None, 409: ErrorSerializer}, operation_id="invitations_revoke", tags=["admin"])
+    def delete(self, request, invitation_id: int):
+        invitation = selectors.access_invitation(actor=request.user, invitation_id=invitation_id)
+        services.invitation_revoke(actor=request.user, invitation=invitation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationResendView(APIView):
+    permission_classes = [IsOrgAdmin]
+
+    @extend_schema(
+        request=None,
+        responses={200: InvitationCreatedSerializer, 409: ErrorSerializer},
+        operation_id="invitations_resend",
+        tags=["admin"],
+        description="A new code (the old one stops working), valid for a new period; e-mailed again when the invitation has an address.",
+    )
+    def post(self, request, invitation_id: int):
+        invitation = selectors.access_invitation(actor=request.user, invitation_id=invitation_id)
+        invitation, code = services.invitation_resend(actor=request.user, invitation=invitation)
+        return Response(InvitationCreatedSerializer({"id": invitation.pk, "code": code, "expires_at": invitation.expires_at}).data)

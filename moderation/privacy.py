@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts import signals
 from accounts.audit import audit_record
-from accounts.models import AuthToken, Invitation, Membership, User
+from accounts.models import AuthToken, Invitation, LoginCode, Membership, User
 from feed.models import Acknowledgement, Comment, CommentMention, Goal, GoalUpdate, KeyMoment, Post, PostSeen, Reaction
 from media.models import Media, UserAvatar
 from media.services import delete_files
@@ -101,6 +101,8 @@ EXPORT_SECTIONS: tuple[Section, ...] = (
 
 # (model, field) deliberately left out of the export, with the reason.
 EXPORT_EXCLUDED: dict[tuple[str, str], str] = {
+    ("accounts.LoginCode", "user"): "single-use password codes: hashes of secrets, deleted on erasure",
+    ("accounts.LoginCode", "issued_by"): "codes handed over are exported as audit_entries (actor)",
     ("recognition.KudosRecipient", "giver"): "a copy of Kudos.giver for a constraint; the rows are in kudos_given",
     ("server.IdempotencyRecord", "user"): "a 24-hour replay cache of API responses, copies of data exported elsewhere",
     ("moderation.AuditEntry", "actor"): "exported as audit_entries (as actor and as target) by audit_entries_about",
@@ -192,6 +194,7 @@ _REDACTION_PATHS = {
     "admin.LogEntry": "user__organization",  # the admin who made the change
     "server.IdempotencyRecord": "user__organization",
     "accounts.AuthToken": "user__organization",
+    "accounts.LoginCode": "user__organization",
     "notifications.Device": "user__organization",
     "notifications.PushDelivery": "device__user__organization",
     "feed.GoalUpdate": "goal__organization",
@@ -320,6 +323,7 @@ def user_erase(*, actor: User, user: User) -> ErasureReport:
 
         token_ids = list(AuthToken.objects.filter(user=user).values_list("pk", flat=True))
         AuthToken.objects.filter(user=user).delete()
+        LoginCode.objects.filter(user=user).delete()
         Device.objects.filter(user=user).delete()
         Notification.objects.filter(recipient=user).delete()
         NotificationPreference.objects.filter(user=user).delete()

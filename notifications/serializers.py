@@ -36,6 +36,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 # --- The inbox for OpenAPI: a union discriminated by `type`, `data` typed per type --------------------
 
+
 class NotificationShapeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     event_id = serializers.UUIDField()

@@ -16,6 +16,10 @@ class RecognitionConfig(AppConfig):
         from recognition.search import register_search
 
         catalogue.register(*events.EVENT_TYPES, reasons=events.REASONS)
+        # /me tells the app how many kudos are left this month (accounts imports no recognition).
+        from accounts import capabilities
+
+        capabilities.register_person_value("kudos_left", selectors.kudos_left)
         # The journey shows how many kudos cite each key moment this month (the feed imports no recognition).
         feed_selectors.key_moment_counts["kudos_this_month"] = selectors.key_moment_kudos_since
         # The shapes recognition writes into feed cards, for the OpenAPI schema.

@@ -168,3 +168,21 @@ def key_moment_kudos_since(since: dt.datetime) -> Count:
     """Kudos citing each key moment since `since`: what recognition adds to the feed's key moments
     (feed.selectors.key_moment_counts, filled in RecognitionConfig.ready) through its own relation."""
     return Count("kudos", filter=Q(kudos__created_at__gte=since), distinct=True)
+
+
+def kudos_left(user: User) -> int | None:
+    """Kudos `user` may still give this month (`/me`); None when the organisation sets no allowance.
+
+    The same count kudos_give checks (recognition.services.kudos._check_allowance); no query
+    when there is no allowance, so `/me` keeps its two queries for most organisations.
+    """
+    from django.utils import timezone
+
+    from recognition.months import month_of, month_start
+
+    organization = user.organization
+    if organization is None or organization.kudos_monthly_allowance is None:
+        return None
+    since = month_start(month_of(timezone.now(), organization.timezone), organization.timezone)
+    given = Kudos.objects.filter(giver=user, created_at__gte=since).count()
+    return max(0, organization.kudos_monthly_allowance - given)

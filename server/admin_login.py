@@ -28,7 +28,7 @@ class AdminLoginForm(AdminAuthenticationForm):
     }
 
     def clean(self) -> dict[str, Any]:
-        email = (self.cleaned_data.get("username") or "").strip().lower()
+        email = (self.cleaned_data.get("username") or "").strip()
         password = self.cleaned_data.get("password")
         if email and password:
             try:

@@ -218,6 +218,10 @@ AUTH_TOKEN_TTL = timedelta(days=env.int("AUTH_TOKEN_TTL_DAYS", default=30))
 # last_used_at is written at most this often per token, so reads stay reads.
 AUTH_TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 INVITATION_TTL = timedelta(days=env.int("INVITATION_TTL_DAYS", default=14))
+# A reset code sent by e-mail; a code handed over in person to staff without e-mail (issue #22).
+PASSWORD_RESET_TTL = timedelta(minutes=env.int("PASSWORD_RESET_TTL_MINUTES", default=30))
+LOGIN_CODE_TTL = timedelta(days=env.int("LOGIN_CODE_TTL_DAYS", default=14))
+PASSWORD_RESET_ADDRESS_LIMIT = env.int("PASSWORD_RESET_ADDRESS_LIMIT", default=3)  # per address per hour
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -237,6 +241,7 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="600/min"),
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="30/min"),
         "activate_ip": env.str("THROTTLE_ACTIVATE_IP", default="10/min"),
+        "password_reset_ip": env.str("THROTTLE_PASSWORD_RESET_IP", default="10/min"),
         "uploads": env.str("THROTTLE_UPLOADS", default="30/min"),
         # Image loads: a feed page can hold 200 thumbnails; they must not eat the API budget.
         "media_reads": env.str("THROTTLE_MEDIA_READS", default="3000/min"),

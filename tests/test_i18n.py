@@ -75,7 +75,7 @@ def test_service_validation_error_in_dutch(api, employee):
 def test_serializer_error_in_dutch(api):
     # DRF's own messages come from its Dutch catalogue.
     error = error_of(api(language="nl").post("/api/v1/auth/login", {}, format="json"), 400)
-    assert error["fields"]["email"] == ["Dit veld is vereist."]
+    assert error["fields"]["password"] == ["Dit veld is vereist."]
 
 
 def test_not_found_in_dutch(api, employee):

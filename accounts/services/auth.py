@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import signals
 from accounts.authentication import hash_token, new_raw_token
+from accounts.emails import canonical_email
 from accounts.models import AuthToken, User
 from server.api import throttling
 from server.api.exceptions import Throttled, ValidationFailed
@@ -37,7 +38,14 @@ def token_issue(*, user: User, device_name: str = "") -> IssuedToken:
 
 
 def _login_account_key(email: str) -> str:
-    return "login-account:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    # The canonical form (issue #25): every spelling that reaches an account counts against that
+    # account's lockout, and a spelling that reaches no account locks out nobody real.
+    return "login-account:" + hashlib.sha256(canonical_email(email).encode()).hexdigest()
+
+
+def employee_login_name(*, organization_slug: str, employee_number: str) -> str:
+    """What the lockout counts for a login by employee number (never a valid e-mail address)."""
+    return f"#{organization_slug.strip().lower()}/{employee_number.strip()}"
 
 
 def login_attempt_record(*, email: str) -> None:
@@ -57,11 +65,22 @@ def login_attempts_clear(*, email: str) -> None:
     throttling.clear(_login_account_key(email), window=settings.LOGIN_FAILURE_WINDOW_SECONDS)
 
 
-def login(*, email: str, password: str, device_name: str = "") -> IssuedToken:
-    """A new device session, or one error for every kind of wrong credentials (login_attempt_record)."""
-    login_attempt_record(email=email)
+def login(*, email: str = "", password: str, device_name: str = "", employee_number: str = "", organization_slug: str = "") -> IssuedToken:
+    """A new device session, or one error for every kind of wrong credentials (login_attempt_record).
 
-    user = User.objects.select_related("organization").filter(email__iexact=email.strip()).first()
+    By e-mail address, or by employee number within the organisation named by its slug (staff
+    without e-mail, issue #22); both count against the same kind of per-account lockout.
+    """
+    people = User.objects.select_related("organization")
+    if employee_number:
+        email = employee_login_name(organization_slug=organization_slug, employee_number=employee_number)
+        login_attempt_record(email=email)
+        user = people.filter(organization__slug=organization_slug.strip().lower(), employee_number=employee_number.strip()).first()
+    else:
+        login_attempt_record(email=email)
+        # Exact match on the canonical form: `admın@` is nobody, `ſam@` is sam@ (issue #25).
+        canonical = canonical_email(email)
+        user = people.filter(email=canonical).first() if canonical else None
     if user is None:
         # Hash anyway: an unknown e-mail must cost as much time as a known one.
         User().set_password(password)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import signals
@@ -13,7 +14,7 @@ from server.api.exceptions import Conflict, NotAllowed, NotFound, ValidationFail
 
 def _groups_of_org(*, organization: Organization, group_ids: list[int], field: str = "group_ids") -> list[Group]:
     unique_ids = list(dict.fromkeys(group_ids))
-    groups = list(Group.objects.filter(organization=organization, pk__in=unique_ids))
+    groups = list(Group.objects.filter(organization=organization, pk__in=unique_ids, archived_at__isnull=True))
     if len(groups) != len(unique_ids):
         found = {group.pk for group in groups}
         missing = [gid for gid in unique_ids if gid not in found]
@@ -32,7 +33,7 @@ def _send_membership_changes(user_id: int, joined: set[int], left: set[int]) -> 
 def group_create(*, actor: User, name: str, kind: str = GroupKind.TEAM, allow_member_posts: bool = True) -> Group:
     if not actor.is_org_admin:
         raise NotAllowed()
-    if Group.objects.filter(organization=actor.organization, name__iexact=name.strip()).exists():
+    if Group.objects.filter(organization=actor.organization, name__iexact=name.strip(), archived_at__isnull=True).exists():
         raise Conflict(_("A group with this name already exists."), fields={"name": [_("Already in use.")]})
     group = Group.objects.create(organization=actor.organization, name=name.strip(), kind=kind, allow_member_posts=allow_member_posts)
     audit_record(
@@ -54,7 +55,8 @@ def group_update(
         raise NotAllowed()
     before = {"name": group.name, "kind": group.kind, "allow_member_posts": group.allow_member_posts}
     renamed = name is not None and name.strip().lower() != group.name.lower()
-    if renamed and Group.objects.filter(organization=actor.organization, name__iexact=name.strip()).exclude(pk=group.pk).exists():
+    same_name = Group.objects.filter(organization=actor.organization, name__iexact=(name or "").strip(), archived_at__isnull=True)
+    if renamed and same_name.exclude(pk=group.pk).exists():
         raise Conflict(_("A group with this name already exists."), fields={"name": [_("Already in use.")]})
     if name is not None:
         group.name = name.strip()
@@ -77,10 +79,48 @@ def group_update(
     return group
 
 
+def _may_manage_members(actor: User, group: Group) -> bool:
+    # Admins, and the leaders who manage this group (issue #22).
+    if actor.is_org_admin:
+        return True
+    return Membership.objects.filter(group=group, user=actor, role=MembershipRole.MANAGER).exists()
+
+
 @transaction.atomic
-def membership_add(*, actor: User, group: Group, user_id: int, role: str = MembershipRole.MEMBER) -> Membership:
+def group_archive(*, actor: User, group: Group) -> None:
+    """`DELETE /groups/{id}`: posts stay (and keep naming the group), memberships go, the group
+    leaves every list; idempotent."""
     if not actor.is_org_admin:
         raise NotAllowed()
+    group = Group.objects.select_for_update().get(pk=group.pk)
+    if group.archived_at is not None:
+        return
+    group.archived_at = timezone.now()
+    group.save(update_fields=["archived_at"])
+    members = list(Membership.objects.filter(group=group).values_list("user_id", flat=True))
+    Membership.objects.filter(group=group).delete()
+
+    def announce() -> None:
+        for user_id in members:
+            _send_membership_changes(user_id, set(), {group.pk})
+
+    transaction.on_commit(announce)
+    audit_record(
+        actor=actor,
+        action="group.archived",
+        target_type="group",
+        target_id=group.pk,
+        organization_id=actor.organization_id,
+        before={"name": group.name, "members": len(members)},
+    )
+
+
+@transaction.atomic
+def membership_add(*, actor: User, group: Group, user_id: int, role: str = MembershipRole.MEMBER) -> Membership:
+    if not _may_manage_members(actor, group):
+        raise NotAllowed()
+    if role == MembershipRole.MANAGER and not actor.is_org_admin:
+        raise NotAllowed(_("Only admins make someone a manager of a group."))
     member = User.objects.filter(pk=user_id, organization_id=actor.organization_id, is_active=True).first()
     if member is None:
         raise ValidationFailed(_("Unknown user."), fields={"user_id": [_("No such colleague.")]})
@@ -103,8 +143,11 @@ def membership_add(*, actor: User, group: Group, user_id: int, role: str = Membe
 
 @transaction.atomic
 def membership_remove(*, actor: User, group: Group, user_id: int) -> None:
-    if not actor.is_org_admin:
+    if not _may_manage_members(actor, group):
         raise NotAllowed()
+    target = Membership.objects.filter(group=group, user_id=user_id).values_list("role", flat=True).first()
+    if target == MembershipRole.MANAGER and not actor.is_org_admin:
+        raise NotAllowed(_("Only admins remove a manager from a group."))
     deleted, _rows = Membership.objects.filter(group=group, user_id=user_id, user__organization_id=actor.organization_id).delete()
     if not deleted:
         raise NotFound()

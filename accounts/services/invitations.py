@@ -1,4 +1,9 @@
-"""Joining: an invitation by code (one, or a CSV of staff), and activating it into an account."""
+"""Joining: an invitation by code (one, or a CSV of staff), and activating it into an account.
+
+An invitation names an e-mail address (the code is e-mailed, after the commit, by a task) or
+only an employee number (the code is shown to the admin who issued it, to hand over in person:
+staff without e-mail, issue #22). Codes are stored only as hashes.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +15,18 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.mail import send_mail
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from accounts.audit import audit_record
 from accounts.authentication import hash_token
-from accounts.models import Group, Invitation, Membership, Role, User
+from accounts.emails import canonical_email, validate_canonical_email
+from accounts.models import Group, Invitation, Membership, OutgoingEmail, Role, User
 from accounts.services.auth import IssuedToken, token_issue
 from accounts.services.groups import _groups_of_org
-from server.api.exceptions import Conflict, ValidationFailed
+from accounts.services.mail import EmailKind, outgoing_email_queue
+from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
 
 # Codes are typed on a phone: no 0/O/1/I/L. 12 characters of 31 symbols ≈ 59 bits.
 INVITATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -30,66 +34,143 @@ INVITATION_CODE_LENGTH = 12
 IMPORT_MAX_ROWS = 5000
 
 
-def _new_invitation_code() -> str:
+def new_code() -> str:
     return "".join(secrets.choice(INVITATION_ALPHABET) for _ in range(INVITATION_CODE_LENGTH))
 
 
-def _normalize_code(code: str) -> str:
+def normalize_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def _check_invitable(*, email: str) -> None:
-    if User.objects.filter(email__iexact=email).exists():
+def _check_invitable(*, actor: User, email: str, employee_number: str) -> None:
+    if email and User.objects.filter(email=email).exists():
         raise Conflict(_("A user with this e-mail address already exists."), code="email_in_use", fields={"email": [_("Already in use.")]})
-
-
-def _send_invitation_mail(*, invitation_id: int, code: str) -> None:
-    invitation = Invitation.objects.select_related("organization").get(pk=invitation_id)
-    with override(invitation.organization.default_language):
-        send_mail(
-            subject=_("You are invited to %(org)s") % {"org": invitation.organization.name},
-            message=_(
-                "Hello %(name)s,\n\nOpen the app and activate your account with this code: %(code)s\nThe code expires on %(expires)s."
-            )
-            % {"name": invitation.name, "code": code, "expires": invitation.expires_at.date().isoformat()},
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[invitation.email],
+    if employee_number and User.objects.filter(organization_id=actor.organization_id, employee_number=employee_number).exists():
+        raise Conflict(
+            _("A colleague with this employee number already exists."),
+            code="employee_number_in_use",
+            fields={"employee_number": [_("Already in use.")]},
         )
 
 
-def _invitation_create(*, actor: User, email: str, name: str, role: str, groups: list[Group]) -> tuple[Invitation, str]:
-    code = _new_invitation_code()
-    invitation = Invitation.objects.create(
-        organization_id=actor.organization_id,
-        email=email.strip().lower(),
-        name=name.strip(),
-        role=role,
-        code_hash=hash_token(code),
-        invited_by=actor,
-        expires_at=timezone.now() + settings.INVITATION_TTL,
+def _invitation_email(invitation: Invitation) -> OutgoingEmail:
+    return OutgoingEmail(organization_id=invitation.organization_id, kind=EmailKind.INVITATION, to=invitation.email, invitation=invitation)
+
+
+def _invitations_create(*, actor: User, people: list[tuple[str, str, str, str, list[Group]]]) -> list[tuple[Invitation, str]]:
+    """Invitations for (email, employee_number, name, role, groups), in bulk: a 5,000-row import
+    is a handful of statements, and the e-mails go after the commit."""
+    expires_at = timezone.now() + settings.INVITATION_TTL
+    codes = [new_code() for _ in people]
+    invitations = Invitation.objects.bulk_create(
+        [
+            Invitation(
+                organization_id=actor.organization_id,
+                email=canonical_email(email),
+                employee_number=employee_number.strip(),
+                name=name.strip(),
+                role=role,
+                code_hash=hash_token(code),
+                invited_by=actor,
+                expires_at=expires_at,
+            )
+            for (email, employee_number, name, role, _groups), code in zip(people, codes, strict=True)
+        ]
     )
-    invitation.groups.set(groups)
-    # E-mail after commit, never inside the transaction.
-    transaction.on_commit(lambda: _send_invitation_mail(invitation_id=invitation.pk, code=code))
-    return invitation, code
+    through = Invitation.groups.through
+    through.objects.bulk_create(
+        [
+            through(invitation_id=invitation.pk, group_id=group.pk)
+            for invitation, (*_fields, groups) in zip(invitations, people, strict=True)
+            for group in groups
+        ]
+    )
+    mailed = [(invitation, code) for invitation, code in zip(invitations, codes, strict=True) if invitation.email]
+    outgoing_email_queue(emails=[_invitation_email(invitation) for invitation, _code in mailed], codes=[code for _inv, code in mailed])
+    return list(zip(invitations, codes, strict=True))
 
 
 @transaction.atomic
 def invitation_create(
-    *, actor: User, email: str, name: str, role: str = Role.EMPLOYEE, group_ids: list[int] | None = None
+    *,
+    actor: User,
+    email: str = "",
+    employee_number: str = "",
+    name: str,
+    role: str = Role.EMPLOYEE,
+    group_ids: list[int] | None = None,
 ) -> tuple[Invitation, str]:
+    if not actor.is_org_admin:
+        raise NotAllowed()
+    email, employee_number = canonical_email(email), employee_number.strip()
+    if email:
+        try:
+            validate_canonical_email(email)
+        except DjangoValidationError as error:
+            raise ValidationFailed(error.messages[0], fields={"email": error.messages})
+    if not email and not employee_number:
+        message = _("Give an e-mail address or an employee number.")
+        raise ValidationFailed(message, fields={"email": [message], "employee_number": [message]})
     groups = _groups_of_org(organization=actor.organization, group_ids=group_ids or [])
-    _check_invitable(email=email)
-    invitation, code = _invitation_create(actor=actor, email=email, name=name, role=role, groups=groups)
+    _check_invitable(actor=actor, email=email, employee_number=employee_number)
+    [(invitation, code)] = _invitations_create(actor=actor, people=[(email, employee_number, name, role, groups)])
     audit_record(
         actor=actor,
         action="invitation.created",
         target_type="invitation",
         target_id=invitation.pk,
         organization_id=actor.organization_id,
-        after={"email": invitation.email, "role": role},
+        after={"email": invitation.email, "employee_number": invitation.employee_number, "role": role},
     )
     return invitation, code
+
+
+def invitation_status(invitation: Invitation) -> str:
+    if invitation.accepted_at is not None:
+        return "accepted"
+    if invitation.revoked_at is not None:
+        return "revoked"
+    if invitation.expires_at <= timezone.now():
+        return "expired"
+    return "pending"
+
+
+@transaction.atomic
+def invitation_resend(*, actor: User, invitation: Invitation) -> tuple[Invitation, str]:
+    """A new code (the old one stops working) valid for a new period, e-mailed again if there
+    is an address; shown to the admin either way, like at creation."""
+    if not actor.is_org_admin:
+        raise NotAllowed()
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise Conflict(_("This invitation was accepted or revoked."), code="invitation_closed")
+    code = new_code()
+    invitation.code_hash = hash_token(code)
+    invitation.expires_at = timezone.now() + settings.INVITATION_TTL
+    invitation.save(update_fields=["code_hash", "expires_at"])
+    if invitation.email:
+        outgoing_email_queue(emails=[_invitation_email(invitation)], codes=[code])
+    audit_record(
+        actor=actor, action="invitation.resent", target_type="invitation", target_id=invitation.pk, organization_id=actor.organization_id
+    )
+    return invitation, code
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: User, invitation: Invitation) -> None:
+    """The code stops working; idempotent (revoking a revoked invitation changes nothing)."""
+    if not actor.is_org_admin:
+        raise NotAllowed()
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise Conflict(_("This invitation was already accepted."), code="invitation_closed")
+    if invitation.revoked_at is not None:
+        return
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(
+        actor=actor, action="invitation.revoked", target_type="invitation", target_id=invitation.pk, organization_id=actor.organization_id
+    )
 
 
 def invitation_activate(*, code: str, password: str, name: str = "", device_name: str = "") -> tuple[User, IssuedToken]:
@@ -99,14 +180,16 @@ def invitation_activate(*, code: str, password: str, name: str = "", device_name
     with transaction.atomic():
         # Locked: two activations racing on one code must not both succeed.
         invitation = (
-            Invitation.objects.select_for_update()
-            .select_related("organization")
-            .filter(code_hash=hash_token(_normalize_code(code)))
-            .first()
+            Invitation.objects.select_for_update().select_related("organization").filter(code_hash=hash_token(normalize_code(code))).first()
         )
-        if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= timezone.now():
+        if invitation is None or invitation_status(invitation) != "pending":
             raise invalid
-        candidate = User(email=invitation.email, name=name or invitation.name, organization=invitation.organization)
+        candidate = User(
+            email=invitation.email or None,
+            employee_number=invitation.employee_number,
+            name=name or invitation.name,
+            organization=invitation.organization,
+        )
         try:
             password_validation.validate_password(password, user=candidate)
         except DjangoValidationError as error:
@@ -114,9 +197,10 @@ def invitation_activate(*, code: str, password: str, name: str = "", device_name
         try:
             with transaction.atomic():
                 user = User.objects.create_user(
-                    invitation.email,
+                    invitation.email or None,
                     password,
                     organization=invitation.organization,
+                    employee_number=invitation.employee_number,
                     name=(name or invitation.name).strip(),
                     role=invitation.role,
                 )
@@ -137,60 +221,104 @@ class ImportRow:
     status: str  # "invited" | "invalid"
     errors: dict[str, list[str]]
     invitation_id: int | None = None
+    employee_number: str = ""
+    # Only for a row without an e-mail address: the code to hand over, shown this once.
+    code: str | None = None
+
+
+@dataclass
+class _Parsed:
+    report: ImportRow
+    name: str
+    role: str
+    groups: list[Group]
+
+
+def _parse_row(number: int, record: dict[str, str], groups_by_name: dict[str, Group]) -> _Parsed:
+    errors: dict[str, list[str]] = {}
+    email = canonical_email(record.get("email", ""))
+    employee_number = record.get("employee_number", "")
+    name = record.get("name", "")
+    role = (record.get("role") or Role.EMPLOYEE).lower()
+    if email:
+        try:
+            validate_canonical_email(email)
+        except DjangoValidationError:
+            errors.setdefault("email", []).append(_("Not a valid e-mail address."))
+    elif not employee_number:
+        errors.setdefault("email", []).append(_("Give an e-mail address or an employee number."))
+    if len(employee_number) > 32:
+        errors.setdefault("employee_number", []).append(_("At most 32 characters."))
+    if not name:
+        errors.setdefault("name", []).append(_("A name is required."))
+    if role not in Role.values:
+        errors.setdefault("role", []).append(_("Role must be employee, leader or admin."))
+    groups: list[Group] = []
+    for group_name in filter(None, (part.strip() for part in record.get("groups", "").split(";"))):
+        group = groups_by_name.get(group_name.lower())
+        if group is None:
+            errors.setdefault("groups", []).append(_("Unknown group: %(name)s") % {"name": group_name})
+        else:
+            groups.append(group)
+    report = ImportRow(row=number, email=email, employee_number=employee_number, status="invited", errors=errors)
+    return _Parsed(report=report, name=name, role=role, groups=groups)
+
+
+def _mark_duplicates(rows: list[_Parsed], *, actor: User) -> None:
+    emails = {row.report.email for row in rows if row.report.email}
+    numbers = {row.report.employee_number for row in rows if row.report.employee_number}
+    # Only the addresses of the file: an import never reads the whole user table.
+    existing_emails = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
+    existing_numbers = set(
+        User.objects.filter(organization_id=actor.organization_id, employee_number__in=numbers).values_list("employee_number", flat=True)
+    )
+    seen_emails: set[str] = set()
+    seen_numbers: set[str] = set()
+    for row in rows:
+        errors, email, number = row.report.errors, row.report.email, row.report.employee_number
+        if email in existing_emails:
+            errors.setdefault("email", []).append(_("A user with this e-mail address already exists."))
+        if email and email in seen_emails:
+            errors.setdefault("email", []).append(_("This e-mail address appears twice in the file."))
+        if number in existing_numbers:
+            errors.setdefault("employee_number", []).append(_("A colleague with this employee number already exists."))
+        if number and number in seen_numbers:
+            errors.setdefault("employee_number", []).append(_("This employee number appears twice in the file."))
+        seen_emails.add(email)
+        seen_numbers.add(number)
+        if errors:
+            row.report.status = "invalid"
 
 
 def users_import(*, actor: User, csv_text: str) -> list[ImportRow]:
-    """Invite every staff member in a CSV (email,name,role,groups), or nobody.
+    """Invite every staff member in a CSV (email,name,role,groups[,employee_number]), or nobody.
 
-    `groups` holds group names separated by ';'. Every row is validated and
-    reported; if any row is invalid nothing is created (ValidationFailed with the report).
+    `groups` holds group names separated by ';'. Every row is validated and reported; if any
+    row is invalid nothing is created (ValidationFailed with the report). The invitations are
+    written in bulk and the e-mails sent after the commit by tasks (accounts.services.mail).
     """
+    if not actor.is_org_admin:
+        raise NotAllowed()
     reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
-    required = {"email", "name"}
     header = {name.strip().lower() for name in (reader.fieldnames or [])}
-    if not required <= header:
+    if "name" not in header or not ({"email", "employee_number"} & header):
+        missing = sorted(({"name"} - header) | ({"email"} if not {"email", "employee_number"} & header else set()))
         raise ValidationFailed(
             _("The CSV needs the columns email, name, role, groups."),
-            fields={"file": [_("Missing columns: %(cols)s") % {"cols": ", ".join(sorted(required - header))}]},
+            fields={"file": [_("Missing columns: %(cols)s") % {"cols": ", ".join(missing)}]},
         )
 
     groups_by_name = {group.name.lower(): group for group in Group.objects.filter(organization=actor.organization)}
-    existing = {email.lower() for email in User.objects.values_list("email", flat=True)}
-    seen: set[str] = set()
-    rows: list[tuple[ImportRow, str, str, list[Group]]] = []
+    rows: list[_Parsed] = []
     for number, raw in enumerate(reader, start=2):  # row 1 is the header
         record = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
-        errors: dict[str, list[str]] = {}
-        email = record.get("email", "").lower()
-        name = record.get("name", "")
-        role = (record.get("role") or Role.EMPLOYEE).lower()
-        try:
-            validate_email(email)
-        except DjangoValidationError:
-            errors.setdefault("email", []).append(_("Not a valid e-mail address."))
-        if email in existing:
-            errors.setdefault("email", []).append(_("A user with this e-mail address already exists."))
-        if email in seen:
-            errors.setdefault("email", []).append(_("This e-mail address appears twice in the file."))
-        seen.add(email)
-        if not name:
-            errors.setdefault("name", []).append(_("A name is required."))
-        if role not in Role.values:
-            errors.setdefault("role", []).append(_("Role must be employee, leader or admin."))
-        groups: list[Group] = []
-        for group_name in filter(None, (part.strip() for part in record.get("groups", "").split(";"))):
-            group = groups_by_name.get(group_name.lower())
-            if group is None:
-                errors.setdefault("groups", []).append(_("Unknown group: %(name)s") % {"name": group_name})
-            else:
-                groups.append(group)
-        rows.append((ImportRow(row=number, email=email, status="invalid" if errors else "invited", errors=errors), name, role, groups))
+        rows.append(_parse_row(number, record, groups_by_name))
         if len(rows) > IMPORT_MAX_ROWS:
             raise ValidationFailed(_("At most %(n)d rows per file.") % {"n": IMPORT_MAX_ROWS}, fields={"file": [_("Too many rows.")]})
-
-    report = [row for row, *_ in rows]
     if not rows:
         raise ValidationFailed(_("The file has no rows."), fields={"file": [_("No rows.")]})
+    _mark_duplicates(rows, actor=actor)
+    report = [row.report for row in rows]
     if any(row.errors for row in report):
         raise ValidationFailed(
             _("Nothing was imported: %(n)d rows have errors.") % {"n": sum(1 for row in report if row.errors)},
@@ -198,19 +326,31 @@ def users_import(*, actor: User, csv_text: str) -> list[ImportRow]:
             fields={"rows": [_import_row_dict(row) for row in report]},
         )
     with transaction.atomic():
-        for row, name, role, groups in rows:
-            invitation, _code = _invitation_create(actor=actor, email=row.email, name=name, role=role, groups=groups)
+        created = _invitations_create(
+            actor=actor, people=[(row.report.email, row.report.employee_number, row.name, row.role, row.groups) for row in rows]
+        )
+        for row, (invitation, code) in zip(report, created, strict=True):
             row.invitation_id = invitation.pk
+            if not invitation.email:
+                row.code = code
         audit_record(
             actor=actor,
             action="users.imported",
             target_type="organization",
             target_id=actor.organization_id,
             organization_id=actor.organization_id,
-            after={"invited": [row.email for row in report]},
+            after={"invited": [row.email or f"#{row.employee_number}" for row in report]},
         )
     return report
 
 
 def _import_row_dict(row: ImportRow) -> dict:
-    return {"row": row.row, "email": row.email, "status": row.status, "errors": row.errors, "invitation_id": row.invitation_id}
+    return {
+        "row": row.row,
+        "email": row.email,
+        "employee_number": row.employee_number,
+        "status": row.status,
+        "errors": row.errors,
+        "invitation_id": row.invitation_id,
+        "code": row.code,
+    }

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from accounts.emails import canonical_email
 from accounts.models import Organization, Role, User, validate_timezone
 from server.api.exceptions import Conflict, ValidationFailed
 
@@ -31,7 +32,7 @@ def organization_create(
         suffix += 1
         slug = f"{base_slug}-{suffix}"
     organization = Organization.objects.create(name=name, slug=slug, timezone=timezone_name, default_language=default_language)
-    if User.objects.filter(email__iexact=admin_email).exists():
+    if User.objects.filter(email=canonical_email(admin_email)).exists():
         raise Conflict(_("A user with this e-mail address already exists."), fields={"email": [_("Already in use.")]})
     admin = User.objects.create_user(
         admin_email,

@@ -10,7 +10,7 @@ from accounts import signals
 from accounts.audit import audit_record
 from accounts.models import AuthToken, Group, Membership, Role, User
 from accounts.services.groups import _groups_of_org, _send_membership_changes
-from server.api.exceptions import NotAllowed, ValidationFailed
+from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
 
 
 @transaction.atomic
@@ -72,6 +72,24 @@ def user_deactivate(*, actor: User, user: User) -> None:
     if user.pk == actor.pk:
         raise ValidationFailed(_("You cannot deactivate yourself."), code="not_on_self")
     _deactivate(actor=actor, user=user)
+
+
+@transaction.atomic
+def user_reactivate(*, actor: User, user: User) -> User:
+    """A deactivated colleague back in: signs in again with their password (or a login code);
+    their groups were kept. Never an erased person. Idempotent."""
+    if not actor.is_org_admin:
+        raise NotAllowed()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.erased_at is not None:
+        raise Conflict(_("This person's data was erased; invite them again instead."), code="erased")
+    if user.is_active:
+        return user
+    user.is_active = True
+    user.deactivated_at = None
+    user.save(update_fields=["is_active", "deactivated_at"])
+    audit_record(actor=actor, action="user.reactivated", target_type="user", target_id=user.pk, organization_id=user.organization_id)
+    return user
 
 
 def admin_site_user_changed(*, actor: User, user: User, deactivated: bool, groups_before: set[int]) -> None:

@@ -25,6 +25,13 @@ def test_login_returns_token_expiry_and_profile(api, employee):
         "id": employee.organization_id,
         "name": employee.organization.name,
         "timezone": "Europe/Amsterdam",
+        "slug": employee.organization.slug,
+        "settings": {
+            "leaderboard_enabled": False,
+            "kudos_value_required": False,
+            "survey_min_group_size": None,
+            "voice_first_response_hours": None,
+        },
     }
     token = AuthToken.objects.get(user=employee)
     assert token.device_name == "Pixel 8"

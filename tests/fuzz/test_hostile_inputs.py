@@ -97,3 +97,39 @@ def test_lone_surrogates_in_any_string_field_are_400s(api, world, caplog):
     assert not [record for record in caplog.records if record.exc_info], "a traceback was logged"
     response = client.patch("/api/v1/me", '{"timezone": "\\ud800"}', content_type="application/json")
     assert response.status_code == 400 and "\\ud800" not in response.content.decode()
+
+
+# Look-alike spellings of an existing address (issue #25 item 1): each must reach that account
+# or nobody, on every route that takes an address, and none may become a second account.
+CONFUSABLES = ("adm\u0131n", "ADM\u0130N", "\uff41\uff44\uff4d\uff49\uff4e", "adm\u0456n", "admin\u200b", "\u0430dmin", "\u212a\u0131m")
+
+
+def test_confusable_email_spellings_reach_no_other_account_on_any_route(api, world, caplog):
+    from accounts.models import AuthToken, Invitation, User
+
+    world.admin_a.email = "admin@fuzz.example"
+    world.admin_a.save(update_fields=["email"])
+    client = api(world.admin_a)
+    tokens_before = AuthToken.objects.filter(user=world.admin_a).count()
+    walked = []
+    with caplog.at_level(logging.ERROR):
+        for path, method, operation in _operations(world):
+            if method not in ("post", "put", "patch"):
+                continue
+            schema = request_schema(operation) or {}
+            if "email" not in schema.get("properties", {}):
+                continue
+            walked.append(path)
+            body = sample_body(schema, PROBE)
+            for local in CONFUSABLES:
+                payload = {**body, "email": f"{local}@fuzz.example", "password": "correct horse battery staple"}
+                payload = {key: value for key, value in payload.items() if key in schema["properties"]}
+                response = getattr(client, method)(path, payload, format="json")
+                assert response.status_code < 500, f"{method.upper()} {path} email={local!r}: {response.status_code}"
+                if response.status_code < 300 and "token" in response.content.decode():
+                    raise AssertionError(f"{path} email={local!r} signed someone in")
+    assert {"/api/v1/auth/login", "/api/v1/invitations"} <= set(walked)
+    assert AuthToken.objects.filter(user=world.admin_a).count() == tokens_before + 0
+    stored = set(User.objects.values_list("email", flat=True)) | set(Invitation.objects.values_list("email", flat=True))
+    assert not [email for email in stored if email and email.endswith("@fuzz.example") and not email.isascii()]
+    assert not [record for record in caplog.records if record.exc_info], "a traceback was logged"

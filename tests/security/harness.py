@@ -22,7 +22,21 @@ import tests.security as security_package
 METHODS = ("get", "post", "put", "patch", "delete")
 
 # Routes anyone may call without a token (the short explicit allow-list).
-PUBLIC_ROUTES = frozenset({"auth-login", "auth-activate", "healthz", "readyz", "schema", "docs", "asyncapi", "api-index", "home"})
+PUBLIC_ROUTES = frozenset(
+    {
+        "auth-login",
+        "auth-activate",
+        "auth-password-reset",
+        "auth-password-reset-confirm",
+        "healthz",
+        "readyz",
+        "schema",
+        "docs",
+        "asyncapi",
+        "api-index",
+        "home",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,7 @@ def test_a_servers_retry_after_cannot_push_a_countdown_past_the_cap():
 REVIEWED_DELAYS = {
     ("notifications/push/batches.py", "countdown"): "push.backoff_seconds, capped at RETRY_AFTER_CAP_SECONDS",
     ("notifications/push/recording.py", "countdown"): "push.backoff_seconds, capped at RETRY_AFTER_CAP_SECONDS",
+    ("accounts/tasks.py", "countdown"): "mail.retry_delay: 30 s to 32 min, at most MAX_ATTEMPTS (5) attempts",
 }
 
 
