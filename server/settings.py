@@ -6,6 +6,7 @@ Each environment variable below switches one part to the real thing; the
 settings table in README.md lists them all.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -242,10 +243,19 @@ REST_FRAMEWORK = {
         "nominations": env.str("THROTTLE_NOMINATIONS", default="30/min"),
         "reports": env.str("THROTTLE_REPORTS", default="20/min"),
     },
-    # Behind N trusted proxies, the client IP is the Nth address from the right of X-Forwarded-For.
+    # Behind N proxies, the client IP is the Nth address from the right of X-Forwarded-For, read only
+    # when the connection comes from TRUSTED_PROXIES (server/api/client_ip.py).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed; empty: the
+# header is ignored and the TCP peer is the client (server/api/client_ip.py, docs/operations.md).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or a network.") from None
 # What server/api's middleware and error handlers authenticate a request with (server/api/authentication.py).
 API_AUTHENTICATE_REQUEST = "accounts.authentication.authenticate_request_once"
 API_MAX_PAGE_SIZE = 100

@@ -26,6 +26,7 @@ from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from server.api.client_ip import client_ip
 from server.cache import write_client
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,11 @@ class ConfiguredRateThrottle(SimpleRateThrottle):
 
     def wait(self):
         return getattr(self, "_wait", None)
+
+    def get_ident(self, request):
+        # One rule for the client address everywhere (server/api/client_ip.py), not DRF's,
+        # which believes X-Forwarded-For from any peer once NUM_PROXIES is set.
+        return client_ip(request) or "unknown"
 
 
 class UserRateThrottle(ConfiguredRateThrottle):
