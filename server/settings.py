@@ -288,6 +288,7 @@ SPECTACULAR_SETTINGS = {
         "server.api.schema.postprocess_shared_components",
         "server.api.schema.postprocess_request_defaults",
         "server.api.schema.postprocess_nullable_references",
+        "server.api.schema.postprocess_email_format",
     ],
 }
 # Feed choice sets appear in several components; one name each keeps the phone's generated enums stable.
