@@ -35,6 +35,13 @@ class MediaUploadView(APIView):
             400: OpenApiResponse(response=ErrorSerializer, description="Too many pixels (`too_many_pixels`) or no file."),
             413: OpenApiResponse(response=ErrorSerializer, description="Larger than the upload limit (`too_large`)."),
             415: OpenApiResponse(response=ErrorSerializer, description="Not an accepted image format (`unsupported_media_type`)."),
+            503: OpenApiResponse(
+                response=ErrorSerializer,
+                description="The file storage failed (`storage_unavailable`): nothing was stored; retry after `Retry-After` seconds.",
+            ),
+            507: OpenApiResponse(
+                response=ErrorSerializer, description="The file storage is full (`storage_full`): nothing was stored; try again later."
+            ),
         },
         operation_id="media_upload",
         tags=["media"],
