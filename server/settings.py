@@ -147,7 +147,8 @@ if REDIS_URL:
     # Publish cost independent of group size (see DESIGN.md, performance shape).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # channels_redis pub/sub; a stream.event from an older sender gets its group (rolling deploys).
+            "BACKEND": "notifications.layers.GroupTaggingPubSubChannelLayer",
             # Redis pub/sub ignores database numbers: deployments (and test runs) sharing
             # one Redis keep their groups apart by prefix.
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi")},
