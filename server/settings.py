@@ -100,6 +100,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers (threads in the embedded server) wait instead of failing at once.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+if IS_POSTGRES:
+    # A database that is down (restart, fail-over) must not hold a request past 2 s: an unanswered
+    # connect gives up after this, and the request answers 503 with Retry-After (issue #25).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", default=2))
 # A connection pool per process (psycopg_pool, Django's "pool" option) for the ASGI server: each
 # request runs in a thread of its own there, so CONN_MAX_AGE leaks one connection per thread and
 # CONN_MAX_AGE=0 pays a new PostgreSQL connection per request. 0 = no pool (tests, workers).
@@ -436,9 +440,12 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # A refused admin page is answered with the 403 page; its log line needs no traceback.
-        "django.request": {"filters": ["no_permission_denied_traceback"]},
+        "django.request": {"filters": ["no_permission_denied_traceback", "database_outage_without_traceback"]},
     },
-    "filters": {"no_permission_denied_traceback": {"()": "server.log_filters.NoPermissionDeniedTraceback"}},
+    "filters": {
+        "no_permission_denied_traceback": {"()": "server.log_filters.NoPermissionDeniedTraceback"},
+        "database_outage_without_traceback": {"()": "server.log_filters.DatabaseOutageWithoutTraceback"},
+    },
 }
 if CELERY_TASK_ALWAYS_EAGER:
     # Eager tasks run inside requests and commands (seed_demo): one "Task ... succeeded" line
