@@ -22,4 +22,4 @@ RUN DEBUG=False SECRET_KEY=build-only-key-build-only-key-build-only-key-0000 ALL
 USER app
 
 EXPOSE 8000
-CMD ["python", "-m", "server.serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "4", "--ws-per-message-deflate", "false", "--proxy-headers", "--forwarded-allow-ips", "*"]
+CMD ["python", "-m", "server.serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "4", "--ws-per-message-deflate", "false"]

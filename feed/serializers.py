@@ -244,6 +244,9 @@ class PostCreateSerializer(serializers.Serializer):
 
 
 class PostUpdateSerializer(serializers.Serializer):
+    # PATCH /posts/{id} validates it whole: `body` is required (server/api/schema.py).
+    whole_on_patch = True
+
     body = BodyField()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import secrets
 from collections.abc import Iterable
@@ -35,6 +36,49 @@ class UploadTooLarge(ApplicationError):
 class UnsupportedImage(ApplicationError):
     status_code = 415
     default_code = "unsupported_media_type"
+
+
+class StorageFull(ApplicationError):
+    """The media volume (or quota) is full: 507, nothing stored."""
+
+    status_code = 507
+    default_code = "storage_full"
+
+
+class StorageUnavailable(ApplicationError):
+    """The storage (S3, a network volume) failed or did not answer: 503 with Retry-After."""
+
+    status_code = 503
+    default_code = "storage_unavailable"
+
+
+# Errors of a full disk or quota: retrying soon will not help, the operator must act.
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+STORAGE_RETRY_AFTER_SECONDS = 30
+
+
+def _storage_errors() -> tuple[type[BaseException], ...]:
+    """What a storage backend raises when it, not the request, is at fault."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover - django-storages[s3] brings botocore
+        return (OSError,)
+    return (OSError, BotoCoreError, ClientError)
+
+
+STORAGE_ERRORS = _storage_errors()
+
+
+def storage_failure(error: BaseException) -> ApplicationError:
+    """The answer for a storage error: 507 when full, else 503 (try again)."""
+    if isinstance(error, OSError) and error.errno in _FULL_ERRNOS:
+        logger.error("media storage is full: %s", error)
+        return StorageFull(_("There is no room to store the file right now. Please try again later."))
+    logger.error("media storage failed: %r", error)
+    return StorageUnavailable(
+        _("Photos cannot be stored right now. Please try again in a moment."),
+        headers={"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)},
+    )
 
 
 def upload_too_large() -> UploadTooLarge:
@@ -75,17 +119,31 @@ def media_upload(*, owner: User, upload: UploadedFile) -> Media:
     # were misconfigured to be public. Storage is written outside the transaction: it
     # may be a network call (S3).
     folder = f"media/{owner.organization_id}/{secrets.token_urlsafe(18)}"
-    original_path = default_storage.save(f"{folder}/original", upload)
+    intended_path = f"{folder}/original"
+    # The row is written first, unattached, naming the file about to be written: if the write
+    # fails half-way (disk full, S3 error) or the process dies, the row leads the cleanup to the
+    # remains (here at once; else processing finds no decodable original and fails it, and the
+    # orphan sweep deletes the row and its files). Nothing half-written can be attached: a post
+    # takes only its owner's uploads, and this one is answered only once stored.
+    media = Media.objects.create(
+        organization_id=owner.organization_id,
+        owner=owner,
+        status=MediaStatus.PROCESSING,
+        width=inspection.width,
+        height=inspection.height,
+        original_path=intended_path,
+    )
+    try:
+        original_path = default_storage.save(intended_path, upload)
+    except STORAGE_ERRORS as error:
+        delete_files([intended_path])
+        Media.objects.filter(pk=media.pk).delete()
+        raise storage_failure(error) from error
     try:
         with transaction.atomic():
-            media = Media.objects.create(
-                organization_id=owner.organization_id,
-                owner=owner,
-                status=MediaStatus.PROCESSING,
-                width=inspection.width,
-                height=inspection.height,
-                original_path=original_path,
-            )
+            if original_path != intended_path:
+                Media.objects.filter(pk=media.pk).update(original_path=original_path)
+                media.original_path = original_path
             from media.tasks import media_process_task  # here: media.tasks imports this module
 
             # Not delay_on_commit: with the broker down the upload is still stored and
@@ -98,6 +156,7 @@ def media_upload(*, owner: User, upload: UploadedFile) -> Media:
             transaction.on_commit(enqueue_processing, robust=True)
     except Exception:
         delete_files([original_path])
+        Media.objects.filter(pk=media.pk).delete()
         raise
     return media
 
@@ -128,10 +187,16 @@ def media_process(*, media_id: int) -> None:
     # lets clients cache them for a year.
     stem = f"{folder}/{secrets.token_urlsafe(6)}"
     extension = _EXTENSIONS[variant_format]
-    written = [
-        default_storage.save(f"{stem}-thumbnail.{extension}", ContentFile(rendered.thumbnail)),
-        default_storage.save(f"{stem}-large.{extension}", ContentFile(rendered.large)),
-    ]
+    names = [f"{stem}-thumbnail.{extension}", f"{stem}-large.{extension}"]
+    written = []
+    try:
+        for name, content in zip(names, (rendered.thumbnail, rendered.large), strict=True):
+            written.append(default_storage.save(name, ContentFile(content)))
+    except STORAGE_ERRORS:
+        # Disk full or S3 failing: no half-written variant stays behind, the row stays
+        # `processing` and the task retries (then the stale sweep, then `failed` after an hour).
+        delete_files([*names, *written])
+        raise
     finished = _finish(
         media,
         status=MediaStatus.READY,

@@ -5,9 +5,9 @@ from celery import shared_task
 from media import services
 
 
-# Transient storage trouble (S3 unreachable) is worth a retry; a bad image is not, and
-# ends as `failed` inside the service.
-@shared_task(autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=3, time_limit=120, soft_time_limit=100)
+# Storage trouble (S3 unreachable or failing, a full disk) is worth a retry; a bad image is
+# not, and ends as `failed` inside the service.
+@shared_task(autoretry_for=services.STORAGE_ERRORS, retry_backoff=True, max_retries=3, time_limit=120, soft_time_limit=100)
 def media_process_task(media_id: int) -> None:
     services.media_process(media_id=media_id)
 

@@ -35,6 +35,13 @@ class MediaUploadView(APIView):
             400: OpenApiResponse(response=ErrorSerializer, description="Too many pixels (`too_many_pixels`) or no file."),
             413: OpenApiResponse(response=ErrorSerializer, description="Larger than the upload limit (`too_large`)."),
             415: OpenApiResponse(response=ErrorSerializer, description="Not an accepted image format (`unsupported_media_type`)."),
+            503: OpenApiResponse(
+                response=ErrorSerializer,
+                description="The file storage failed (`storage_unavailable`): nothing was stored; retry after `Retry-After` seconds.",
+            ),
+            507: OpenApiResponse(
+                response=ErrorSerializer, description="The file storage is full (`storage_full`): nothing was stored; try again later."
+            ),
         },
         operation_id="media_upload",
         tags=["media"],
@@ -64,6 +71,13 @@ def _variant_schema(operation_id: str):
             (200, "image/jpeg"): OpenApiTypes.BINARY,
             302: OpenApiResponse(description="Only with S3 and MEDIA_SERVE_REDIRECT: a presigned URL valid for minutes."),
             304: OpenApiResponse(description="`If-None-Match` matched: keep your copy."),
+            404: OpenApiResponse(
+                response=ErrorSerializer,
+                description=(
+                    "`not_found`; or `not_ready` while the photo is `processing` (right after the upload: "
+                    "`Retry-After: 1`, or wait for the `media.ready` event) or when it `failed`."
+                ),
+            ),
         },
         operation_id=operation_id,
         tags=["media"],
@@ -87,7 +101,8 @@ class MediaVariantView(APIView):
     def get(self, request, media_id: int):
         media = selectors.access_media(user=request.user, media_id=media_id)
         if media.status != MediaStatus.READY:
-            raise NotFound(code="not_ready")
+            # Documented (issue #25 item 5): wait for `media.ready`, or try again in a second.
+            raise NotFound(code="not_ready", headers={"Retry-After": "1"} if media.status == MediaStatus.PROCESSING else None)
         path = media.variant_path(self.variant)
         etag = f'"{path.rsplit("/", 1)[-1]}"'
         if request.headers.get("If-None-Match") == etag:

@@ -7,7 +7,8 @@ from accounts.serializers import GroupRefSerializer, PersonRefSerializer, UserSu
 from media.serializers import MediaSerializer
 from recognition.models import AwardCategory, AwardRound, CompanyValue, DecisionMethod, Kudos, Nomination, RoundStatus
 from recognition.months import month_name
-from server.api.fields import IdField, IdListField
+from recognition.services.awards import NOMINATION_REASON_MIN_LENGTH
+from server.api.fields import IdField, IdListField, RuleTextField
 from server.api.pagination import OnePageSerializer
 
 # --- Values -----------------------------------------------------------------------------------------
@@ -163,7 +164,12 @@ class RoundSerializer(serializers.Serializer):
 
 class NominationCreateSerializer(serializers.Serializer):
     nominee_id = IdField()
-    reason = serializers.CharField(max_length=60_000)
+    # The service's rule (graphemes, after stripping) in the schema too (issue #25 item 5).
+    reason = RuleTextField(
+        max_length=60_000,
+        service_min_length=NOMINATION_REASON_MIN_LENGTH,
+        help_text=f"At least {NOMINATION_REASON_MIN_LENGTH} characters (not counting surrounding spaces).",
+    )
 
 
 class NominationSerializer(serializers.Serializer):

@@ -126,3 +126,18 @@ def pool_warnings(database: dict, threads: int) -> list[checks.CheckMessage]:
             id="server.W003",
         )
     ]
+
+
+@checks.register(checks.Tags.security)
+def forwarded_header_needs_trusted_proxies(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """NUM_PROXIES without TRUSTED_PROXIES: X-Forwarded-For is ignored (anyone can send it), so
+    every client behind the load balancer shares the balancer's address in the rate limits."""
+    if not settings.REST_FRAMEWORK.get("NUM_PROXIES") or settings.TRUSTED_PROXIES:
+        return []
+    return [
+        checks.Warning(
+            "NUM_PROXIES is set but TRUSTED_PROXIES is empty: X-Forwarded-For is ignored, every client has the proxy's address.",
+            hint="Set TRUSTED_PROXIES to the load balancer's addresses or network (docs/operations.md).",
+            id="server.W004",
+        )
+    ]

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
@@ -39,9 +41,33 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.db import connections
 from django.http import FileResponse
 from django.urls import set_script_prefix
+from django.utils.translation import gettext as _
+
+from server.api.exceptions import error_body
 
 # Requests after which what the first requests built lazily is frozen too (see above).
 FREEZE_AFTER_REQUESTS = 200
+# Multipart framing around an upload's file: generous, so only real oversize is refused.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def max_request_body_bytes() -> int:
+    """The largest body any route takes: an upload at the media limit, or a JSON body at Django's."""
+    return max(settings.MEDIA_MAX_UPLOAD_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE) + MULTIPART_OVERHEAD_BYTES
+
+
+def _content_length(scope) -> int | None:
+    for name, value in scope.get("headers") or ():
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 def freeze_long_lived_objects() -> None:
@@ -99,8 +125,11 @@ class ThreadedASGIHandler(ASGIHandler):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         try:
-            body_file = await self.read_body(receive)
+            body_file = await self.read_body_capped(scope, receive)
         except RequestAborted:
+            return
+        except BodyTooLarge:
+            await self._send_too_large(send)
             return
         free = self._slots()
         slot = await free.get()
@@ -122,6 +151,55 @@ class ThreadedASGIHandler(ASGIHandler):
             self.requests += 1
             if self.requests == self.freeze_after:
                 freeze_long_lived_objects()
+
+    async def read_body_capped(self, scope, receive):
+        """The body, refused (BodyTooLarge) as soon as it passes `max_request_body_bytes()`.
+
+        Django's `read_body` spools any body to disk, however large, before a view can look at its
+        size; a chunked upload (no Content-Length) of 20 MiB then reached the multipart parser as an
+        empty body and was a 400 (issue #25 item 5). Declared or counted, too much is a 413 here.
+        """
+        limit = max_request_body_bytes()
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            raise BodyTooLarge()
+        body_file = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b")  # noqa: SIM115 (closed by __call__)
+        size = 0
+        try:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise RequestAborted()
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge()
+                body_file.write(chunk)
+                if not message.get("more_body", False):
+                    break
+        except BaseException:
+            body_file.close()
+            raise
+        body_file.seek(0)
+        if declared is None and size:
+            # A chunked body: Django's parsers read CONTENT_LENGTH, which only the header sets.
+            body_file.counted_length = size
+        return body_file
+
+    async def _send_too_large(self, send) -> None:
+        # Before Django's request exists: the deployment's language, the error envelope by hand.
+        message = _("The request is larger than %(limit).0f MB.") % {"limit": max_request_body_bytes() / (1024 * 1024)}
+        body = json.dumps(error_body("too_large", message)).encode()
+        headers = [(b"Content-Type", b"application/json"), (b"Content-Length", str(len(body)).encode()), (b"Connection", b"close")]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def create_request(self, scope, body_file):
+        request, response = super().create_request(scope, body_file)
+        counted = getattr(body_file, "counted_length", None)
+        if request is not None and counted is not None and "CONTENT_LENGTH" not in request.META:
+            request.META["CONTENT_LENGTH"] = str(counted)
+        return request, response
 
     def _respond(self, scope, body_file):
         """Everything Django does for one request, on the worker thread."""

@@ -23,3 +23,21 @@ class IdempotencyRecord(models.Model):
         verbose_name = _("idempotency record")
         verbose_name_plural = _("idempotency records")
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
+
+
+class ThrottleCounter(models.Model):
+    """A login rate-limit window counted in PostgreSQL while the cache (Redis) is down.
+
+    Only the login limits fall back here (server/api/throttling.py `hit(durable=True)`): the
+    others fail open, but an outage must not lift the guard on password guessing. Rows live
+    for one window; the hourly prune deletes expired ones."""
+
+    key = models.CharField(max_length=200)
+    window = models.BigIntegerField(help_text="The window's index (epoch seconds // window length).")
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("rate-limit counter")
+        verbose_name_plural = _("rate-limit counters")
+        constraints = [models.UniqueConstraint(fields=["key", "window"], name="throttle_counter_unique_key_window")]

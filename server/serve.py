@@ -1,6 +1,6 @@
 """The web server: uvicorn worker processes, each with a listening socket of its own.
 
-    python -m server.serve --host 0.0.0.0 --port 8000 --workers 4 [--proxy-headers] ...
+    python -m server.serve --host 0.0.0.0 --port 8000 --workers 4 ...
 
 `uvicorn --workers N` binds one socket in the supervisor and shares it with every worker,
 and which process accepts a new connection is a race between them; a keep-alive connection
@@ -91,13 +91,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--log-level", default="info")
     parser.add_argument("--no-access-log", action="store_true")
     parser.add_argument(
-        "--proxy-headers", action="store_true", help="trust X-Forwarded-For/-Proto from --forwarded-allow-ips (off unless given)"
+        "--proxy-headers", action="store_true", help="uvicorn trusts X-Forwarded-* from --forwarded-allow-ips (use TRUSTED_PROXIES)"
     )
     parser.add_argument("--forwarded-allow-ips", default=None, help="uvicorn's default: 127.0.0.1 (FORWARDED_ALLOW_IPS)")
     parser.add_argument(
         "--ws-per-message-deflate", choices=["true", "false"], default="false", help="off: ~141 KiB less per socket (issue #10)"
     )
     args = parser.parse_args(argv)
+    if args.proxy_headers and "*" in (args.forwarded_allow_ips or os.environ.get("FORWARDED_ALLOW_IPS", "")):
+        # uvicorn would take the client address from X-Forwarded-For sent by anyone: the rate
+        # limits and the audit log would believe a spoofed header (issue #25). The app reads the
+        # header itself, from TRUSTED_PROXIES only (server/api/client_ip.py).
+        parser.error("--forwarded-allow-ips '*' trusts every client's X-Forwarded-For; set TRUSTED_PROXIES instead")
     if args.port == 0:
         parser.error("--port 0 would give every worker a port of its own")
     return args

@@ -6,6 +6,7 @@ Each environment variable below switches one part to the real thing; the
 settings table in README.md lists them all.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -101,6 +102,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers (threads in the embedded server) wait instead of failing at once.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+if IS_POSTGRES:
+    # A database that is down (restart, fail-over) must not hold a request past 2 s: an unanswered
+    # connect gives up after this, and the request answers 503 with Retry-After (issue #25).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", default=2))
 # A connection pool per process (psycopg_pool, Django's "pool" option) for the ASGI server: each
 # request runs in a thread of its own there, so CONN_MAX_AGE leaks one connection per thread and
 # CONN_MAX_AGE=0 pays a new PostgreSQL connection per request. 0 = no pool (tests, workers).
@@ -148,7 +153,8 @@ if REDIS_URL:
     # Publish cost independent of group size (see DESIGN.md, performance shape).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # channels_redis pub/sub; a stream.event from an older sender gets its group (rolling deploys).
+            "BACKEND": "notifications.layers.GroupTaggingPubSubChannelLayer",
             # Redis pub/sub ignores database numbers: deployments (and test runs) sharing
             # one Redis keep their groups apart by prefix.
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi")},
@@ -251,10 +257,19 @@ REST_FRAMEWORK = {
         # GET /search: typing sends a request per pause; a scraper of the whole company does not pass.
         "search": env.str("THROTTLE_SEARCH", default="60/min"),
     },
-    # Behind N trusted proxies, the client IP is the Nth address from the right of X-Forwarded-For.
+    # Behind N proxies, the client IP is the Nth address from the right of X-Forwarded-For, read only
+    # when the connection comes from TRUSTED_PROXIES (server/api/client_ip.py).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed; empty: the
+# header is ignored and the TCP peer is the client (server/api/client_ip.py, docs/operations.md).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or a network.") from None
 # What server/api's middleware and error handlers authenticate a request with (server/api/authentication.py).
 API_AUTHENTICATE_REQUEST = "accounts.authentication.authenticate_request_once"
 API_MAX_PAGE_SIZE = 100
@@ -290,6 +305,7 @@ SPECTACULAR_SETTINGS = {
         "server.api.schema.postprocess_shared_components",
         "server.api.schema.postprocess_request_defaults",
         "server.api.schema.postprocess_nullable_references",
+        "server.api.schema.postprocess_email_format",
     ],
 }
 # Feed choice sets appear in several components; one name each keeps the phone's generated enums stable.
@@ -448,10 +464,11 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # A refused admin page is answered with the 403 page; its log line needs no traceback.
-        "django.request": {"filters": ["no_permission_denied_traceback"]},
+        "django.request": {"filters": ["no_permission_denied_traceback", "database_outage_without_traceback"]},
     },
     "filters": {
         "no_permission_denied_traceback": {"()": "server.log_filters.NoPermissionDeniedTraceback"},
+        "database_outage_without_traceback": {"()": "server.log_filters.DatabaseOutageWithoutTraceback"},
         "request_context": {"()": "server.obs.logging.RequestContextFilter"},
     },
 }

@@ -138,10 +138,17 @@ def test_port_zero_is_refused():
 
 
 def test_the_deployment_flags_reach_uvicorn():
-    flags = ["--host", "0.0.0.0", "--port", "8000", "--workers", "4", "--proxy-headers", "--forwarded-allow-ips", "*", "--no-access-log"]
+    flags = ["--host", "0.0.0.0", "--port", "8000", "--workers", "4", "--proxy-headers", "--forwarded-allow-ips", "10.0.0.1"]
+    flags.append("--no-access-log")
     config = config_from(parse_args(flags))
     assert (config.host, config.port, config.workers) == ("0.0.0.0", 8000, 4)
-    assert config.proxy_headers is True and config.forwarded_allow_ips == "*"
+    assert config.proxy_headers is True and config.forwarded_allow_ips == "10.0.0.1"
     assert config.access_log is False
     assert config.ws_per_message_deflate is False  # off unless asked for (issue #10: ~141 KiB a socket)
     assert config_from(parse_args([])).proxy_headers is False
+
+
+def test_trusting_every_peers_forwarded_header_is_refused():
+    # uvicorn would take the client address from anyone's X-Forwarded-For (issue #25 item 2).
+    with pytest.raises(SystemExit):
+        parse_args(["--proxy-headers", "--forwarded-allow-ips", "*"])

@@ -56,13 +56,16 @@ def login_attempt_record(*, email: str) -> None:
     made before any of them was recorded. Past the limit the account answers 429
     until the window ends, right password or not; a successful login resets it.
     """
-    wait = throttling.hit(_login_account_key(email), limit=settings.LOGIN_FAILURE_LIMIT, window=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    # durable: counted in the database while Redis is down (issue #25), not failing open.
+    wait = throttling.hit(
+        _login_account_key(email), limit=settings.LOGIN_FAILURE_LIMIT, window=settings.LOGIN_FAILURE_WINDOW_SECONDS, durable=True
+    )
     if wait is not None:
         raise Throttled(wait_seconds=wait, message=_("Too many failed logins. Try again later."))
 
 
 def login_attempts_clear(*, email: str) -> None:
-    throttling.clear(_login_account_key(email), window=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    throttling.clear(_login_account_key(email), window=settings.LOGIN_FAILURE_WINDOW_SECONDS, durable=True)
 
 
 def login(*, email: str = "", password: str, device_name: str = "", employee_number: str = "", organization_slug: str = "") -> IssuedToken:

@@ -5,6 +5,7 @@ Envelope: {"error": {"code": "<machine_code>", "message": "<human text>", "field
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -124,7 +125,34 @@ def _first_message(fields: Any) -> str | None:
     return None
 
 
+# While the database is down (restart, fail-over) a request answers this at once.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """The database cannot be reached or dropped the connection (restart, fail-over, pool timeout):
+    Django's OperationalError / InterfaceError. Not a bug in the request, and worth a retry."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def database_unavailable_response() -> JsonResponse:
+    response = JsonResponse(
+        error_body("service_unavailable", _("The service is briefly unavailable. Please try again in a moment.")), status=503
+    )
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if is_database_unavailable(exc):
+        # A 503 the phone retries (same Idempotency-Key), not a 500 with a traceback (issue #25).
+        response = Response(
+            error_body("service_unavailable", _("The service is briefly unavailable. Please try again in a moment.")), status=503
+        )
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, ApplicationError):
         response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
         for header, value in exc.headers.items():
@@ -218,6 +246,10 @@ def error_response_for_status(request, status_code: int, *, headers=None) -> Jso
 
 
 def handler500(request):
+    # Called inside Django's `except`: a database outage outside a view (authentication, the
+    # idempotency middleware) is a 503 too.
+    if is_database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response()
     return JsonResponse(error_body("server_error", _("Something went wrong on our side.")), status=500)
 
 

@@ -78,17 +78,18 @@ class IdempotencyMiddleware:
         key = request.META.get(HEADER)
         if request.method != "POST" or key is None or not request.path.startswith("/api/"):
             return self.get_response(request)
+        from server.api.authentication import authenticate_request
+
+        # Authentication first: an unauthenticated request is a 401 whatever its key (the key
+        # only matters per user; a public route such as login ignores it).
+        auth = authenticate_request(request)
+        if auth is None:
+            return self.get_response(request)  # the view answers 401
         if not key.strip() or len(key) > MAX_KEY_LENGTH:
             return JsonResponse(
                 error_body("invalid", _("Idempotency-Key must be 1 to 255 characters."), {"Idempotency-Key": [_("Invalid key.")]}),
                 status=400,
             )
-
-        from server.api.authentication import authenticate_request
-
-        auth = authenticate_request(request)
-        if auth is None:
-            return self.get_response(request)  # the view answers 401
         user = auth[0]
         return self._handle(request, user, key, _fingerprint(request))
 

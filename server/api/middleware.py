@@ -9,11 +9,24 @@ notices at once.
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.signals import got_request_exception
+from django.dispatch import receiver
 
 API_PREFIX = "/api/"
+
+
+@receiver(got_request_exception, dispatch_uid="server.api.middleware.note_database_outage")
+def note_database_outage(sender, request=None, **kwargs) -> None:
+    """Marks a request whose uncaught exception is a database outage (sent inside Django's except)."""
+    from server.api.exceptions import is_database_unavailable
+
+    if request is not None and is_database_unavailable(sys.exc_info()[1]):
+        request.database_unavailable = True
 
 
 class _NotOnApi:
@@ -50,6 +63,11 @@ class ApiJsonErrorsMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if response.status_code == 500 and getattr(request, "database_unavailable", False) and request.path_info.startswith(API_PREFIX):
+            # handler500 answers 503 itself; with DEBUG on, Django's technical page came instead.
+            from server.api.exceptions import database_unavailable_response
+
+            return database_unavailable_response()
         if response.status_code >= 400 and request.path_info.startswith(API_PREFIX):
             content_type = response.get("Content-Type", "")
             if not content_type.startswith("application/json"):

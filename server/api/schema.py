@@ -15,6 +15,8 @@ from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, 
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
+from server.api.idempotency import MAX_KEY_LENGTH
+
 NULL_COMPONENT = "NullEnum"
 # The null branch of a nullable reference (OpenAPI 3.0 has no null type): drf-spectacular's own
 # component for the null choice, which `postprocess_shared_components` makes sure exists.
@@ -86,6 +88,17 @@ class AutoSchema(SpectacularAutoSchema):
             return KeysetPagination()
         return paginator
 
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        # drf-spectacular documents every PATCH body as partial (all optional). A view that validates
+        # its serializer whole (`whole_on_patch = True` on the serializer) requires its required fields.
+        if self.method == "PATCH" and getattr(serializer, "whole_on_patch", False):
+            self.method = "PUT"
+            try:
+                return super()._get_request_for_media_type(serializer, direction)
+            finally:
+                self.method = "PATCH"
+        return super()._get_request_for_media_type(serializer, direction)
+
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
         if self.method == "POST":
@@ -93,9 +106,14 @@ class AutoSchema(SpectacularAutoSchema):
                 *parameters,
                 OpenApiParameter(
                     "Idempotency-Key",
-                    str,
+                    # The limits the middleware enforces (server/api/idempotency.py): not blank, ≤ 255.
+                    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": r"\S"},
                     OpenApiParameter.HEADER,
-                    description="A fresh UUID per request, reused on retries: a retry within 24 h replays the first answer.",
+                    description=(
+                        "A fresh UUID per request, reused on retries: a retry within 24 h replays the first answer. "
+                        f"1 to {MAX_KEY_LENGTH} characters, not only spaces (400 otherwise, after authentication: "
+                        "an unauthenticated request is a 401 first)."
+                    ),
                 ),
             ]
         return parameters
@@ -221,4 +239,17 @@ def postprocess_nullable_references(result: dict, generator: Any = None, **kwarg
             branches = node.get("oneOf", node.get("anyOf"))
             if branches is not None and NULL_REF not in branches:
                 branches.append(dict(NULL_REF))
+    return result
+
+
+def postprocess_email_format(result: dict, generator: Any = None, **kwargs: Any) -> dict:
+    """`format: email` (RFC 5322, ASCII) becomes `idn-email` (RFC 6531).
+
+    Django's EmailValidator accepts internationalised domains (`ana@bücher.example`) and the API
+    returns addresses as stored, so a client or fuzzer holding the API to `email` rejected answers
+    the API itself produced (issue #25 item 5). `idn-email` is the format the values meet.
+    """
+    for node in list(_walk(result)):
+        if node.get("format") == "email":
+            node["format"] = "idn-email"
     return result

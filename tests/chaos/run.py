@@ -3,6 +3,8 @@
     python -m tests.chaos.run redis        # Redis killed for 20 s during a 60 s load
     python -m tests.chaos.run worker-kill  # Celery worker SIGKILLed mid fan-out
     python -m tests.chaos.run fcm-flaky    # fake FCM answering 50 % UNAVAILABLE
+    python -m tests.chaos.run postgres     # our own PostgreSQL stopped for 15 s during a 60 s load
+    python -m tests.chaos.run backup       # pg_dump + media of a running deployment, restored and compared
     python -m tests.chaos.run all          # the three, figures to tests/chaos/last_run.json
 
 Needs PostgreSQL (CHAOS_DATABASE_URL, default feedapp_chaos) and `redis-server` on the
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from tests.chaos.stack import RUN_ID, Stack, start_fake_fcm, wait_for
+from tests.chaos.stack import DATABASE_URL, RUN_ID, Stack, start_fake_fcm, wait_for
 
 ANSWER_BUDGET = 2.0
 RESULTS = Path(__file__).with_name("last_run.json")
@@ -235,7 +238,10 @@ def scenario_redis(fcm, *, duration: float, outage_at: float, outage: float, cli
         stack.stop()
 
 
-def _scenario_redis(stack: Stack, fcm, *, duration: float, outage_at: float, outage: float, clients: int) -> dict:
+def _scenario_redis(
+    stack: Stack, fcm, *, duration: float, outage_at: float, outage: float, clients: int, down=None, up=None, after=None
+) -> dict:
+    down, up = down or stack.kill_redis, up or stack.start_redis
     stack.setup_django()
     from feed.models import Post
     from notifications.models import OutboxEvent
@@ -258,9 +264,9 @@ def _scenario_redis(stack: Stack, fcm, *, duration: float, outage_at: float, out
         load = [asyncio.create_task(load_client(i, stack, world, deadline, state, latencies)) for i in range(clients)]
         await asyncio.sleep(outage_at)
         timeline["outage_start"] = time.monotonic()
-        await asyncio.to_thread(stack.kill_redis)
+        await asyncio.to_thread(down)
         await asyncio.sleep(outage)
-        await asyncio.to_thread(stack.start_redis)
+        await asyncio.to_thread(up)
         timeline["outage_end"] = time.monotonic()
         await asyncio.gather(*load)
         timeline["load_end"] = time.monotonic()
@@ -274,6 +280,8 @@ def _scenario_redis(stack: Stack, fcm, *, duration: float, outage_at: float, out
         await asyncio.gather(*stream_tasks, return_exceptions=True)
 
     asyncio.run(main())
+    if after is not None:
+        after()
     acked = state["posts"]
     prefix = f"chaos {RUN_ID} "
     stored = list(Post.objects.filter(body__startswith=prefix).values_list("body", flat=True))
@@ -313,6 +321,19 @@ def _scenario_redis(stack: Stack, fcm, *, duration: float, outage_at: float, out
         ],
         "push": push_figures(fcm, event_ids),
     }
+    first_write_after = [at + seconds for at, seconds, outcome in latencies.samples if at >= out_end and outcome == "201"]
+    result["first_acknowledged_write_after_restart_s"] = round(min(first_write_after) - out_end, 2) if first_write_after else None
+    result["server_errors_500"] = sum(1 for _, _, outcome in latencies.samples if outcome == "500")
+    from notifications.models import Notification
+
+    mentions = Notification.objects.filter(organization_id=world["organization_id"], reason="mention")
+    pairs = list(mentions.values_list("event_id", "recipient_id"))
+    result["inbox"] = {
+        "mention_rows": len(pairs),
+        "expected": len(set(stored)),  # one mention per stored post
+        "missing": len(set(stored)) - len(set(pairs)),
+        "duplicated": len(pairs) - len(set(pairs)),
+    }
     push_result = result["push"]
     result["ok"] = (
         result["posts_lost"] == 0
@@ -325,6 +346,230 @@ def _scenario_redis(stack: Stack, fcm, *, duration: float, outage_at: float, out
         and all(window.get("over_2s", 0) == 0 for window in result["requests"].values())
     )
     return result
+
+
+# --- scenario 4: PostgreSQL stopped under load ----------------------------------------------------
+def scenario_postgres(fcm, *, duration: float, outage_at: float, outage: float, clients: int) -> dict:
+    """The same load as the Redis run; a PostgreSQL of our own is stopped (`pg_ctl stop -m fast`:
+    sessions terminated mid-transaction) and started again. Requests must fail fast with 503 and
+    Retry-After (never a 500, never over 2 s), every acknowledged write must be there afterwards,
+    and the outbox must deliver every event once (frames, inbox rows, pushes)."""
+    fcm.reset()
+    probe = Stack(fcm_url=fcm.base_url(), service_account=fcm.service_account())
+    database_url = probe.init_own_postgres()
+    stack = Stack(fcm_url=fcm.base_url(), service_account=fcm.service_account(), database_url=database_url)
+    stack.pgdata, stack.tmp = probe.pgdata, probe.tmp
+    stack.start_redis()
+
+    def reconnect() -> None:
+        from django.db import connections
+
+        connections.close_all()  # this process's connection died with the server
+
+    try:
+        result = _scenario_redis(
+            stack,
+            fcm,
+            duration=duration,
+            outage_at=outage_at,
+            outage=outage,
+            clients=clients,
+            down=stack.stop_postgres,
+            up=stack.start_postgres,
+            after=reconnect,
+        )
+        during = result["requests"]["during_outage"]
+        result["answered_503_during_outage"] = during.get("outcomes", {}).get("503", 0)
+        result["ok"] = (
+            result["ok"] and result["server_errors_500"] == 0 and result["inbox"]["missing"] == 0 and result["inbox"]["duplicated"] == 0
+        )
+        return result
+    finally:
+        stack.stop()
+
+
+# --- scenario 5: backup and restore drill ---------------------------------------------------------
+def database_fingerprint(url: str) -> dict[str, tuple[int, str]]:
+    """Row count and md5 of every table's rows (as text, sorted), and every sequence's position."""
+    import psycopg
+
+    state: dict[str, tuple[int, str]] = {}
+    with psycopg.connect(url, autocommit=True) as connection:
+        tables = [row[0] for row in connection.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
+        for table in tables:
+            count, digest = connection.execute(
+                f"SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM \"{table}\" t"  # noqa: S608
+            ).fetchone()
+            state[table] = (count, digest)
+        for (sequence,) in connection.execute("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1"):
+            (value,) = connection.execute(f'SELECT last_value FROM "{sequence}"').fetchone()  # noqa: S608
+            state[f"sequence {sequence}"] = (value, "")
+    return state
+
+
+def files_fingerprint(root: Path) -> dict[str, str]:
+    import hashlib
+
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(root.rglob("*")) if path.is_file()
+    }
+
+
+def scenario_backup(fcm, *, photos: int) -> dict:
+    """A deployment with content, photos and an audit log is backed up while its web process runs
+    (`pg_dump -Fc` and a tar of the media directory), restored into a fresh database and media
+    directory, and served by a second web process: every table (rows and checksum), every
+    sequence, every media file and the answers of the feed, the photos and the audit log must
+    be the same."""
+    import subprocess
+
+    import httpx
+
+    from tests.chaos.stack import PG_BIN, ensure_database
+
+    fcm.reset()
+    base = DATABASE_URL.rsplit("/", 1)[0]
+    source_url, restored_url = f"{base}/feedapp_chaos_backup_{RUN_ID}", f"{base}/feedapp_chaos_restored_{RUN_ID}"
+    probe = Stack(fcm_url=fcm.base_url(), service_account=fcm.service_account())
+    media_source, media_restored = probe.tmp / "media-source", probe.tmp / "media-restored"
+    stack = Stack(
+        fcm_url=fcm.base_url(), service_account=fcm.service_account(), database_url=source_url, extra_env={"MEDIA_ROOT": str(media_source)}
+    )
+    restored = Stack(
+        fcm_url=fcm.base_url(),
+        service_account=fcm.service_account(),
+        database_url=restored_url,
+        extra_env={"MEDIA_ROOT": str(media_restored)},
+    )
+    stack.start_redis()
+    try:
+        stack.setup_django()
+        from django.core.management import call_command
+
+        from accounts.models import Role, User
+        from tests.factories import issue_token
+        from tests.media.images import phone_jpeg
+
+        seeded_at = time.monotonic()
+        call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        admin = User.objects.filter(role=Role.ADMIN, organization__isnull=False).order_by("pk").first()
+        employee = User.objects.filter(organization=admin.organization, role=Role.EMPLOYEE).order_by("pk").first()
+        tokens = {"admin": issue_token(admin), "employee": issue_token(employee)}
+        stack.start_server()
+        stack.start_worker()
+        auth = {"Authorization": f"Bearer {tokens['admin']}"}
+        with httpx.Client(base_url=stack.http, timeout=30) as http:
+            media_ids = []
+            for index in range(photos):
+                upload = http.post(
+                    "/api/v1/media", files={"file": (f"p{index}.jpg", phone_jpeg(size=(800, 600)), "image/jpeg")}, headers=auth
+                )
+                upload.raise_for_status()
+                media_ids.append(upload.json()["id"])
+            wait_for(
+                lambda: all(http.get(f"/api/v1/media/{m}", headers=auth).json()["status"] == "ready" for m in media_ids),
+                timeout=120,
+                what="photos processed",
+                interval=1.0,
+            )
+            for start in range(0, photos, 5):
+                http.post(
+                    "/api/v1/posts", json={"body": f"Backup drill {RUN_ID}", "image_ids": media_ids[start : start + 5]}, headers=auth
+                ).raise_for_status()
+            http.patch(f"/api/v1/users/{employee.pk}", json={"role": "leader"}, headers=auth).raise_for_status()
+            http.post("/api/v1/groups", json={"name": f"Drill {RUN_ID}"}, headers=auth).raise_for_status()
+        seed_s = time.monotonic() - seeded_at
+        stack.kill_worker()  # the web process keeps serving; nothing writes in the background now
+        wait_until = time.monotonic() + 2
+        while time.monotonic() < wait_until:
+            time.sleep(0.2)
+
+        source_tables = database_fingerprint(source_url)
+        source_files = files_fingerprint(media_source)
+        dump, archive = probe.tmp / "feedapp.dump", probe.tmp / "media.tar"
+        started = time.monotonic()
+        subprocess.run([str(PG_BIN / "pg_dump"), "-Fc", "--no-owner", "-d", source_url, "-f", str(dump)], check=True)
+        dumped_s = time.monotonic() - started
+        subprocess.run(["tar", "-C", str(media_source), "-cf", str(archive), "."], check=True)
+        backup_s = time.monotonic() - started
+
+        started = time.monotonic()
+        ensure_database(restored_url)
+        subprocess.run([str(PG_BIN / "pg_restore"), "--no-owner", "--exit-on-error", "-j", "2", "-d", restored_url, str(dump)], check=True)
+        db_restored_s = time.monotonic() - started
+        media_restored.mkdir()
+        subprocess.run(["tar", "-C", str(media_restored), "-xf", str(archive)], check=True)
+        restore_s = time.monotonic() - started
+
+        restored_tables = database_fingerprint(restored_url)
+        restored_files = files_fingerprint(media_restored)
+        restored.start_server()
+        answers = {}
+        for name, url in (("source", stack.http), ("restored", restored.http)):
+            with httpx.Client(base_url=url, timeout=30) as http:
+                employee_auth = {"Authorization": f"Bearer {tokens['employee']}"}
+                answers[name] = {
+                    "feed": http.get("/api/v1/feed", params={"page_size": 50}, headers=employee_auth).content,
+                    "photos": [http.get(f"/api/v1/media/{m}/thumbnail", headers=auth).content for m in media_ids]
+                    + [http.get(f"/api/v1/media/{m}/large", headers=auth).content for m in media_ids],
+                    "audit_log": http.get("/api/v1/moderation/audit-log.csv", headers=auth).content,
+                }
+        import psycopg
+
+        with psycopg.connect(source_url, autocommit=True) as connection:
+            (database_bytes,) = connection.execute("SELECT pg_database_size(current_database())").fetchone()
+            bench = connection.execute(
+                "SELECT pg_database_size('feedapp_bench') FROM pg_database WHERE datname = 'feedapp_bench'"
+            ).fetchone()
+        differing = sorted(
+            table for table in set(source_tables) | set(restored_tables) if source_tables.get(table) != restored_tables.get(table)
+        )
+        result = {
+            "photos": photos,
+            "rows": sum(count for table, (count, _) in source_tables.items() if not table.startswith("sequence ")),
+            "tables": sum(1 for table in source_tables if not table.startswith("sequence ")),
+            "database_mb": round(database_bytes / 2**20, 1),
+            "dump_mb": round(dump.stat().st_size / 2**20, 2),
+            "media_files": len(source_files),
+            "media_mb": round(sum((media_source / name).stat().st_size for name in source_files) / 2**20, 2),
+            "seed_s": round(seed_s, 1),
+            "pg_dump_s": round(dumped_s, 2),
+            "backup_s": round(backup_s, 2),
+            "pg_restore_s": round(db_restored_s, 2),
+            "restore_s": round(restore_s, 2),
+            "tables_differing": differing,
+            "files_differing": sorted(
+                name for name in set(source_files) | set(restored_files) if source_files.get(name) != restored_files.get(name)
+            ),
+            "feed_same": answers["source"]["feed"] == answers["restored"]["feed"] and b'"results"' in answers["source"]["feed"],
+            "photos_same": answers["source"]["photos"] == answers["restored"]["photos"]
+            and all(len(p) > 100 for p in answers["source"]["photos"]),
+            "audit_log_same": answers["source"]["audit_log"] == answers["restored"]["audit_log"]
+            and answers["source"]["audit_log"].count(b"\n") > 2,
+            "audit_log_lines": answers["source"]["audit_log"].count(b"\n"),
+        }
+        if bench:
+            # Dump and restore scale with the database's size; measured throughput, not a run.
+            scale = bench[0] / database_bytes
+            result["benchmark_scale_estimate"] = {
+                "database_mb": round(bench[0] / 2**20),
+                "pg_dump_s": round(dumped_s * scale),
+                "pg_restore_s": round(db_restored_s * scale),
+                "note": "linear extrapolation from this run (pg_dump/pg_restore time per MB of database); not run",
+            }
+        result["ok"] = (
+            not differing and not result["files_differing"] and result["feed_same"] and result["photos_same"] and result["audit_log_same"]
+        )
+        return result
+    finally:
+        restored.stop()
+        stack.stop()
+        import psycopg
+
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+            for url in (source_url, restored_url):
+                name = url.rsplit("/", 1)[1]
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- scenario 2: worker SIGKILLed mid fan-out ------------------------------------------------
@@ -431,10 +676,12 @@ def scenario_fcm_flaky(fcm, *, devices: int, rate: float) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenario", choices=["redis", "worker-kill", "fcm-flaky", "all"])
+    parser.add_argument("scenario", choices=["redis", "worker-kill", "fcm-flaky", "postgres", "backup", "all"])
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--outage", type=float, default=20)
     parser.add_argument("--outage-at", type=float, default=20)
+    parser.add_argument("--photos", type=int, default=20, help="backup: photos in the backed-up deployment")
+    parser.add_argument("--pg-outage", type=float, default=15, help="postgres: seconds PostgreSQL stays down")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--devices", type=int, default=2000)
     args = parser.parse_args()
@@ -447,6 +694,14 @@ def main() -> int:
                 fcm, duration=args.duration, outage_at=args.outage_at, outage=args.outage, clients=args.clients
             )
             print(json.dumps(results["redis_outage"], indent=2), flush=True)
+        if args.scenario in ("postgres", "all"):
+            results["postgres_restart"] = scenario_postgres(
+                fcm, duration=args.duration, outage_at=args.outage_at, outage=args.pg_outage, clients=args.clients
+            )
+            print(json.dumps(results["postgres_restart"], indent=2), flush=True)
+        if args.scenario in ("backup", "all"):
+            results["backup_restore"] = scenario_backup(fcm, photos=args.photos)
+            print(json.dumps(results["backup_restore"], indent=2), flush=True)
         if args.scenario in ("worker-kill", "all"):
             results["worker_kill"] = scenario_worker_kill(fcm, devices=args.devices, kill_at_share=0.3)
             print(json.dumps(results["worker_kill"], indent=2), flush=True)

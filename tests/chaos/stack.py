@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 RUN_ID = uuid.uuid4().hex[:6]
 REDIS_PORT = int(os.environ.get("CHAOS_REDIS_PORT", "6391"))
 DATABASE_URL = os.environ.get("CHAOS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/feedapp_chaos")
+# The PostgreSQL that `postgres` stops: a cluster of our own (initdb), never the shared one.
+PG_BIN = Path(os.environ.get("CHAOS_PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_PORT = int(os.environ.get("CHAOS_PG_PORT", "5491"))
 
 
 def free_port() -> int:
@@ -63,8 +67,17 @@ def ensure_database(url: str) -> None:
 
 
 class Stack:
-    def __init__(self, *, fcm_url: str, service_account: dict, worker_concurrency: int = 2, extra_env: dict | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        fcm_url: str,
+        service_account: dict,
+        worker_concurrency: int = 2,
+        extra_env: dict | None = None,
+        database_url: str = DATABASE_URL,
+    ) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix=f"chaos-{RUN_ID}-"))
+        self.pgdata: Path | None = None
         credentials = self.tmp / "service-account.json"
         credentials.write_text(json.dumps(service_account))
         self.port = free_port()
@@ -72,7 +85,7 @@ class Stack:
         self.env = {
             **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
             "DJANGO_SETTINGS_MODULE": "server.settings",
-            "DATABASE_URL": DATABASE_URL,
+            "DATABASE_URL": database_url,
             "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
             "CHANNEL_LAYER_PREFIX": f"chaos{RUN_ID}",
             "CELERY_TASK_DEFAULT_QUEUE": f"chaos-{RUN_ID}",
@@ -124,10 +137,41 @@ class Stack:
         self.redis.wait()
         self.redis = None
 
+    # --- PostgreSQL of our own (the `postgres` scenario stops it) -------------------------
+    def _as_postgres(self, *args: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def init_own_postgres(self) -> str:
+        """initdb a cluster in the run's directory, on PG_PORT; returns its database URL."""
+        if self.postgres_up():
+            raise RuntimeError(f"something already listens on {PG_PORT}: not ours to stop")
+        os.chmod(self.tmp, 0o711)  # noqa: S103 (postgres traverses to its data directory; nothing is listable)
+        self.pgdata = self.tmp / "pgdata"
+        self.pgdata.mkdir()
+        shutil.chown(self.pgdata, "postgres", "postgres")
+        self._as_postgres(str(PG_BIN / "initdb"), "-D", str(self.pgdata), "-A", "trust", "-U", "postgres", "--no-sync")
+        self.start_postgres()
+        return f"postgres://postgres@127.0.0.1:{PG_PORT}/feedapp_chaos"
+
+    def postgres_up(self) -> bool:
+        with socket.socket() as probe:
+            probe.settimeout(0.3)
+            return probe.connect_ex(("127.0.0.1", PG_PORT)) == 0
+
+    def start_postgres(self) -> None:
+        assert self.pgdata is not None
+        options = f"-p {PG_PORT} -k {self.pgdata} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "-o", options, "-l", str(self.pgdata / "pg.log"), "-w", "start")
+
+    def stop_postgres(self) -> None:
+        """`pg_ctl stop -m fast`: sessions are terminated mid-transaction, as in a restart or fail-over."""
+        assert self.pgdata is not None
+        self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop")
+
     # --- Django side ------------------------------------------------------------------
     def setup_django(self) -> None:
         os.environ.update(self.env)
-        ensure_database(DATABASE_URL)
+        ensure_database(self.env["DATABASE_URL"])
         import django
 
         django.setup()
@@ -182,3 +226,5 @@ class Stack:
         if self.redis is not None:
             self.redis.terminate()
             self.redis.wait(timeout=10)
+        if self.pgdata is not None and self.postgres_up():
+            self.stop_postgres()

@@ -133,3 +133,52 @@ def test_confusable_email_spellings_reach_no_other_account_on_any_route(api, wor
     stored = set(User.objects.values_list("email", flat=True)) | set(Invitation.objects.values_list("email", flat=True))
     assert not [email for email in stored if email and email.endswith("@fuzz.example") and not email.isascii()]
     assert not [record for record in caplog.records if record.exc_info], "a traceback was logged"
+
+
+FORWARDED_VALUES = [
+    "203.0.113.7",
+    "203.0.113.7, 10.0.0.1",
+    "a\x00b",
+    "999.999.999.999",
+    "[::1",
+    "2001:db8::1%eth0",
+    "\u0661\u0662\u0667.0.0.1",  # Arabic-Indic digits
+    "," * 3000,
+    "1.1.1.1, " * 500,
+    "unknown, _hidden",
+]
+
+
+@pytest.mark.parametrize("trusted", [False, True], ids=["untrusted-peer", "trusted-peer"])
+def test_forwarded_headers_are_never_an_error_and_never_believed_from_an_untrusted_peer(api, world, settings, caplog, trusted):
+    """Every operation with hostile forwarding headers (issue #25 item 2): no 5xx, no traceback;
+    from a peer outside TRUSTED_PROXIES the audit log records the peer, whatever the headers say."""
+    from moderation.models import AuditEntry
+
+    settings.TRUSTED_PROXIES = ["127.0.0.1"] if trusted else ["10.0.0.0/8"]
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0 if trusted else 1}
+    clients = {"admin": api(world.admin_a), "anonymous": api()}
+    before = set(AuditEntry.objects.values_list("pk", flat=True))
+    sent = 0
+    with caplog.at_level(logging.ERROR):
+        for path, method, operation in _operations(world):
+            for who, client in clients.items():
+                value = FORWARDED_VALUES[sent % len(FORWARDED_VALUES)]
+                headers = {
+                    "HTTP_X_FORWARDED_FOR": value,
+                    "HTTP_FORWARDED": f"for={value!r}",
+                    "HTTP_X_REAL_IP": value,
+                    "HTTP_X_FORWARDED_HOST": "evil.example",
+                }
+                if method in ("post", "put", "patch"):
+                    body = json.dumps(sample_body(request_schema(operation), PROBE))
+                    response = getattr(client, method)(path, body, content_type="application/json", **headers)
+                else:
+                    response = getattr(client, method)(path, **headers)
+                sent += 1
+                assert response.status_code < 500, f"{method.upper()} {path} as {who} XFF={value[:30]!r}: {response.status_code}"
+    assert not [record for record in caplog.records if record.exc_info], "a traceback was logged"
+    recorded = set(AuditEntry.objects.exclude(pk__in=before).values_list("ip", flat=True))
+    assert recorded, "no write was audited: the probe proves nothing"
+    allowed = {"203.0.113.7", "127.0.0.1", "1.1.1.1", None} if trusted else {"127.0.0.1", None}
+    assert recorded <= allowed, recorded

@@ -44,6 +44,7 @@ def test_invitation_import_role_change_and_deactivation_are_logged(api, admin_us
 
 def test_the_client_address_behind_a_proxy(api, admin_user, employee, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]  # the test client's peer is the load balancer
     api(admin_user).patch(
         f"/api/v1/users/{employee.pk}", {"role": "leader"}, format="json", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7"
     )
