@@ -244,7 +244,21 @@ class PostCreateSerializer(serializers.Serializer):
 
 
 class PostUpdateSerializer(serializers.Serializer):
-    body = BodyField()
+    """Only what is sent changes; the rules are those of `POST /posts`."""
+
+    body = BodyField(required=False)
+    group_ids = IdListField(required=False, max_length=MAX_GROUPS_PER_POST, help_text="The new audience; `[]`: the whole organisation.")
+    image_ids = IdListField(
+        required=False,
+        max_length=MAX_IMAGES_PER_POST,
+        help_text="All the photos, in order: ids already on the post stay, new ones are your unused uploads, left-out ones go.",
+    )
+    acknowledgement_deadline = serializers.DateTimeField(required=False, allow_null=True, help_text="null: no deadline.")
+    publish_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Before publishing only (else 400 `already_published`): in the future reschedules, null or past publishes now.",
+    )
 
 
 class AcknowledgeSerializer(serializers.Serializer):

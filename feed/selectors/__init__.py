@@ -30,6 +30,7 @@ from feed.selectors.posts import (
     post_reach,
     viewers_of,
 )
+from feed.selectors.scheduled import scheduled_post_list
 
 __all__ = [
     "FEED_ORDER",
@@ -55,6 +56,7 @@ __all__ = [
     "post_reach",
     "post_updates",
     "posts_by_id",
+    "scheduled_post_list",
     "viewers_of",
     "visible_posts",
 ]

@@ -10,6 +10,7 @@ from feed.services.interactions import (
     reaction_delete,
     reaction_set,
 )
+from feed.services.post_edit import post_update
 from feed.services.posts import (
     post_create,
     post_create_system,
@@ -17,7 +18,6 @@ from feed.services.posts import (
     post_pin,
     post_publish_now,
     post_set_visibility,
-    post_update,
     posts_publish_due,
 )
 

@@ -86,6 +86,10 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("post", "/api/v1/posts", "image_ids"): Case(
         "leader_a", lambda w: "/api/v1/posts", lambda w: {"body": "Hi"}, lambda w: _media(w.employee_b)
     ),
+    ("patch", "/api/v1/posts/{post_id}", "group_ids"): Case("leader_a", lambda w: f"/api/v1/posts/{_post(w)}", lambda w: {}, group_b),
+    ("patch", "/api/v1/posts/{post_id}", "image_ids"): Case(
+        "leader_a", lambda w: f"/api/v1/posts/{_post(w)}", lambda w: {}, lambda w: _media(w.employee_b)
+    ),
     ("post", "/api/v1/goals", "group_ids"): Case(
         "leader_a", lambda w: "/api/v1/goals", lambda w: {"title": "NPS", "why": "Guests return", "how_to_help": "Greet"}, group_b
     ),
