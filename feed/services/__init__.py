@@ -1,5 +1,6 @@
 """Writes of the feed. Other apps call these (never the models) to change posts."""
 
+from feed.services.comment_edit import comment_update
 from feed.services.interactions import (
     comment_create,
     comment_delete,
@@ -25,6 +26,7 @@ __all__ = [
     "comment_create",
     "comment_delete",
     "comment_set_visibility",
+    "comment_update",
     "post_acknowledge",
     "post_create",
     "post_create_system",
