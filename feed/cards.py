@@ -294,10 +294,12 @@ def comment_cards(*, comments: Sequence[Comment]) -> list[dict[str, Any]]:
         {
             "id": comment.pk,
             "post_id": comment.post_id,
+            "parent_id": comment.parent_id,
             "author": user_summary(comment.author),
             "body": comment.body,
             "mentions": [user_summary(user) for user in sorted(comment.mentions.all(), key=lambda user: user.pk)],
             "created_at": iso(comment.created_at),
+            "edited_at": iso(comment.edited_at),
         }
         for comment in comments
     ]

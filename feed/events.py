@@ -76,11 +76,21 @@ KEY_MOMENT_PUSH = Push(
     collapse="key-moment-{key_moment_id}",
 )
 
+REPLY_PUSH = Push(
+    kind="reply",
+    channel="comments",
+    preference="comment",
+    text=lambda c: PushText(_("%(actor)s replied to your comment") % {"actor": colleague(c.payload)}, excerpt(c.payload)),
+    links=("posts/{post_id}/comments/{comment_id}", "posts/{post_id}"),
+    collapse="comments-{post_id}",
+)
+
 # --- Why people are addressed ---------------------------------------------------------------------
 
 MENTION = Reason("mention", "Mentioned", push=MENTION_PUSH)
 COMMENT = Reason("comment", "Comment on my post", push=COMMENT_PUSH)
 ANNOUNCEMENT = Reason("announcement", "Announcement to acknowledge", push=ANNOUNCEMENT_PUSH)
+REPLY = Reason("reply", "Reply to my comment", push=REPLY_PUSH)
 
 # --- Event types ----------------------------------------------------------------------------------
 
@@ -121,7 +131,16 @@ COMMENT_CREATED = EventType(
     summary="A comment was written, or shown again after moderation (same id).",
     payload="feed.serializers.CommentSerializer",
     audience="the post's audience",
-    reasons=(MENTION, COMMENT),
+    reasons=(MENTION, COMMENT, REPLY),
+    push_ids=("post_id", "comment_id"),
+    quotes=(Quote("post", "post_id"), Quote("comment", "id")),
+)
+COMMENT_UPDATED = EventType(
+    name="comment.updated",
+    summary="A comment's author edited it: replace it (same id); people it newly mentions are notified.",
+    payload="feed.serializers.CommentSerializer",
+    audience="the post's audience",
+    reasons=(MENTION,),
     push_ids=("post_id", "comment_id"),
     quotes=(Quote("post", "post_id"), Quote("comment", "id")),
 )
@@ -165,10 +184,11 @@ EVENT_TYPES = (
     POST_UPDATED,
     POST_DELETED,
     COMMENT_CREATED,
+    COMMENT_UPDATED,
     COMMENT_DELETED,
     REACTION_UPDATED,
     ANNOUNCEMENT_ACKNOWLEDGED,
     GOAL_UPDATED,
     KEY_MOMENT_UPDATED,
 )
-REASONS = (MENTION, COMMENT, ANNOUNCEMENT)
+REASONS = (MENTION, COMMENT, ANNOUNCEMENT, REPLY)

@@ -166,7 +166,13 @@ class Comment(models.Model):
     body = models.TextField(verbose_name=_("text"))
     # As Post.language.
     language = models.CharField(max_length=2, choices=Language.choices, blank=True, default="", verbose_name=_("language"))
+    # A reply names the comment it answers; replies are one level deep (a reply's parent has none),
+    # which comment_create checks: a thread is a list of comments, each with its replies.
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies", verbose_name=_("reply to")
+    )
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
+    edited_at = models.DateTimeField(null=True, blank=True, verbose_name=_("edited"))
     removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("removed"))
     hidden_at = models.DateTimeField(null=True, blank=True, verbose_name=_("hidden"))
     hidden_reason = models.CharField(max_length=500, blank=True, verbose_name=_("reason hidden"))
@@ -213,8 +219,12 @@ class Reaction(models.Model):
             models.UniqueConstraint(fields=["post", "user"], name="reaction_one_per_user"),
             models.CheckConstraint(condition=Q(type__in=[t.value for t in ReactionType]), name="reaction_type_known"),
         ]
-        # Counts per type for a page of posts: GROUP BY post_id, type over an index-only scan.
-        indexes = [models.Index(fields=["post", "type"], name="reaction_counts_idx")]
+        indexes = [
+            # Counts per type for a page of posts: GROUP BY post_id, type over an index-only scan.
+            models.Index(fields=["post", "type"], name="reaction_counts_idx"),
+            # Who reacted: a post's reactions newest first, keyset on (created_at, id).
+            models.Index(fields=["post", "created_at", "id"], name="reaction_people_idx"),
+        ]
 
 
 class Acknowledgement(models.Model):

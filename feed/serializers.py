@@ -14,7 +14,7 @@ from feed.models import CARD_PAYLOAD_KEYS, MEMBER_KIND_CHOICES, MEMBER_KINDS, Go
 from feed.services.interactions import MAX_SEEN_BATCH
 from feed.services.posts import MAX_GROUPS_PER_POST, MAX_IMAGES_PER_POST
 from media.serializers import MediaSerializer
-from server.api.fields import IdListField
+from server.api.fields import IdField, IdListField
 
 # --- Output -----------------------------------------------------------------------------------
 
@@ -182,10 +182,20 @@ class FeedUpdatesSerializer(serializers.Serializer):
 class CommentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     post_id = serializers.IntegerField()
+    parent_id = serializers.IntegerField(allow_null=True, help_text="The comment this one replies to; null for a comment on the post.")
     author = UserSummarySerializer()
     body = serializers.CharField()
     mentions = UserSummarySerializer(many=True, help_text="People mentioned with `@[user:ID]` who can see the post.")
     created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReactorSerializer(serializers.Serializer):
+    """Who reacted to a post, and how."""
+
+    user = UserSummarySerializer()
+    type = serializers.ChoiceField(choices=ReactionType.choices)
+    created_at = serializers.DateTimeField(help_text="When they first reacted.")
 
 
 class ReachGroupSerializer(serializers.Serializer):
@@ -244,10 +254,21 @@ class PostCreateSerializer(serializers.Serializer):
 
 
 class PostUpdateSerializer(serializers.Serializer):
-    # PATCH /posts/{id} validates it whole: `body` is required (server/api/schema.py).
-    whole_on_patch = True
+    """Only what is sent changes; the rules are those of `POST /posts`."""
 
-    body = BodyField()
+    body = BodyField(required=False)
+    group_ids = IdListField(required=False, max_length=MAX_GROUPS_PER_POST, help_text="The new audience; `[]`: the whole organisation.")
+    image_ids = IdListField(
+        required=False,
+        max_length=MAX_IMAGES_PER_POST,
+        help_text="All the photos, in order: ids already on the post stay, new ones are your unused uploads, left-out ones go.",
+    )
+    acknowledgement_deadline = serializers.DateTimeField(required=False, allow_null=True, help_text="null: no deadline.")
+    publish_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Before publishing only (else 400 `already_published`): in the future reschedules, null or past publishes now.",
+    )
 
 
 class AcknowledgeSerializer(serializers.Serializer):
@@ -261,6 +282,13 @@ class SeenSerializer(serializers.Serializer):
 
 
 class CommentCreateSerializer(serializers.Serializer):
+    body = BodyField()
+    parent_id = IdField(
+        required=False, allow_null=True, default=None, help_text="Reply to this comment of the post (itself not a reply: 400 otherwise)."
+    )
+
+
+class CommentUpdateSerializer(serializers.Serializer):
     body = BodyField()
 
 

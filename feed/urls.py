@@ -15,6 +15,7 @@ urlpatterns = [
     path("posts/<int:post_id>/reach/export", posts.PostReachExportView.as_view(), name="post-reach-export"),
     path("posts/<int:post_id>/comments", interactions.CommentListView.as_view(), name="post-comments"),
     path("posts/<int:post_id>/reaction", interactions.ReactionView.as_view(), name="post-reaction"),
+    path("posts/<int:post_id>/reactions", interactions.ReactionListView.as_view(), name="post-reactions"),
     path("comments/<int:comment_id>", interactions.CommentDetailView.as_view(), name="comment-detail"),
     path("goals", goals.GoalListView.as_view(), name="goal-list"),
     path("goals/<int:goal_id>", goals.GoalDetailView.as_view(), name="goal-detail"),

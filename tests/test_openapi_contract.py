@@ -343,7 +343,7 @@ def test_the_guide_lists_the_query_parameters_of_every_list():
     from server.management.commands.api_docs import api_guide, list_parameters_markdown
 
     section = list_parameters_markdown(openapi())
-    assert "`GET /api/v1/feed` | yes | `group`" in section
+    assert "`GET /api/v1/feed` | yes | `author`" in section
     assert section in api_guide().read_text(), "docs/api.md is out of step with the schema: run `python manage.py api_docs`"
 
 

@@ -77,7 +77,9 @@ export function notificationLine(notification: Notification): string {
       return reminder === undefined ? notification.data.body : `Acknowledge before ${reminder.deadline}`;
     }
     case "comment.created":
-      return `${notification.data.author.name} commented: ${notification.data.body}`;
+      return `${notification.data.author.name} ${notification.data.parent_id === null ? "commented" : "replied"}: ${notification.data.body}`;
+    case "comment.updated":
+      return `${notification.data.author.name} mentioned you: ${notification.data.body}`;
     case "kudos.created":
       return `${notification.data.giver.name} thanked you: ${notification.data.message}`;
     case "award.announced":

@@ -38,6 +38,8 @@ from feed.selectors.posts import (
     post_reach,
     viewers_of,
 )
+from feed.selectors.reactions import reaction_list
+from feed.selectors.scheduled import scheduled_post_list
 
 __all__ = [
     "FEED_ORDER",
@@ -65,6 +67,8 @@ __all__ = [
     "post_reach",
     "post_updates",
     "posts_by_id",
+    "reaction_list",
+    "scheduled_post_list",
     "viewers_of",
     "visible_posts",
 ]

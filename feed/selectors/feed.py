@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, User
 from feed.cards import AUTHOR_RELATED
-from feed.models import Post, PostGroup
+from feed.models import Acknowledgement, Post, PostGroup
 from server.api.pagination import keyset_filter, parse_ordering
 from server.db import CompiledModelQuery, Slot
 
@@ -62,8 +62,19 @@ def visible_posts(*, user: User) -> QuerySet[Post]:
     return _published(_in_audience(user))
 
 
-def _visible_filtered(*, organization_id: _Id, user_id: _Id, is_admin: bool, group_id: _Id | None, kind: _Kind | None) -> QuerySet[Post]:
-    """visible_posts, narrowed to one group's posts and/or one kind.
+def _visible_filtered(
+    *,
+    organization_id: _Id,
+    user_id: _Id,
+    is_admin: bool,
+    group_id: _Id | None,
+    kind: _Kind | None,
+    author_id: _Id | None = None,
+    unacknowledged: bool = False,
+) -> QuerySet[Post]:
+    """visible_posts, narrowed to one group's posts, one kind, one author and/or my to-do list of
+    mandatory reads (`unacknowledged`: asking for acknowledgement, addressed to me, not mine, not
+    acknowledged by me; for an admin too only those addressed to them).
 
     In values, not a User: the feed compiles this query once per shape with open slots in their
     place (`_compiled_feed_query`), so the same rule decides who sees what on both roads.
@@ -82,20 +93,43 @@ def _visible_filtered(*, organization_id: _Id, user_id: _Id, is_admin: bool, gro
         queryset = queryset.filter(Exists(PostGroup.objects.filter(post=OuterRef("pk"), group_id=group_id)))
     if kind is not None:
         queryset = queryset.filter(kind=kind)
+    if author_id is not None:
+        queryset = queryset.filter(author_id=author_id)
+    if unacknowledged:
+        mine = Acknowledgement.objects.filter(post=OuterRef("pk"), user_id=user_id)
+        queryset = queryset.filter(requires_acknowledgement=True).exclude(author_id=user_id).filter(~Exists(mine))
+        if is_admin:
+            queryset = queryset.filter(_audience_q(user_id=user_id, is_admin=False))
     return queryset
 
 
-def feed_visible(*, user: User, group_id: int | None = None, kind: str | None = None) -> QuerySet[Post]:
+def feed_visible(
+    *, user: User, group_id: int | None = None, kind: str | None = None, author_id: int | None = None, unacknowledged: bool = False
+) -> QuerySet[Post]:
     """What the feed may show the user, authors loaded: the stream and the pinned block both start here."""
     return _visible_filtered(
-        organization_id=user.organization_id, user_id=user.pk, is_admin=user.is_org_admin, group_id=group_id, kind=kind or None
+        organization_id=user.organization_id,
+        user_id=user.pk,
+        is_admin=user.is_org_admin,
+        group_id=group_id,
+        kind=kind or None,
+        author_id=author_id,
+        unacknowledged=unacknowledged,
     ).select_related(*AUTHOR_RELATED)
 
 
-def feed_list(*, user: User, group_id: int | None = None, kind: str | None = None, visible: QuerySet[Post] | None = None) -> QuerySet[Post]:
+def feed_list(
+    *,
+    user: User,
+    group_id: int | None = None,
+    kind: str | None = None,
+    author_id: int | None = None,
+    unacknowledged: bool = False,
+    visible: QuerySet[Post] | None = None,
+) -> QuerySet[Post]:
     """The stream below the pinned block, newest first; the order ends in id for the keyset cursor."""
     if visible is None:
-        visible = feed_visible(user=user, group_id=group_id, kind=kind)
+        visible = feed_visible(user=user, group_id=group_id, kind=kind, author_id=author_id, unacknowledged=unacknowledged)
     return _stream(visible)
 
 
@@ -113,11 +147,22 @@ def _pinned(visible: QuerySet[Post]) -> QuerySet[Post]:
 # F1). They are compiled once per shape from the querysets above, with Slots for the values.
 
 _ORGANIZATION, _USER, _GROUP, _KIND, _AT, _ID = "organization_id", "user_id", "group_id", "kind", "cursor_at", "cursor_id"
+_AUTHOR = "author_id"
 
 
-@lru_cache(maxsize=1024)  # shapes: aliases x 2 x 2 x 2 x 3 cursors x page sizes (<= API_MAX_PAGE_SIZE + 1)
+@lru_cache(maxsize=4096)  # shapes: aliases x 2 x 2 x 2 x 2 x 2 x 3 cursors x page sizes (<= API_MAX_PAGE_SIZE + 1)
 def _compiled_feed_query(
-    alias: str, vendor: str, *, is_admin: bool, with_group: bool, with_kind: bool, pinned: bool, cursor: str | None, limit: int
+    alias: str,
+    vendor: str,
+    *,
+    is_admin: bool,
+    with_group: bool,
+    with_kind: bool,
+    pinned: bool,
+    cursor: str | None,
+    limit: int,
+    with_author: bool = False,
+    unacknowledged: bool = False,
 ) -> CompiledModelQuery[Post]:
     """`cursor`: None (first page), "after" or "before" (a `previous` link, read backwards)."""
     visible = _visible_filtered(
@@ -126,6 +171,8 @@ def _compiled_feed_query(
         is_admin=is_admin,
         group_id=Slot(_GROUP, BigIntegerField()) if with_group else None,
         kind=Slot(_KIND, Post._meta.get_field("kind")) if with_kind else None,
+        author_id=Slot(_AUTHOR, BigIntegerField()) if with_author else None,
+        unacknowledged=unacknowledged,
     ).select_related(*AUTHOR_RELATED)
     if pinned:
         return CompiledModelQuery.of(_pinned(visible), alias)
@@ -139,7 +186,16 @@ def _compiled_feed_query(
 
 
 def _run_feed_query(
-    *, user: User, group_id: int | None, kind: str | None, pinned: bool, cursor: list[Any] | None, reverse: bool, limit: int
+    *,
+    user: User,
+    group_id: int | None,
+    kind: str | None,
+    pinned: bool,
+    cursor: list[Any] | None,
+    reverse: bool,
+    limit: int,
+    author_id: int | None = None,
+    unacknowledged: bool = False,
 ) -> list[Post]:
     """Runs the precompiled SQL of this request's shape with its values filled in."""
     db = connections[router.db_for_read(Post)]
@@ -152,25 +208,57 @@ def _run_feed_query(
         pinned=pinned,
         cursor=None if cursor is None else ("before" if reverse else "after"),
         limit=limit,
+        with_author=author_id is not None,
+        unacknowledged=unacknowledged,
     )
-    values = {_ORGANIZATION: user.organization_id, _USER: user.pk, _GROUP: group_id, _KIND: kind}
+    values = {_ORGANIZATION: user.organization_id, _USER: user.pk, _GROUP: group_id, _KIND: kind, _AUTHOR: author_id}
     if cursor is not None:
         values[_AT], values[_ID] = cursor
     return query.fetch(values)
 
 
 def feed_page(
-    *, user: User, group_id: int | None = None, kind: str | None = None, cursor: list[Any] | None, reverse: bool, limit: int
+    *,
+    user: User,
+    group_id: int | None = None,
+    kind: str | None = None,
+    author_id: int | None = None,
+    unacknowledged: bool = False,
+    cursor: list[Any] | None,
+    reverse: bool,
+    limit: int,
 ) -> list[Post]:
     """The `limit` stream posts after `cursor` (before it when `reverse`), authors loaded: a
     `KeysetPagination.paginate` fetch over `feed_list`, run from its precompiled SQL. The
     pagination refuses cursors holding null, so both cursor values are always set here."""
-    return _run_feed_query(user=user, group_id=group_id, kind=kind or None, pinned=False, cursor=cursor, reverse=reverse, limit=limit)
+    return _run_feed_query(
+        user=user,
+        group_id=group_id,
+        kind=kind or None,
+        author_id=author_id,
+        unacknowledged=unacknowledged,
+        pinned=False,
+        cursor=cursor,
+        reverse=reverse,
+        limit=limit,
+    )
 
 
-def feed_pinned(*, user: User, group_id: int | None = None, kind: str | None = None) -> list[Post]:
+def feed_pinned(
+    *, user: User, group_id: int | None = None, kind: str | None = None, author_id: int | None = None, unacknowledged: bool = False
+) -> list[Post]:
     """The pinned block on top of the first page, newest pin first, authors loaded."""
-    return _run_feed_query(user=user, group_id=group_id, kind=kind or None, pinned=True, cursor=None, reverse=False, limit=PINNED_LIMIT)
+    return _run_feed_query(
+        user=user,
+        group_id=group_id,
+        kind=kind or None,
+        author_id=author_id,
+        unacknowledged=unacknowledged,
+        pinned=True,
+        cursor=None,
+        reverse=False,
+        limit=PINNED_LIMIT,
+    )
 
 
 def posts_by_id(*, user: User, post_ids: list[int]) -> list[Post]:

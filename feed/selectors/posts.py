@@ -18,15 +18,20 @@ def access_post(*, user: User, post_id: int, lock: bool = False, include_unpubli
     """A post the user may open, or NotFound.
 
     Its author also sees it while scheduled; admins also see it while hidden (they
-    moderate it). Removed posts are gone for everyone.
+    moderate it) and while scheduled (they reschedule or cancel it). Removed posts are
+    gone for everyone.
     """
     queryset = _in_audience(user).filter(pk=post_id, removed_at__isnull=True)
     if not user.is_org_admin:
         queryset = queryset.filter(hidden_at__isnull=True)
-    if include_unpublished:
-        queryset = queryset.filter(Q(published_at__isnull=False) | Q(author_id=user.pk))
-    else:
+    if not include_unpublished:
         queryset = queryset.filter(published_at__isnull=False)
+    else:
+        # Not an app's draft (an award before its announcement): only posts with a time set.
+        reachable = Q(published_at__isnull=False) | Q(author_id=user.pk)
+        if user.is_org_admin:
+            reachable |= Q(publish_at__isnull=False)
+        queryset = queryset.filter(reachable)
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     post = queryset.select_related(*AUTHOR_RELATED).first()

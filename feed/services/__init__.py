@@ -1,5 +1,6 @@
 """Writes of the feed. Other apps call these (never the models) to change posts."""
 
+from feed.services.comment_edit import comment_update
 from feed.services.interactions import (
     comment_create,
     comment_delete,
@@ -10,6 +11,7 @@ from feed.services.interactions import (
     reaction_delete,
     reaction_set,
 )
+from feed.services.post_edit import post_update
 from feed.services.posts import (
     post_create,
     post_create_system,
@@ -17,7 +19,6 @@ from feed.services.posts import (
     post_pin,
     post_publish_now,
     post_set_visibility,
-    post_update,
     posts_publish_due,
 )
 
@@ -25,6 +26,7 @@ __all__ = [
     "comment_create",
     "comment_delete",
     "comment_set_visibility",
+    "comment_update",
     "post_acknowledge",
     "post_create",
     "post_create_system",

@@ -32,8 +32,22 @@ comment_create_guards: list[Callable[..., None]] = []
 # --- Comments ---------------------------------------------------------------------------------
 
 
-def comment_create(*, author: User, post: Post, body: str) -> Comment:
-    """A comment on a post the author can see; `@[user:ID]` mentions of people who can see it too."""
+def _reply_parent(*, post: Post, parent_id: int) -> Comment:
+    """The comment a reply answers: shown, of the same post, and itself not a reply (400 on parent_id)."""
+    parent = Comment.objects.filter(pk=parent_id, post=post, removed_at__isnull=True, hidden_at__isnull=True).first()
+    if parent is None:
+        # Another post's comment, another organisation's and a missing one read the same.
+        message = _("Unknown comment.")
+        raise ValidationFailed(message, fields={"parent_id": [message]})
+    if parent.parent_id is not None:
+        message = _("Replies are one level deep: reply to the first comment.")
+        raise ValidationFailed(message, code="reply_to_reply", fields={"parent_id": [message]})
+    return parent
+
+
+def comment_create(*, author: User, post: Post, body: str, parent_id: int | None = None) -> Comment:
+    """A comment on a post the author can see, or a reply to one of its comments (`parent_id`);
+    `@[user:ID]` mentions of people who can see it too."""
     ensure_not_muted(author)
     body = clean_text(body, field="body")
     if not post.is_published:
@@ -41,7 +55,8 @@ def comment_create(*, author: User, post: Post, body: str) -> Comment:
     for guard in comment_create_guards:
         guard(author=author, post=post)
     with transaction.atomic():
-        comment = Comment.objects.create(post=post, author=author, body=body, language=text_language(body, writer=author))
+        parent = _reply_parent(post=post, parent_id=parent_id) if parent_id is not None else None
+        comment = Comment.objects.create(post=post, author=author, body=body, parent=parent, language=text_language(body, writer=author))
         # A mention of someone outside the post's audience (or another organisation) is
         # dropped silently: notifying them would leak the post.
         mentioned = mentioned_user_ids(body)
@@ -51,6 +66,8 @@ def comment_create(*, author: User, post: Post, body: str) -> Comment:
         addressed = [{"user_id": user_id, "reason": events.MENTION.name} for user_id in sorted(mentioned_ids) if user_id != author.pk]
         if post.author_id != author.pk and post.author_id not in mentioned_ids:
             addressed.append({"user_id": post.author_id, "reason": events.COMMENT.name})
+        if parent is not None and parent.author_id not in {author.pk, post.author_id, *mentioned_ids}:
+            addressed.append({"user_id": parent.author_id, "reason": events.REPLY.name})
         comment = selectors.comment_list(post=post).get(pk=comment.pk)
         card = comment_cards(comments=[comment])[0]
         notifications.emit(events.COMMENT_CREATED, payload=card, addressed=addressed, **post_audience(post))

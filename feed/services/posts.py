@@ -283,39 +283,6 @@ def posts_publish_due(*, now: datetime | None = None, limit: int = 500) -> int:
 # --- Change -------------------------------------------------------------------------------
 
 
-def post_update(*, actor: User, post: Post, body: str) -> Post:
-    if post.author_id != actor.pk:
-        raise NotAllowed(_("Only the author can edit a post."))
-    if post.kind not in MEMBER_KINDS:
-        raise NotAllowed(_("This post is kept up to date by the app that wrote it."))
-    ensure_not_muted(actor)
-    body = clean_text(body, field="body")
-    with transaction.atomic():
-        post = selectors.access_post(user=actor, post_id=post.pk, lock=True)
-        previous_body = post.body
-        now = timezone.now()
-        post.body = body
-        post.language = text_language(body, writer=actor)
-        post.edited_at = now
-        post.updated_at = now
-        post.save(update_fields=["body", "language", "edited_at", "updated_at"])
-        if post.is_published:
-            notifications.emit(events.POST_UPDATED, payload=post_card(post=post, viewer=None), **post_audience(post))
-            if body != previous_body:
-                # The keyword filter sees the new text too (what only the edit brought in);
-                # a scheduled post is checked when it is published.
-                fields = {
-                    "organization_id": post.organization_id,
-                    "author_id": post.author_id,
-                    "post_id": post.pk,
-                    "comment_id": None,
-                    "body": body,
-                    "previous_body": previous_body,
-                }
-                transaction.on_commit(lambda: signals.content_published.send(sender=Post, **fields))
-        return post
-
-
 def post_delete(*, actor: User, post: Post) -> None:
     if post.author_id != actor.pk and not selectors.may_moderate(user=actor, post=post):
         raise NotAllowed(_("Only the author or an admin can delete a post."))

@@ -28,6 +28,12 @@ class FeedView(APIView):
         parameters=[
             OpenApiParameter("group", int, description="Only posts addressed to this group."),
             OpenApiParameter("kind", str, enum=PostKind.values),
+            OpenApiParameter("author", int, description="Only posts written by this colleague."),
+            OpenApiParameter(
+                "unacknowledged",
+                bool,
+                description="`true`: my to-do list, the posts addressed to me that ask for acknowledgement and I have not acknowledged.",
+            ),
         ],
         # A cursor page of cards (the schema wraps lists in the page envelope); on the first
         # page the pinned posts come on top of `page_size` ordinary ones.
@@ -40,13 +46,19 @@ class FeedView(APIView):
         kind = request.query_params.get("kind") or None
         if kind is not None and kind not in PostKind.values:
             raise ValidationFailed(_("Unknown kind."), fields={"kind": [_("Unknown kind.")]})
+        filters = {
+            "group_id": group_id,
+            "kind": kind,
+            "author_id": _int_param(request, "author"),
+            "unacknowledged": request.query_params.get("unacknowledged", "").lower() in ("true", "1"),
+        }
         paginator = KeysetPagination()
 
         def fetch(cursor: list | None, reverse: bool, limit: int) -> list[Post]:
-            return selectors.feed_page(user=request.user, group_id=group_id, kind=kind, cursor=cursor, reverse=reverse, limit=limit)
+            return selectors.feed_page(user=request.user, **filters, cursor=cursor, reverse=reverse, limit=limit)
 
         page = paginator.paginate(request, ordering=selectors.FEED_ORDERING, model=Post, fetch=fetch)
-        pinned = [] if paginator.had_cursor else selectors.feed_pinned(user=request.user, group_id=group_id, kind=kind)
+        pinned = [] if paginator.had_cursor else selectors.feed_pinned(user=request.user, **filters)
         return paginator.get_paginated_response(post_cards(posts=[*pinned, *page], viewer=request.user))
 
 

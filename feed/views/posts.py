@@ -7,20 +7,42 @@ import csv
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from feed import selectors, services
-from feed.cards import iso, post_card
+from feed.cards import iso, post_card, post_cards
 from feed.serializers import PostCardSerializer, PostCreateSerializer, PostUpdateSerializer, ReachSerializer
 from feed.services import mandatory_reads
 from feed.views.common import _card
-from server.api.exceptions import NotAllowed
+from server.api.exceptions import NotAllowed, ValidationFailed
+from server.api.pagination import KeysetPagination
 from server.api.views import APIView
 
 
 class PostCreateView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                enum=["scheduled"],
+                required=True,
+                description="`scheduled`: posts still to go out, soonest first (yours; an admin's: the organisation's).",
+            )
+        ],
+        responses={200: PostCardSerializer(many=True)},
+        operation_id="posts_list",
+        tags=["feed"],
+    )
+    def get(self, request):
+        if request.query_params.get("status") != "scheduled":
+            raise ValidationFailed(_("Unknown status."), fields={"status": [_("Unknown status.")]})
+        paginator = KeysetPagination()
+        page = paginator.paginate_queryset(selectors.scheduled_post_list(user=request.user), request, view=self)
+        return paginator.get_paginated_response(post_cards(posts=page, viewer=request.user))
+
     @extend_schema(request=PostCreateSerializer, responses={201: PostCardSerializer}, operation_id="posts_create", tags=["feed"])
     def post(self, request):
         data = PostCreateSerializer(data=request.data)
@@ -40,7 +62,7 @@ class PostDetailView(APIView):
         post = selectors.access_post(user=request.user, post_id=post_id)
         data = PostUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.post_update(actor=request.user, post=post, body=data.validated_data["body"])
+        services.post_update(actor=request.user, post=post, **data.validated_data)
         return _card(request, post_id)
 
     @extend_schema(request=None, responses={204: None}, operation_id="posts_delete", tags=["feed"])

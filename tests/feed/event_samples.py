@@ -39,7 +39,14 @@ def post_deleted(world) -> None:
 
 def comment_created(world) -> None:
     post = feed.post_create(author=world.leader, body="Ideas for the window display?")
-    feed.comment_create(author=world.employee, post=post, body=f"Ask @[user:{world.colleague.pk}], she did it last year")
+    comment = feed.comment_create(author=world.employee, post=post, body=f"Ask @[user:{world.colleague.pk}], she did it last year")
+    feed.comment_create(author=world.colleague, post=post, body="Happy to help", parent_id=comment.pk)  # a reply
+
+
+def comment_updated(world) -> None:
+    post = feed.post_create(author=world.leader, body="Ideas for the window display?")
+    comment = feed.comment_create(author=world.employee, post=post, body="Flowers!")
+    feed.comment_update(actor=world.employee, comment=comment, body=f"Flowers! @[user:{world.colleague.pk}] knows a florist")
 
 
 def comment_deleted(world) -> None:
@@ -83,6 +90,7 @@ SAMPLES = {
     "post.updated": post_updated,
     "post.deleted": post_deleted,
     "comment.created": comment_created,
+    "comment.updated": comment_updated,
     "comment.deleted": comment_deleted,
     "reaction.updated": reaction_updated,
     "announcement.acknowledged": announcement_acknowledged,

@@ -26,7 +26,7 @@ from notifications.models import Notification
 from recognition import services as recognition_services
 from recognition.models import DecisionMethod
 from recognition.services import closing
-from tests.feed.factories import PostFactory
+from tests.feed.factories import CommentFactory, PostFactory
 from tests.media.factories import MediaFactory
 from tests.security.matrix import changed_tables, make_world, openapi, request_schema, snapshot
 from voice.services.surveys import survey_create
@@ -88,6 +88,16 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("post", "/api/v1/posts", "group_ids"): Case("leader_a", lambda w: "/api/v1/posts", lambda w: {"body": "Hi"}, group_b),
     ("post", "/api/v1/posts", "image_ids"): Case(
         "leader_a", lambda w: "/api/v1/posts", lambda w: {"body": "Hi"}, lambda w: _media(w.employee_b)
+    ),
+    ("patch", "/api/v1/posts/{post_id}", "group_ids"): Case("leader_a", lambda w: f"/api/v1/posts/{_post(w)}", lambda w: {}, group_b),
+    ("patch", "/api/v1/posts/{post_id}", "image_ids"): Case(
+        "leader_a", lambda w: f"/api/v1/posts/{_post(w)}", lambda w: {}, lambda w: _media(w.employee_b)
+    ),
+    ("post", "/api/v1/posts/{post_id}/comments", "parent_id"): Case(
+        "employee_a",
+        lambda w: f"/api/v1/posts/{_post(w)}/comments",
+        lambda w: {"body": "Same here"},
+        lambda w: CommentFactory(post=PostFactory(author=w.employee_b)).pk,
     ),
     ("post", "/api/v1/goals", "group_ids"): Case(
         "leader_a", lambda w: "/api/v1/goals", lambda w: {"title": "NPS", "why": "Guests return", "how_to_help": "Greet"}, group_b
