@@ -318,3 +318,49 @@ def test_a_feed_of_polls_stays_at_its_query_count(api, employee, org, people, dj
         results = client.get("/api/v1/feed", {"page_size": page_size}).json()["results"]
     assert len(results) == page_size
     assert all(card["poll"]["total_votes"] == 3 and len(card["poll"]["my_votes"]) == 2 for card in results)
+
+
+# --- poll.updated: what the frame carries -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("results", "shown"), [("always", True), ("after_vote", False), ("after_close", False)])
+def test_the_frame_carries_counts_only_when_every_recipient_may_see_them(
+    api, employee, people, events, django_capture_on_commit_callbacks, no_deferred_frames, results, shown
+):
+    card = create(api(employee), results=results)
+    events.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        vote(api(people[0]), card, "Pizza")
+    [frame] = [event for event in events if event["type"] == "poll.updated"]
+    assert frame["organization_id"] == employee.organization_id and frame["org_wide"]
+    poll = frame["payload"]["poll"]
+    assert frame["payload"]["post_id"] == card["id"] and "my_votes" not in poll
+    assert poll["results_visible"] is shown
+    assert (poll["total_votes"] == 1) if shown else (poll["total_votes"] is None and all("votes" not in o for o in poll["options"]))
+    # Closing shows everyone the counts: its frame carries them whatever the rule.
+    events.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        api(employee).post(f"/api/v1/posts/{card['id']}/poll/close")
+    assert not [event for event in events if event["type"] == "poll.updated"]  # within the second: coalesced
+    [(delay, trailing)] = no_deferred_frames
+    assert delay == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        trailing()
+    [closed] = [event for event in events if event["type"] == "poll.updated"]
+    assert closed["payload"]["poll"]["closed"] and closed["payload"]["poll"]["total_votes"] == 1
+
+
+def test_votes_within_the_interval_leave_one_trailing_frame(
+    api, employee, people, events, django_capture_on_commit_callbacks, no_deferred_frames
+):
+    card = create(api(employee))
+    events.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        for person in people:
+            vote(api(person), card, "Soup")
+    assert len([event for event in events if event["type"] == "poll.updated"]) == 1  # the leading frame
+    assert len(no_deferred_frames) == 1  # one trailing frame for the other two votes
+    with django_capture_on_commit_callbacks(execute=True):
+        no_deferred_frames[0][1]()
+    last = [event for event in events if event["type"] == "poll.updated"][-1]
+    assert last["payload"]["poll"]["total_votes"] == 3
