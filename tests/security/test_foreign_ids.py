@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from feed.models import KeyMoment
+from feed.services import post_create
 from media.models import MediaStatus
 from notifications.models import Notification
 from recognition import services as recognition_services
@@ -76,6 +77,14 @@ def _kudos(world) -> int:
 
 def _post(world) -> int:
     return world.once("post", lambda: PostFactory(author=world.leader_a).pk)
+
+
+def _poll_post(author):
+    return post_create(author=author, body="Lunch?", poll={"options": ["Pizza", "Soup"]})
+
+
+def _poll_option(author) -> int:
+    return _poll_post(author).poll.options.first().pk
 
 
 group_b = lambda world: world.group_b.pk  # noqa: E731
@@ -156,6 +165,9 @@ CASES: dict[tuple[str, str, str], Case] = {
     ),
     ("patch", "/api/v1/awards/categories/{category_id}", "group_ids"): Case(
         "admin_a", lambda w: f"/api/v1/awards/categories/{_round(w).category_id}", lambda w: {}, group_b
+    ),
+    ("put", "/api/v1/posts/{post_id}/poll/vote", "option_ids"): Case(
+        "employee_a", lambda w: f"/api/v1/posts/{_poll_post(w.leader_a).pk}/poll/vote", lambda w: {}, lambda w: _poll_option(w.leader_b)
     ),
     ("post", "/api/v1/reports", "target_id"): Case(
         "employee_a",
