@@ -21,9 +21,11 @@ from server.api.views import APIView
 class PollVoteView(APIView):
     @extend_schema(request=PollVoteSerializer, responses={200: PostCardSerializer}, operation_id="polls_vote", tags=["feed"])
     def put(self, request, post_id: int):
-        poll_selectors.access_poll(user=request.user, post_id=post_id)
         data = PollVoteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            # Someone who may not open the post learns nothing from a malformed body: 404 first.
+            poll_selectors.access_poll(user=request.user, post_id=post_id)
+            data.is_valid(raise_exception=True)
         poll_services.poll_vote(user=request.user, post_id=post_id, option_ids=data.validated_data["option_ids"])
         return _card(request, post_id)
 
