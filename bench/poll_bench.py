@@ -39,6 +39,11 @@ DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/feedapp_benchpoll"
 ORG_SLUG = "bench-poll"
 ROW_ID = "S1"
 ROW_WHAT = "poll with 10,000 votes/min: `poll.updated` frames per post"
+VOTE_PATH = {
+    "http": "`PUT /posts/{id}/poll/vote`",
+    "service": "`feed.services.polls.poll_vote` called in threads of the bench process (no HTTP, auth or card)",
+}
+VIA = {"http": "votes over HTTP", "service": "votes through the vote service"}
 
 
 def ensure_database(url: str) -> None:
@@ -98,10 +103,10 @@ def setup_scene(voter_count: int) -> dict:
 
 
 class Stack:
-    def __init__(self, env: dict) -> None:
+    def __init__(self, env: dict, port: int) -> None:
         from bench.api_bench import PRODUCTION_ENV
 
-        self.port = free_port()
+        self.port = port
         queue = f"pollbench-{self.port}"
         self.env = {**env, **PRODUCTION_ENV, "CELERY_TASK_DEFAULT_QUEUE": queue, "CHANNEL_LAYER_PREFIX": queue}
         python = sys.executable
@@ -201,6 +206,70 @@ async def vote_load(base: str, scene: dict, *, rate_per_minute: float, seconds: 
     }
 
 
+def vote_load_service(scene: dict, *, rate_per_minute: float, seconds: float, concurrency: int) -> dict:
+    import threading
+
+    from django.db import connections
+
+    from accounts.models import User
+    from feed.services import polls
+
+    voters = list(User.objects.filter(organization__slug=ORG_SLUG, role="employee").order_by("pk"))
+    total = round(rate_per_minute * seconds / 60)
+    interval = 60 / rate_per_minute
+    chooser = random.Random(21)
+    plan = [(chooser.choice(voters), chooser.choice(scene["options"])) for _ in range(total)]
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    counter = iter(range(total))
+    lock = threading.Lock()
+    started = time.monotonic()
+    deadline = started + seconds + 2
+    sent = [0]
+
+    def worker() -> None:
+        try:
+            while True:
+                with lock:
+                    index = next(counter, None)
+                if index is None:
+                    return
+                due = started + index * interval
+                if (wait := due - time.monotonic()) > 0:
+                    time.sleep(wait)
+                if time.monotonic() > deadline:
+                    continue
+                voter, option = plan[index]
+                begun = time.monotonic()
+                try:
+                    polls.poll_vote(user=voter, post_id=scene["post_id"], option_ids=[option])
+                except Exception as error:  # counted, not fatal
+                    with lock:
+                        errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
+                with lock:
+                    latencies.append((time.monotonic() - begun) * 1000)
+                    sent[0] += 1
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return {
+        "votes": sent[0],
+        "planned": total,
+        "elapsed_s": elapsed,
+        "per_minute": sent[0] / elapsed * 60,
+        "errors": errors,
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+        "started": started,
+    }
+
+
 def frame_stats(frames: list, *, start: float, end: float) -> dict:
     times = [at for at, _ in frames]
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
@@ -227,7 +296,12 @@ async def run(args, scene: dict, stack: Stack) -> dict:
         asyncio.create_task(listen(url, token, scene["post_id"], frames, stop)) for token, frames in zip(tokens, per_socket, strict=True)
     ]
     await asyncio.sleep(3)  # every socket connected and subscribed
-    load = await vote_load(stack.base, scene, rate_per_minute=args.rate, seconds=args.seconds, concurrency=args.concurrency)
+    if args.via == "service":
+        load = await asyncio.to_thread(
+            vote_load_service, scene, rate_per_minute=args.rate, seconds=args.seconds, concurrency=args.concurrency
+        )
+    else:
+        load = await vote_load(stack.base, scene, rate_per_minute=args.rate, seconds=args.seconds, concurrency=args.concurrency)
     load_end = time.monotonic()
     await asyncio.sleep(4)  # the trailing frame and its delivery
     stop.set()
@@ -260,7 +334,10 @@ def report(result: dict, args) -> tuple[str, str]:
         f"min gap {min_gap:.2f} s); last frame = final counts on {final_ok}/{len(sockets)} sockets"
     )
     verdict = "pass" if ok else ("**miss** (rate not reached)" if not reached else "**miss**")
-    row = f"| {ROW_ID} | {ROW_WHAT} | ≤ 1 frame/s per post, final counts arrive | {measured} | | | {verdict} | {result['machine_load']} |"
+    row = (
+        f"| {ROW_ID} | {ROW_WHAT} ({VIA[args.via]}) | ≤ 1 frame/s per post, final counts arrive | {measured} | | | {verdict} | "
+        f"{result['machine_load']} |"
+    )
     body = "\n".join(
         [
             stamp(),
@@ -268,7 +345,7 @@ def report(result: dict, args) -> tuple[str, str]:
             "",
             "The stack of bench/api_bench.py (server.serve with 2 uvicorn processes, production settings, a Celery worker,",
             "PostgreSQL, Redis as cache, broker and channel layer). One org-wide post with a three-option poll (`results: always`),",
-            f"{len(args.voter_tokens_count)} voters; `PUT /posts/{{id}}/poll/vote` paced at {args.rate:,}/min for {args.seconds} s from "
+            f"{len(args.voter_tokens_count)} voters; {VOTE_PATH[args.via]} paced at {args.rate:,}/min for {args.seconds} s from "
             f"{args.concurrency} keep-alive clients (random voter, random option: mostly vote changes); {len(sockets)} sockets listening.",
             "",
             "| measure | value |",
@@ -297,7 +374,7 @@ def write_summary_row(row: str) -> None:
     """Replace or add the S1 poll row of the summary table (bench/run_all.py keeps it from rows-poll.json)."""
     text = REPORT.read_text()
     lines = text.splitlines()
-    prefix = f"| {ROW_ID} | {ROW_WHAT} |"
+    prefix = row.split(" | ≤ ")[0] + " |"
     for index, line in enumerate(lines):
         if line.startswith(prefix):
             lines[index] = row
@@ -318,16 +395,29 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=2_000)
     parser.add_argument("--sockets", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--via",
+        choices=["http", "service"],
+        default="http",
+        help="http: PUT /poll/vote; service: this process calls feed.services.polls.poll_vote in --concurrency threads "
+        "(the same transaction, Redis keys, Celery tasks and sockets, without HTTP, auth and the card)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not touch docs/benchmarks.md")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/10")
     ensure_database(args.database_url)
+    port = free_port()
+    # This process casts the votes itself with --via service: same queue and channel-layer prefix as the stack.
+    os.environ["CELERY_TASK_DEFAULT_QUEUE"] = os.environ["CHANNEL_LAYER_PREFIX"] = f"pollbench-{port}"
+    from bench.api_bench import PRODUCTION_ENV
+
+    os.environ.update(PRODUCTION_ENV)
     scene = setup_scene(args.voters)
     args.voter_tokens_count = scene["voter_tokens"]
     # A SIGTERM (timeout, Ctrl-C in a pipeline) must still stop the server and the worker.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    stack = Stack(dict(os.environ))
+    stack = Stack(dict(os.environ), port)
     try:
         result = asyncio.run(run(args, scene, stack))
     finally:
@@ -336,9 +426,9 @@ def main() -> None:
     print(row)
     print(body)
     if not args.no_write:
-        write_section("Polls", body)
+        write_section(f"Polls: {VIA[args.via]}", body)
         write_summary_row(row)
-        save_rows("poll", [row])
+        save_rows(f"poll-{args.via}", [row])
 
 
 if __name__ == "__main__":
