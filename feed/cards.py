@@ -33,6 +33,7 @@ from rest_framework.fields import DateTimeField
 
 from accounts.models import User
 from feed.models import CARD_PAYLOAD_KEYS, Acknowledgement, Comment, Post, PostGroup, PostImage, Reaction, ReactionType
+from feed.poll_cards import poll_card_columns, poll_from_row
 from media.models import Media
 from media.serializers import media_values_representation
 from server.db import Slot, hot_cursor
@@ -177,6 +178,8 @@ def _card_columns(*, with_viewer: bool) -> dict[str, Any]:
         mine = {**of_post, "user_id": Slot(_VIEWER, BigIntegerField())}
         columns["my_reaction"] = Subquery(Reaction.objects.filter(**mine).values("type")[:1])
         columns["my_acknowledged_at"] = Subquery(Acknowledgement.objects.filter(**mine).values("acknowledged_at")[:1])
+    # A post's poll (issue #21): its state, options with counts and the viewer's choices.
+    columns.update(poll_card_columns(with_viewer=with_viewer, viewer_slot=Slot(_VIEWER, BigIntegerField())))
     return columns
 
 
@@ -231,6 +234,7 @@ def post_cards(*, posts: Sequence[Post], viewer: User | None) -> list[dict[str, 
     authors = _authors(posts)
     rows = _card_rows([post.pk for post in posts], viewer)
     sort_in_python = connections[router.db_for_read(Post)].vendor != "postgresql"
+    now = timezone.now()
 
     cards = []
     for post in posts:
@@ -272,6 +276,7 @@ def post_cards(*, posts: Sequence[Post], viewer: User | None) -> list[dict[str, 
                 "acknowledged_by_me": acknowledged_at is not None,
                 "my_acknowledged_at": iso(acknowledged_at),
                 **_payloads(post, row["card_image"]),
+                "poll": poll_from_row(row, now=now),
             }
         )
     for post, card in zip(posts, cards, strict=True):

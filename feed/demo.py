@@ -126,6 +126,7 @@ def seed(context: DemoContext) -> None:
     _seed_history(context)
     _seed_goals_and_journey(context)
     _seed_mandatory_read(context)
+    _seed_poll(context)
 
 
 def _seed_history(context: DemoContext) -> None:
@@ -285,3 +286,25 @@ def _seed_mandatory_read(context: DemoContext) -> None:
             for reader in context.everyone[::1][: len(context.everyone) * 4 // 5]
         ]
     )
+
+
+def _seed_poll(context: DemoContext) -> None:
+    """An open org-wide poll (results after voting) that about two thirds have answered (issue #21)."""
+    from feed.poll_models import Poll
+    from feed.services import polls, post_create
+
+    if Poll.objects.filter(post__organization=context.organization).exists():
+        return
+    post = post_create(
+        author=context.leaders[0],
+        body="Welke avond past het best voor de teamborrel? / Which evening suits the team drinks best?",
+        poll={
+            "options": ["Donderdag / Thursday", "Vrijdag / Friday", "Zaterdag / Saturday"],
+            "results": "after_vote",
+            "closes_at": timezone.now() + timedelta(days=3),
+        },
+    )
+    options = list(post.poll.options.order_by("position").values_list("pk", flat=True))
+    for index, person in enumerate(context.everyone[1:]):
+        if index % 3 != 2:
+            polls.poll_vote(user=person, post_id=post.pk, option_ids=[options[index % 5 % 3]])

@@ -179,6 +179,13 @@ KEY_MOMENT_UPDATED = EventType(
     push_ids=("key_moment_id",),
 )
 
+POLL_UPDATED = EventType(
+    name="poll.updated",
+    summary="Votes on a post's poll changed, or it closed: at most one frame per post per second, the last with the final counts.",
+    payload="feed.poll_serializers.PollUpdatedSerializer",
+    audience="the post's audience (no push)",
+)
+
 EVENT_TYPES = (
     POST_CREATED,
     POST_UPDATED,
@@ -190,5 +197,6 @@ EVENT_TYPES = (
     ANNOUNCEMENT_ACKNOWLEDGED,
     GOAL_UPDATED,
     KEY_MOMENT_UPDATED,
+    POLL_UPDATED,
 )
 REASONS = (MENTION, COMMENT, ANNOUNCEMENT, REPLY)

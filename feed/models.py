@@ -403,3 +403,7 @@ class AcknowledgementEscalation(models.Model):
     class Meta:
         verbose_name = _("acknowledgement escalation")
         verbose_name_plural = _("acknowledgement escalations")
+
+
+# Polls (issue #21) live in their own module; importing them here registers them with the app.
+from feed.poll_models import Poll, PollOption, PollResults, PollVote  # noqa: E402, F401

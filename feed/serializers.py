@@ -11,6 +11,7 @@ from rest_framework import serializers
 from accounts.serializers import GroupRefSerializer, UserSummarySerializer
 from feed.cards import user_summary
 from feed.models import CARD_PAYLOAD_KEYS, MEMBER_KIND_CHOICES, MEMBER_KINDS, GoalStatus, PostKind, ReactionType
+from feed.poll_serializers import PollCardSerializer, PollCreateSerializer
 from feed.services.interactions import MAX_SEEN_BATCH
 from feed.services.posts import MAX_GROUPS_PER_POST, MAX_IMAGES_PER_POST
 from media.serializers import MediaSerializer
@@ -48,6 +49,7 @@ class PostCardBaseSerializer(serializers.Serializer):
     acknowledgement_deadline = serializers.DateTimeField(allow_null=True, help_text="Mandatory read: acknowledge before this time.")
     acknowledged_by_me = serializers.BooleanField()
     my_acknowledged_at = serializers.DateTimeField(allow_null=True)
+    poll = PollCardSerializer(allow_null=True, help_text="The post's poll (docs/feed.md, Polls); null: none.")
 
 
 # Kind → the shape of its payload, declared by the app that writes posts of that kind
@@ -251,6 +253,7 @@ class PostCreateSerializer(serializers.Serializer):
         default=None,
         help_text="With requires_acknowledgement: reminders go out before it, leaders get a summary after it.",
     )
+    poll = PollCreateSerializer(required=False, allow_null=True, default=None, help_text="A poll on the post (docs/feed.md, Polls).")
 
 
 class PostUpdateSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from feed.views import feed, goals, interactions, posts
+from feed.views import feed, goals, interactions, polls, posts
 
 urlpatterns = [
     path("feed", feed.FeedView.as_view(), name="feed"),
@@ -16,6 +16,9 @@ urlpatterns = [
     path("posts/<int:post_id>/comments", interactions.CommentListView.as_view(), name="post-comments"),
     path("posts/<int:post_id>/reaction", interactions.ReactionView.as_view(), name="post-reaction"),
     path("posts/<int:post_id>/reactions", interactions.ReactionListView.as_view(), name="post-reactions"),
+    path("posts/<int:post_id>/poll/vote", polls.PollVoteView.as_view(), name="post-poll-vote"),
+    path("posts/<int:post_id>/poll/close", polls.PollCloseView.as_view(), name="post-poll-close"),
+    path("posts/<int:post_id>/poll/voters", polls.PollVotersView.as_view(), name="post-poll-voters"),
     path("comments/<int:comment_id>", interactions.CommentDetailView.as_view(), name="comment-detail"),
     path("goals", goals.GoalListView.as_view(), name="goal-list"),
     path("goals/<int:goal_id>", goals.GoalDetailView.as_view(), name="goal-detail"),

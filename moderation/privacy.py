@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from accounts import signals
 from accounts.audit import audit_record
 from accounts.models import AuthToken, Invitation, LoginCode, Membership, User
-from feed.models import Acknowledgement, Comment, CommentMention, Goal, GoalUpdate, KeyMoment, Post, PostSeen, Reaction
+from feed.models import Acknowledgement, Comment, CommentMention, Goal, GoalUpdate, KeyMoment, Poll, PollVote, Post, PostSeen, Reaction
 from media.models import Media, UserAvatar
 from media.services import delete_files
 from moderation.audit import audit_entries_about, redaction_allowed
@@ -73,6 +73,9 @@ EXPORT_SECTIONS: tuple[Section, ...] = (
     Section("reactions", Reaction, "user"),
     Section("acknowledgements", Acknowledgement, "user"),
     Section("posts_seen", PostSeen, "user"),
+    # Their own choices in polls (anonymous ones too: the export goes to the person themselves).
+    Section("poll_votes", PollVote, "user"),
+    Section("polls_closed", Poll, "closed_by"),
     Section("goals", Goal, "owner"),
     Section("goal_updates", GoalUpdate, "author"),
     Section("key_moments", KeyMoment, "created_by"),
@@ -199,6 +202,7 @@ _REDACTION_PATHS = {
     "notifications.PushDelivery": "device__user__organization",
     "feed.GoalUpdate": "goal__organization",
     "feed.AcknowledgementEscalation": "post__organization",
+    "feed.PollOption": "poll__post__organization",  # an option's text may name a colleague
     "recognition.AwardResult": "round__organization",
     "moderation.CommentLock": "post__organization",
     "voice.SurveyQuestion": "survey__organization",

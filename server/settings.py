@@ -206,6 +206,10 @@ CELERY_BEAT_SCHEDULE: dict = {
 CELERY_BEAT_SCHEDULE["feed-publish-due-posts"] = {"task": "feed.tasks.posts_publish_due_task", "schedule": 60.0}
 # Mandatory reads: reminders before the deadline, the summary for leaders after it.
 CELERY_BEAT_SCHEDULE["feed-mandatory-reads"] = {"task": "feed.tasks.mandatory_reads_process_task", "schedule": 300.0}
+# Polls (issue #21): announce polls whose closing time passed; `poll.updated` frames go out at
+# most once per this many seconds per post (whole seconds: the cache's expiry resolution).
+CELERY_BEAT_SCHEDULE["feed-polls-close-due"] = {"task": "feed.tasks.polls_close_due_task", "schedule": 60.0}
+POLL_FRAME_INTERVAL_SECONDS = 1
 # How long before an acknowledgement deadline reminders go out (minutes; default a day and two hours).
 FEED_ACK_REMINDER_OFFSETS_MINUTES = env.list("FEED_ACK_REMINDER_OFFSETS_MINUTES", cast=int, default=[1440, 120])
 

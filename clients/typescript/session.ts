@@ -138,6 +138,25 @@ export async function firstSession(baseUrl: string, email: string, password: str
   const reacted = ok(await api.PUT("/api/v1/posts/{post_id}/reaction", { params: { path: { post_id: post.id } }, body: { type: "clap" } }));
   lines.push(`${reacted.reaction_counts.clap} claps, mine: ${reacted.my_reaction ?? "none"}`);
 
+  // A poll: results shown once I have voted; counts are absent while hidden (docs/feed.md, Polls).
+  const withPoll = ok(
+    await api.POST("/api/v1/posts", {
+      body: { body: "Lunch?", group_ids: myTeam === undefined ? [] : [myTeam.id], poll: { options: ["Pizza", "Soep"], results: "after_vote" } },
+    }),
+  );
+  if (withPoll.poll !== null) {
+    const voted = ok(
+      await api.PUT("/api/v1/posts/{post_id}/poll/vote", {
+        params: { path: { post_id: withPoll.id } },
+        body: { option_ids: [withPoll.poll.options[0].id] },
+      }),
+    );
+    const poll = voted.poll;
+    if (poll !== null && poll.total_votes !== null) {
+      lines.push(...poll.options.map((option) => `${option.text}: ${option.votes ?? "?"} of ${poll.total_votes}`));
+    }
+  }
+
   // Kudos: only recipients and message are required.
   const colleagues = ok(await api.GET("/api/v1/users", { params: { query: { page_size: 5 } } }));
   const colleague = colleagues.results.find((person) => person.id !== me.id);

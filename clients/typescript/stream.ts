@@ -18,10 +18,12 @@ export interface StreamState {
   comments: Map<number, { postId: number; author: string; body: string; mentions: string[] }>;
   badge: number;
   banners: string[];
+  /** Posts whose poll moved while its counts are hidden from the frame but not from me: refetch. */
+  refetch: Set<number>;
 }
 
 export function newStreamState(): StreamState {
-  return { applied: new Set(), posts: new Map(), comments: new Map(), badge: 0, banners: [] };
+  return { applied: new Set(), posts: new Map(), comments: new Map(), badge: 0, banners: [], refetch: new Set() };
 }
 
 /** A feed line for a new post: its kind decides which payload the card carries. */
@@ -66,6 +68,18 @@ export function applyFrame(state: StreamState, frame: Frame): boolean {
       const post = state.posts.get(frame.data.post_id);
       if (post === undefined) return false;
       post.reaction_counts = frame.data.reaction_counts;
+      return true;
+    }
+    case "poll.updated": {
+      // At most one frame per post per second; counts only when everyone may see them.
+      const post = state.posts.get(frame.data.post_id);
+      if (post === undefined || post.poll === null) return false;
+      if (frame.data.poll.results_visible || !post.poll.results_visible) {
+        post.poll = { ...frame.data.poll, my_votes: post.poll.my_votes };
+      } else {
+        // I see counts (I voted under after_vote) that the frame may not carry: refetch GET /posts/{id}.
+        state.refetch.add(post.id);
+      }
       return true;
     }
     case "kudos.created": {

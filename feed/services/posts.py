@@ -13,6 +13,7 @@ from accounts.models import Group, Membership, MembershipRole, User
 from feed import events, selectors, signals
 from feed.cards import post_card, removed_card
 from feed.models import MEMBER_KINDS, SYSTEM_KINDS, Post, PostGroup, PostImage, PostKind
+from feed.services import polls
 from feed.text import mentioned_user_ids
 from media import services as media_services
 from notifications import services as notifications
@@ -125,6 +126,7 @@ def _create(
     publish: bool,
     image_ids: list[int] | None = None,
     acknowledgement_deadline: datetime | None = None,
+    poll: dict[str, Any] | None = None,
 ) -> Post:
     now = timezone.now()
     publish_now = publish and (publish_at is None or publish_at <= now)
@@ -156,6 +158,8 @@ def _create(
             audience_group_ids=[group.pk for group in groups],
         )
         PostImage.objects.bulk_create([PostImage(post=post, media=media, position=index) for index, media in enumerate(images)])
+    if poll is not None:
+        polls.poll_create(post=post, poll=poll)
     post.author = author
     if publish_now:
         # Scheduled posts announce themselves when the scheduler publishes them.
@@ -173,8 +177,10 @@ def post_create(
     publish_at: datetime | None = None,
     image_ids: list[int] | None = None,
     acknowledgement_deadline: datetime | None = None,
+    poll: dict[str, Any] | None = None,
 ) -> Post:
-    """A post or announcement written by a person, with the posting rights checked."""
+    """A post or announcement written by a person, with the posting rights checked; `poll`:
+    `{options, multiple?, closes_at?, results?, anonymous?}` (feed.services.polls)."""
     if kind not in MEMBER_KINDS:
         raise ValidationFailed(_("This kind of post cannot be written directly."), fields={"kind": [_("Not allowed.")]})
     # A photo with nothing to say is a post too.
@@ -185,6 +191,8 @@ def post_create(
         _check_deadline(
             deadline=acknowledgement_deadline, requires_acknowledgement=requires_acknowledgement, visible_from=max(now, publish_at or now)
         )
+    if poll is not None:
+        poll = polls.poll_validate(poll=poll, visible_from=max(now, publish_at or now))
     with transaction.atomic():
         groups = _resolve_groups(author=author, group_ids=group_ids)
         _check_posting_rights(
@@ -201,6 +209,7 @@ def post_create(
             publish=True,
             image_ids=image_ids,
             acknowledgement_deadline=acknowledgement_deadline,
+            poll=poll,
         )
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from feed import services as feed
-from feed.services import goals
+from feed.services import goals, polls
 from feed.services.mandatory_reads import mandatory_reads_process
 
 
@@ -18,6 +18,7 @@ def post_created(world) -> None:
     feed.post_create(author=world.employee, body=f"Who swaps a shift? @[user:{world.colleague.pk}]")
     feed.post_create(author=world.leader, body="New tills on Monday", kind="announcement", requires_acknowledgement=True)
     feed.post_create(author=world.leader, body="The bakery closes early", kind="announcement", group_ids=[world.group.pk])
+    feed.post_create(author=world.employee, body="Lunch?", poll={"options": ["Pizza", "Soup"], "results": "after_vote"})
 
 
 def post_updated(world) -> None:
@@ -85,6 +86,22 @@ def key_moment_updated(world) -> None:
     goals.key_moment_update(actor=world.leader, key_moment=moment, expected_behaviour="Smile and say hello")
 
 
+def poll_updated(world) -> None:
+    # Each on a poll of its own: a second change to one poll within a second is coalesced into
+    # a trailing frame a second later.
+    shown = feed.post_create(author=world.employee, body="Lunch?", poll={"options": ["Pizza", "Soup"]})
+    hidden = feed.post_create(
+        author=world.employee, body="Dinner?", poll={"options": ["Fish", "Pasta"], "multiple": True, "results": "after_vote"}
+    )
+    closing = feed.post_create(
+        author=world.leader, body="Party?", poll={"options": ["Yes", "No"], "results": "after_close", "anonymous": False}
+    )
+    pizza, fish = shown.poll.options.get(text="Pizza"), hidden.poll.options.order_by("position")
+    polls.poll_vote(user=world.colleague, post_id=shown.pk, option_ids=[pizza.pk])
+    polls.poll_vote(user=world.colleague, post_id=hidden.pk, option_ids=[option.pk for option in fish])
+    polls.poll_close(actor=world.leader, post_id=closing.pk)
+
+
 SAMPLES = {
     "post.created": post_created,
     "post.updated": post_updated,
@@ -96,4 +113,5 @@ SAMPLES = {
     "announcement.acknowledged": announcement_acknowledged,
     "goal.updated": goal_updated,
     "key_moment.updated": key_moment_updated,
+    "poll.updated": poll_updated,
 }

@@ -2,7 +2,7 @@ import pytest
 
 from accounts import demo as accounts_demo
 from feed import demo
-from feed.models import Acknowledgement, Comment, Goal, GoalUpdate, KeyMoment, Post
+from feed.models import Acknowledgement, Comment, Goal, GoalUpdate, KeyMoment, Poll, PollVote, Post
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +13,8 @@ def test_demo_feed_is_lived_in_and_idempotent(api):
     counts = (Post.objects.count(), Comment.objects.count(), Acknowledgement.objects.count())
     demo.seed(accounts_demo.seed())
     assert (Post.objects.count(), Comment.objects.count(), Acknowledgement.objects.count()) == counts
-    assert Post.objects.filter(kind__in=["post", "announcement"]).count() == demo.POST_COUNT + 1
+    # the history, the mandatory read and the poll
+    assert Post.objects.filter(kind__in=["post", "announcement"]).count() == demo.POST_COUNT + 2
     assert counts[1] > 100 and counts[2] > 0
     assert Post.objects.filter(pinned=True, requires_acknowledgement=True).count() == 2
     assert Goal.objects.count() == 3 and GoalUpdate.objects.count() == 7
@@ -22,5 +23,7 @@ def test_demo_feed_is_lived_in_and_idempotent(api):
     deadline_post = Post.objects.get(acknowledgement_deadline__isnull=False)
     acknowledged = Acknowledgement.objects.filter(post=deadline_post).count()
     assert 0 < acknowledged < len(context.everyone)
+    poll = Poll.objects.get()
+    assert poll.voter_count == PollVote.objects.count() > len(context.everyone) // 2 and poll.results == "after_vote"
     page = api(context.employees[0]).get("/api/v1/feed").json()
     assert page["results"][0]["pinned"] and page["next"]

@@ -12,7 +12,13 @@ def _post(world):
     return world.once(
         "feed.post",
         lambda: services.post_create(
-            author=world.leader_a, body="Tenancy check", group_ids=[world.group_a.pk], kind="announcement", requires_acknowledgement=True
+            author=world.leader_a,
+            body="Tenancy check",
+            group_ids=[world.group_a.pk],
+            kind="announcement",
+            requires_acknowledgement=True,
+            # A named poll: the poll routes (vote, close, voters) are reachable in organisation A.
+            poll={"options": ["Yes", "No"], "anonymous": False},
         ),
     )
 

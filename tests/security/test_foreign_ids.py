@@ -21,6 +21,7 @@ import pytest
 from django.utils import timezone
 
 from feed.models import KeyMoment
+from feed.services import post_create
 from media.models import MediaStatus
 from notifications.models import Notification
 from recognition import services as recognition_services
@@ -79,6 +80,14 @@ def _kudos(world) -> int:
 
 def _post(world) -> int:
     return world.once("post", lambda: PostFactory(author=world.leader_a).pk)
+
+
+def _poll_post(author):
+    return post_create(author=author, body="Lunch?", poll={"options": ["Pizza", "Soup"]})
+
+
+def _poll_option(author) -> int:
+    return _poll_post(author).poll.options.first().pk
 
 
 group_b = lambda world: world.group_b.pk  # noqa: E731
@@ -173,6 +182,9 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("post", "/api/v1/surveys", "group_ids"): Case("admin_a", lambda w: "/api/v1/surveys", lambda w: _survey_body(), group_b),
     ("patch", "/api/v1/surveys/{survey_id}", "group_ids"): Case(
         "admin_a", lambda w: f"/api/v1/surveys/{_scheduled_survey(w)}", lambda w: {}, group_b
+    ),
+    ("put", "/api/v1/posts/{post_id}/poll/vote", "option_ids"): Case(
+        "employee_a", lambda w: f"/api/v1/posts/{_poll_post(w.leader_a).pk}/poll/vote", lambda w: {}, lambda w: _poll_option(w.leader_b)
     ),
     ("post", "/api/v1/reports", "target_id"): Case(
         "employee_a",

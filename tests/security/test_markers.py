@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from feed import services as feed_services
-from feed.services import goals
+from feed.services import goals, polls
 from moderation import services as moderation_services
 from moderation.models import ReportCase
 from recognition import services as recognition_services
@@ -53,6 +53,10 @@ def seed_markers(world, marker: str) -> list[str]:
     feed_services.post_create(author=world.leader_a, body=f"{marker} announcement", kind="announcement", requires_acknowledgement=True)
     feed_services.comment_create(author=world.employee_a, post=post, body=f"{marker} comment @[user:{world.leader_a.pk}]")
     feed_services.post_create(author=world.admin_a, body=f"{marker} scheduled post", publish_at=timezone.now() + timedelta(days=1))
+    poll_post = feed_services.post_create(
+        author=world.leader_a, body="Lunch?", poll={"options": [f"{marker} option", "Soup"], "anonymous": False}
+    )
+    polls.poll_vote(user=world.employee_a, post_id=poll_post.pk, option_ids=[poll_post.poll.options.get(position=0).pk])
     goal = goals.goal_create(actor=world.leader_a, title=f"{marker} goal", why=f"{marker} why", how_to_help=f"{marker} help")
     goals.goal_progress_add(actor=world.leader_a, goal=goal, note=f"{marker} goal update")
     key_moment = goals.key_moment_create(
@@ -112,6 +116,7 @@ def seed_markers(world, marker: str) -> list[str]:
         "scheduled post",
         "announcement",
         "comment",
+        "poll option",
         "goal",
         "goal update",
         "key moment",
