@@ -241,6 +241,7 @@ REST_FRAMEWORK = {
         "kudos": env.str("THROTTLE_KUDOS", default="30/min"),
         "nominations": env.str("THROTTLE_NOMINATIONS", default="30/min"),
         "reports": env.str("THROTTLE_REPORTS", default="20/min"),
+        "signals": env.str("THROTTLE_SIGNALS", default="10/min"),
     },
     # Behind N trusted proxies, the client IP is the Nth address from the right of X-Forwarded-For.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -288,6 +289,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "PostCardAwardKindEnum": "feed.models.CardKindChoices.award",
         "PostCardGoalUpdateKindEnum": "feed.models.CardKindChoices.goal_update",
         "PostCardKeyMomentKindEnum": "feed.models.CardKindChoices.key_moment",
+        "PostCardYouSaidWeDidKindEnum": "feed.models.CardKindChoices.you_said_we_did",
         "GoalStatusEnum": "feed.models.GoalStatus.choices",
         "DecisionMethodEnum": "recognition.models.DecisionMethod.choices",
         "RoundStatusEnum": "recognition.models.RoundStatus.choices",
@@ -452,5 +454,16 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         # Shared by the per-type notification shapes and by queue rows and their events.
         "NotificationReasonEnum": "notifications.catalogue.reason_choices",
         "ResolutionActionEnum": "moderation.models.Resolution.choices",
+    }
+)
+
+# Voice: an open signal reminds its owner after the organisation's promise, escalates at twice it.
+CELERY_BEAT_SCHEDULE["voice-signals-promise"] = {"task": "voice.tasks.signals_promise_process_task", "schedule": 300.0}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "SignalKindEnum": "voice.models.signals.SignalKind.choices",
+        "SignalStatusEnum": "voice.models.signals.SignalStatus.choices",
+        "SignalSettableStatusEnum": "voice.models.signals.SETTABLE_STATUS_CHOICES",
+        "SignalVisibilityEnum": "voice.models.signals.SignalVisibility.choices",
     }
 )

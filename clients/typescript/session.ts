@@ -63,6 +63,8 @@ export function cardLine(card: PostCard): string {
     }
     case "key_moment":
       return `${card.key_moment.position}. ${card.key_moment.title}: ${card.key_moment.expected_behaviour}`;
+    case "you_said_we_did":
+      return `You said: ${card.signal.title}. We did: ${card.signal.message} (${card.signal.support_count} colleagues, ${card.signal.group_count} locations)`;
   }
 }
 
@@ -91,6 +93,16 @@ export function notificationLine(notification: Notification): string {
       return `Your report: ${notification.data.action}`;
     case "moderation.decided":
       return notification.data.muted_until === undefined ? `Moderation: ${notification.data.action}` : `Muted until ${notification.data.muted_until}`;
+    case "signal.created":
+      // An anonymous signal names nobody: `author` is null.
+      return `New signal: ${notification.data.title}${notification.data.author === null ? "" : ` (${notification.data.author.name})`}`;
+    case "signal.supported":
+      return `${notification.data.title}: ${notification.data.support_count} colleagues at ${notification.data.group_count} locations`;
+    case "signal.status_changed":
+      return `${notification.data.title} is ${notification.data.status}: ${notification.data.message}`;
+    case "signal.reminder":
+    case "signal.escalated":
+      return `Waiting for an answer since ${notification.data.due_at}: ${notification.data.title}`;
   }
 }
 

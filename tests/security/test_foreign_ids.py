@@ -27,6 +27,7 @@ from recognition.services import closing
 from tests.feed.factories import PostFactory
 from tests.media.factories import MediaFactory
 from tests.security.matrix import changed_tables, make_world, openapi, request_schema, snapshot
+from voice.services import signals as voice_services
 
 MISSING = 987_654_321
 
@@ -157,6 +158,31 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("patch", "/api/v1/awards/categories/{category_id}", "group_ids"): Case(
         "admin_a", lambda w: f"/api/v1/awards/categories/{_round(w).category_id}", lambda w: {}, group_b
     ),
+    **{
+        ("post", "/api/v1/signals", field): Case(
+            "employee_a", lambda w: "/api/v1/signals", lambda w: {"kind": "idea", "title": "Music", "body": "Softer"}, foreign
+        )
+        for field, foreign in (
+            ("group_id", group_b),
+            ("key_moment_id", lambda w: _key_moment(w, w.admin_b)),
+            ("image_ids", lambda w: _media(w.employee_b)),
+        )
+    },
+    **{
+        ("patch", "/api/v1/signals/{signal_id}", field): Case(
+            "employee_a", lambda w: f"/api/v1/signals/{_signal(w)}", lambda w: {}, foreign
+        )
+        for field, foreign in (("group_id", group_b), ("key_moment_id", lambda w: _key_moment(w, w.admin_b)))
+    },
+    ("put", "/api/v1/signals/{signal_id}/support", "group_id"): Case(
+        "leader_a", lambda w: f"/api/v1/signals/{_signal(w)}/support", lambda w: {}, group_b
+    ),
+    ("post", "/api/v1/signals/{signal_id}/assign", "owner_id"): Case(
+        "admin_a", lambda w: f"/api/v1/signals/{_signal(w)}/assign", lambda w: {}, lambda w: w.leader_b.pk
+    ),
+    ("post", "/api/v1/signals/{signal_id}/merge", "into_id"): Case(
+        "admin_a", lambda w: f"/api/v1/signals/{_signal(w)}/merge", lambda w: {}, lambda w: _signal_of(w.employee_b)
+    ),
     ("post", "/api/v1/reports", "target_id"): Case(
         "employee_a",
         lambda w: "/api/v1/reports",
@@ -164,6 +190,16 @@ CASES: dict[tuple[str, str, str], Case] = {
         lambda w: PostFactory(author=w.employee_b).pk,
     ),
 }
+
+
+def _signal(world) -> int:
+    return world.once(
+        "signal", lambda: voice_services.signal_create(author=world.employee_a, kind="friction", title="Late check-out", body="b").pk
+    )
+
+
+def _signal_of(user) -> int:
+    return voice_services.signal_create(author=user, kind="friction", title="Elsewhere", body="b").pk
 
 
 def _notification_of(user) -> int:

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # Order follows the import rules: people first, then what builds on them.
-CONTENT_APPS = ["notifications", "feed", "recognition", "moderation"]
+CONTENT_APPS = ["notifications", "feed", "recognition", "voice", "moderation"]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from voice.services import signals_promise
+
+
+@shared_task(time_limit=110, soft_time_limit=100)
+def signals_promise_process_task() -> dict[str, int]:
+    """Beat, every five minutes: remind owners of open signals past the promise, escalate at twice it.
+
+    Idempotent by stored markers (a guarded update of `reminded_at` / `escalated_at`), so
+    overlapping runs and the first run after downtime send each step at most once.
+    """
+    return signals_promise.signals_promise_process()
