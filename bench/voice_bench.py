@@ -140,7 +140,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
     _ensure_database(os.environ["DATABASE_URL"])
+    from bench import api_bench
     from bench.api_bench import Server, django_setup, new_token
+    from bench.lib import wait_for
+
+    # On a shared, busy machine four workers can take longer than the default 30 s to come up.
+    api_bench.wait_for = lambda url: wait_for(url, timeout=180)
 
     django_setup()
     seed(args.signals, random.Random(2026))

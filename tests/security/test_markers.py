@@ -28,6 +28,8 @@ from server.routing import websocket_urlpatterns
 from tests.factories import GroupFactory, UserFactory, issue_token
 from tests.security.harness import PUBLIC_ROUTES, all_routes
 from tests.security.matrix import make_world
+from voice.services import signals as voice_services
+from voice.services import signals_workflow
 
 ROLES_B = ("admin_b", "leader_b", "employee_b")
 # Kwargs a route may be called with on organisation B's own objects.
@@ -72,6 +74,18 @@ def seed_markers(world, marker: str) -> list[str]:
     audit_record(
         actor=world.admin_a, action="test.marker", target_type="user", target_id=person.pk, organization_id=org.pk, note=f"{marker} audit"
     )
+    signal = voice_services.signal_create(
+        author=world.employee_a,
+        kind="friction",
+        title=f"{marker} signal",
+        body=f"{marker} signal body",
+        group_id=world.group_a.pk,
+        key_moment_id=key_moment.pk,
+    )
+    voice_services.signal_support(user=world.leader_a, signal=signal, note=f"{marker} support note")
+    signals_workflow.signal_set_status(
+        actor=world.admin_a, signal=signal, status="resolved", message=f"{marker} resolution message", announce=True
+    )
     assert kudos.pk
     return [
         "user",
@@ -89,6 +103,7 @@ def seed_markers(world, marker: str) -> list[str]:
         "report",
         "keyword",
         "audit entry",
+        "signal",
     ]
 
 
@@ -116,6 +131,7 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
     # The marker is really there for organisation A: the check below is not vacuous.
     own = api(world.admin_a)
     assert marker in own.get("/api/v1/feed").content.decode()
+    assert marker in own.get("/api/v1/signals").content.decode()
     assert marker in own.get("/api/v1/users", {"search": marker}).content.decode()
     assert marker in api(world.leader_a).get("/api/v1/notifications").content.decode()
     assert marker in own.get(f"/api/v1/moderation/reports/{ReportCase.objects.get(organization=world.org_a).pk}").content.decode()
@@ -124,6 +140,7 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
     routes = _get_routes(world)
     walked = {name for name, _ in routes}
     assert {"feed", "user-list", "kudos-list", "notification-list", "recognition-leaderboard", "recognition-insights"} <= walked
+    assert {"signal-list", "signal-insights"} <= walked
     leaks = []
     for role in ROLES_B:
         client = api(getattr(world, role))

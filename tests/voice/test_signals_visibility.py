@@ -98,7 +98,7 @@ def test_role_visibility_anonymity_on_list_detail_and_insights(api, people, visi
     # Events carry no author of an anonymous signal, whoever they reach.
     for event_type in ("signal.created", "signal.supported", "signal.status_changed"):
         for event in outbox(event_type):
-            assert bool(_person_refs(event.payload, author.pk)) == (not anonymous and event_type != "signal.status_changed"), event_type
+            assert bool(_person_refs(event.payload, author.pk)) == (not anonymous), event_type
 
 
 def test_anonymous_author_is_not_on_the_admin_site(people):
@@ -125,10 +125,20 @@ def test_a_leader_answering_their_own_anonymous_signal_stays_anonymous(api, peop
     assert api(manager).get(f"/api/v1/signals/{signal.pk}").json()["timeline"][0]["actor"]["id"] == manager.pk
 
 
-def test_export_includes_own_anonymous_signals(api, people):
-    voice.signal_create(author=people["author"], kind="idea", title="Quiet room", body="For breaks", anonymous=True)
-    own = api(people["author"]).get("/api/v1/me/export")
+def test_export_includes_own_anonymous_signals_and_not_the_author_in_others(api, people):
+    signal = voice.signal_create(
+        author=people["author"], kind="idea", title="Quiet room", body="For breaks", group_id=people["group"].pk, anonymous=True
+    )
+    voice.signal_support(user=people["colleague"], signal=signal)
+    admin = api(people["admin"])
+    own = admin.get(f"/api/v1/moderation/users/{people['author'].pk}/export")
     assert own.status_code == 200
-    assert "Quiet room" in json.dumps(own.json())
-    other = api(people["colleague"]).get("/api/v1/me/export")
-    assert "Quiet room" not in json.dumps(other.json())
+    assert [row["title"] for row in own.json()["signals"]] == ["Quiet room"]
+    # The owner's and the supporter's exports name the signal, never its anonymous author.
+    for role in ("manager", "colleague"):
+        other = admin.get(f"/api/v1/moderation/users/{people[role].pk}/export").json()
+        assert _person_refs(other, people["author"].pk) == [], role
+        assert "Anna Anonymous" not in json.dumps(other), role
+    assert [row["id"] for row in admin.get(f"/api/v1/moderation/users/{people['manager'].pk}/export").json()["signals_owned"]] == [
+        signal.pk
+    ]
