@@ -60,6 +60,11 @@ class Organization(models.Model):
         help_text=_("Survey results built from fewer responses than this are not shown (at least 3)."),
         verbose_name=_("survey minimum group size"),
     )
+    voice_first_response_hours = models.PositiveIntegerField(
+        default=72,
+        help_text=_("An open signal reminds its owner after this many hours, and goes to the admins after twice as many."),
+        verbose_name=_("first response to a signal within (hours)"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:

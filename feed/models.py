@@ -17,12 +17,13 @@ class PostKind(models.TextChoices):
     AWARD = "award", _("Award")
     GOAL_UPDATE = "goal_update", _("Goal update")
     KEY_MOMENT = "key_moment", _("Key moment")
+    YOU_SAID_WE_DID = "you_said_we_did", _("You said, we did")
 
 
 # Kinds people write themselves; the others are written by the apps that own them
 # (recognition, goals) through post_create_system.
 MEMBER_KINDS = (PostKind.POST, PostKind.ANNOUNCEMENT)
-SYSTEM_KINDS = (PostKind.KUDOS, PostKind.AWARD, PostKind.GOAL_UPDATE, PostKind.KEY_MOMENT)
+SYSTEM_KINDS = (PostKind.KUDOS, PostKind.AWARD, PostKind.GOAL_UPDATE, PostKind.KEY_MOMENT, PostKind.YOU_SAID_WE_DID)
 MEMBER_KIND_CHOICES = [(kind.value, kind.label) for kind in MEMBER_KINDS]
 # Where a card carries its kind's payload (Post.card). Every card has every key, null but its
 # own, so a client may test the key or switch on `kind`.
@@ -31,6 +32,7 @@ CARD_PAYLOAD_KEYS = {
     PostKind.AWARD: "award",
     PostKind.GOAL_UPDATE: "goal",
     PostKind.KEY_MOMENT: "key_moment",
+    PostKind.YOU_SAID_WE_DID: "signal",  # written by voice
 }
 
 
@@ -43,6 +45,7 @@ class CardKindChoices:
     award = [(PostKind.AWARD.value, PostKind.AWARD.label)]
     goal_update = [(PostKind.GOAL_UPDATE.value, PostKind.GOAL_UPDATE.label)]
     key_moment = [(PostKind.KEY_MOMENT.value, PostKind.KEY_MOMENT.label)]
+    you_said_we_did = [(PostKind.YOU_SAID_WE_DID.value, PostKind.YOU_SAID_WE_DID.label)]
 
 
 class ReactionType(models.TextChoices):

@@ -37,6 +37,8 @@ from server.admin_site import organization_path
 from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
 from server.models import IdempotencyRecord
 from voice.models import Survey, SurveyAnswer, SurveyParticipation, SurveyResponse
+from voice.models import Signal, SignalEntry, SignalSupport
+from voice.services.signals import signals_erase_author
 
 ERASED_NAME = "Former colleague"
 ERASED_EMAIL_DOMAIN = "erased.invalid"
@@ -100,6 +102,12 @@ EXPORT_SECTIONS: tuple[Section, ...] = (
     Section("survey_participations", SurveyParticipation, "user"),
     # Their answers to named surveys; the answers themselves follow as survey_answers.
     Section("survey_responses", SurveyResponse, "respondent"),
+    # Their own signals, anonymous ones included (it is their data); signals they answer without
+    # the author, who may be anonymous to them.
+    Section("signals", Signal, "author"),
+    Section("signals_owned", Signal, "owner", omit=("author",)),
+    Section("signal_supports", SignalSupport, "user"),
+    Section("signal_timeline_entries", SignalEntry, "actor"),
 )
 
 # (model, field) deliberately left out of the export, with the reason.
@@ -115,6 +123,7 @@ EXPORT_EXCLUDED: dict[tuple[str, str], str] = {
     ("moderation.Mute", "muted_by"): "mutes given are exported as audit_entries (actor)",
     ("moderation.Mute", "ended_early_by"): "unmutes are exported as audit_entries (actor)",
     ("moderation.FlaggedKeyword", "created_by"): "keyword list changes are exported as audit_entries (actor)",
+    ("voice.SignalEntry", "owner"): "an assignment made by someone else; the signals they own are in signals_owned",
 }
 
 
@@ -309,6 +318,7 @@ def _remove_content(*, actor: User, user: User) -> tuple[int, int]:
     # Removed rows stay (catch-up must tell phones they are gone), without their words.
     Post.objects.filter(author=user, kind__in=MEMBER_KINDS).update(body="")
     Comment.objects.filter(author=user).update(body="")
+    signals_erase_author(user=user)
     return len(posts), len(comments)
 
 

@@ -260,6 +260,7 @@ REST_FRAMEWORK = {
         "reports": env.str("THROTTLE_REPORTS", default="20/min"),
         # GET /search: typing sends a request per pause; a scraper of the whole company does not pass.
         "search": env.str("THROTTLE_SEARCH", default="60/min"),
+        "signals": env.str("THROTTLE_SIGNALS", default="10/min"),
     },
     # Behind N proxies, the client IP is the Nth address from the right of X-Forwarded-For, read only
     # when the connection comes from TRUSTED_PROXIES (server/api/client_ip.py).
@@ -320,6 +321,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "PostCardAwardKindEnum": "feed.models.CardKindChoices.award",
         "PostCardGoalUpdateKindEnum": "feed.models.CardKindChoices.goal_update",
         "PostCardKeyMomentKindEnum": "feed.models.CardKindChoices.key_moment",
+        "PostCardYouSaidWeDidKindEnum": "feed.models.CardKindChoices.you_said_we_did",
         "GoalStatusEnum": "feed.models.GoalStatus.choices",
         "DecisionMethodEnum": "recognition.models.DecisionMethod.choices",
         "RoundStatusEnum": "recognition.models.RoundStatus.choices",
@@ -508,6 +510,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     }
 )
 
+# Voice: an open signal reminds its owner after the organisation's promise, escalates at twice it.
+CELERY_BEAT_SCHEDULE["voice-signals-promise"] = {"task": "voice.tasks.signals_promise_process_task", "schedule": 300.0}
 # Surveys open, remind and close within a minute of their times (voice.tasks; each step happens once).
 CELERY_BEAT_SCHEDULE["voice-surveys-tick"] = {"task": "voice.tasks.surveys_tick_task", "schedule": 60.0}
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
@@ -516,5 +520,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "SurveyStatusEnum": "voice.survey_serializers.SURVEY_STATUS_CHOICES",
         "SurveyMyStatusEnum": "voice.survey_serializers.MY_STATUS_CHOICES",
         "SurveyEveryEnum": "voice.models.Every.choices",
+        "SignalKindEnum": "voice.models.signals.SignalKind.choices",
+        "SignalStatusEnum": "voice.models.signals.SignalStatus.choices",
+        "SignalSettableStatusEnum": "voice.models.signals.SETTABLE_STATUS_CHOICES",
+        "SignalVisibilityEnum": "voice.models.signals.SignalVisibility.choices",
     }
 )

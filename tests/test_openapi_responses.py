@@ -29,6 +29,7 @@ from tests.factories import GroupFactory, MembershipFactory, UserFactory
 from tests.media.factories import ready_media
 from tests.recognition.factories import AwardCategoryFactory, AwardRoundFactory, CompanyValueFactory, NominationFactory
 from tests.test_openapi_contract import openapi
+from voice.services.signals_promise import signals_promise_process
 from voice.services.surveys import surveys_tick
 
 pytestmark = pytest.mark.django_db
@@ -152,6 +153,21 @@ def _build_world(api, org, admin_user, leader, employee):
     ok(them.post(f"/api/v1/surveys/{survey['id']}/responses", {"answers": answer}, format="json"), 201)
     surveys_tick(now=timezone.now() + dt.timedelta(days=1, hours=1))
     surveys_tick(now=timezone.now() + dt.timedelta(days=3))
+    # Voice: a signal raised (its owner hears), supported, resolved with a "you said, we did" post,
+    # and one left open past the promise (a reminder to its owner, then the admins).
+    signal = ok(
+        me.post(
+            "/api/v1/signals", {"kind": "friction", "title": "Kassa 3 hapert", "body": "Elke ochtend", "group_id": team.pk}, format="json"
+        ),
+        201,
+    )
+    ok(them.put(f"/api/v1/signals/{signal['id']}/support", {"group_id": team.pk}, format="json"))
+    resolution = {"status": "resolved", "message": "De kassa is vervangen door een nieuwe.", "announce": True}
+    ok(boss.post(f"/api/v1/signals/{signal['id']}/status", resolution, format="json"))
+    waiting = ok(
+        me.post("/api/v1/signals", {"kind": "idea", "title": "Muziek zachter", "body": "Klanten", "group_id": team.pk}, format="json"), 201
+    )
+    signals_promise_process(now=dt.datetime.fromisoformat(waiting["created_at"]) + dt.timedelta(days=30))
 
     # A reminder to acknowledge, then the summary after the deadline.
     deadline = dt.datetime.fromisoformat(announcement["acknowledgement_deadline"])

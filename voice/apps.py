@@ -9,8 +9,21 @@ class VoiceConfig(AppConfig):
     verbose_name = _("Employee voice")
 
     def ready(self) -> None:
-        # Signals and surveys register their events, card payloads and hooks here.
+        self._ready_surveys()
+        self._ready_signals()
+
+    def _ready_surveys(self) -> None:
         from notifications import catalogue
         from voice import events
 
         catalogue.register(*events.SURVEY_EVENT_TYPES, reasons=events.SURVEY_REASONS)
+
+    def _ready_signals(self) -> None:
+        from feed.models import PostKind
+        from feed.serializers import register_card_payload
+        from notifications import catalogue
+        from voice import events, serializers
+
+        catalogue.register(*events.SIGNAL_EVENT_TYPES, reasons=events.SIGNAL_REASONS)
+        # The `signal` of a "you said, we did" post, for the OpenAPI schema.
+        register_card_payload(kind=PostKind.YOU_SAID_WE_DID, serializer=serializers.SignalCardPayloadSerializer)

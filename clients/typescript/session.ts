@@ -63,6 +63,8 @@ export function cardLine(card: PostCard): string {
     }
     case "key_moment":
       return `${card.key_moment.position}. ${card.key_moment.title}: ${card.key_moment.expected_behaviour}`;
+    case "you_said_we_did":
+      return `You said: ${card.signal.title}. We did: ${card.signal.message} (${card.signal.support_count} colleagues, ${card.signal.group_count} locations)`;
   }
 }
 
@@ -99,6 +101,16 @@ export function notificationLine(notification: Notification): string {
       return `Not answered yet: ${notification.data.title}`;
     case "survey.closed":
       return `Results ready: ${notification.data.title}`;
+    case "signal.created":
+      // An anonymous signal names nobody: `author` is null.
+      return `New signal: ${notification.data.title}${notification.data.author === null ? "" : ` (${notification.data.author.name})`}`;
+    case "signal.supported":
+      return `${notification.data.title}: ${notification.data.support_count} colleagues at ${notification.data.group_count} locations`;
+    case "signal.status_changed":
+      return `${notification.data.title} is ${notification.data.status}: ${notification.data.message}`;
+    case "signal.reminder":
+    case "signal.escalated":
+      return `Waiting for an answer since ${notification.data.due_at}: ${notification.data.title}`;
   }
 }
 

@@ -40,6 +40,8 @@ function postBanner(card: PostCard): string {
       return `${card.goal.title}: ${card.goal.update.current_value} ${card.goal.unit}`;
     case "key_moment":
       return `${card.key_moment.position}. ${card.key_moment.title}`;
+    case "you_said_we_did":
+      return `You said, we did: ${card.signal.title}`;
   }
 }
 

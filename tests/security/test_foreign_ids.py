@@ -30,6 +30,7 @@ from recognition.services import closing
 from tests.feed.factories import CommentFactory, PostFactory
 from tests.media.factories import MediaFactory
 from tests.security.matrix import changed_tables, make_world, openapi, request_schema, snapshot
+from voice.services import signals as voice_services
 from voice.services.surveys import survey_create
 
 MISSING = 987_654_321
@@ -186,6 +187,31 @@ CASES: dict[tuple[str, str, str], Case] = {
     ("put", "/api/v1/posts/{post_id}/poll/vote", "option_ids"): Case(
         "employee_a", lambda w: f"/api/v1/posts/{_poll_post(w.leader_a).pk}/poll/vote", lambda w: {}, lambda w: _poll_option(w.leader_b)
     ),
+    **{
+        ("post", "/api/v1/signals", field): Case(
+            "employee_a", lambda w: "/api/v1/signals", lambda w: {"kind": "idea", "title": "Music", "body": "Softer"}, foreign
+        )
+        for field, foreign in (
+            ("group_id", group_b),
+            ("key_moment_id", lambda w: _key_moment(w, w.admin_b)),
+            ("image_ids", lambda w: _media(w.employee_b)),
+        )
+    },
+    **{
+        ("patch", "/api/v1/signals/{signal_id}", field): Case(
+            "employee_a", lambda w: f"/api/v1/signals/{_signal(w)}", lambda w: {}, foreign
+        )
+        for field, foreign in (("group_id", group_b), ("key_moment_id", lambda w: _key_moment(w, w.admin_b)))
+    },
+    ("put", "/api/v1/signals/{signal_id}/support", "group_id"): Case(
+        "leader_a", lambda w: f"/api/v1/signals/{_signal(w)}/support", lambda w: {}, group_b
+    ),
+    ("post", "/api/v1/signals/{signal_id}/assign", "owner_id"): Case(
+        "admin_a", lambda w: f"/api/v1/signals/{_signal(w)}/assign", lambda w: {}, lambda w: w.leader_b.pk
+    ),
+    ("post", "/api/v1/signals/{signal_id}/merge", "into_id"): Case(
+        "admin_a", lambda w: f"/api/v1/signals/{_signal(w)}/merge", lambda w: {}, lambda w: _signal_of(w.employee_b)
+    ),
     ("post", "/api/v1/reports", "target_id"): Case(
         "employee_a",
         lambda w: "/api/v1/reports",
@@ -205,6 +231,14 @@ def _scheduled_survey(world) -> int:
     questions = [{"kind": "text", "text": "Why?"}]
     closes_at = opens_at + timedelta(days=2)
     return survey_create(actor=world.admin_a, title="Later", questions=questions, opens_at=opens_at, closes_at=closes_at).pk
+def _signal(world) -> int:
+    return world.once(
+        "signal", lambda: voice_services.signal_create(author=world.employee_a, kind="friction", title="Late check-out", body="b").pk
+    )
+
+
+def _signal_of(user) -> int:
+    return voice_services.signal_create(author=user, kind="friction", title="Elsewhere", body="b").pk
 
 
 def _notification_of(user) -> int:

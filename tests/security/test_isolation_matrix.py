@@ -21,7 +21,7 @@ OTHER_ORGANISATION = ("admin_b", "leader_b", "employee_b")
 # URL kwargs naming something addressed to group_a or owned by one person of org A:
 # a colleague outside group_a must not reach them either. Registries of new apps may
 # add theirs here when their objects are group- or person-scoped.
-GROUP_OR_PERSON_SCOPED = {"post_id", "comment_id", "goal_id", "key_moment_id", "media_id", "device_id", "survey_id"}
+GROUP_OR_PERSON_SCOPED = {"post_id", "comment_id", "goal_id", "key_moment_id", "media_id", "device_id", "survey_id", "signal_id"}
 PROBE = "Matrix probe: must never be stored"
 
 

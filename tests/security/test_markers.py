@@ -30,6 +30,8 @@ from server.routing import websocket_urlpatterns
 from tests.factories import GroupFactory, UserFactory, issue_token
 from tests.security.harness import PUBLIC_ROUTES, all_routes
 from tests.security.matrix import make_world
+from voice.services import signals as voice_services
+from voice.services import signals_workflow
 from voice.services.surveys import survey_create, survey_respond
 
 ROLES_B = ("admin_b", "leader_b", "employee_b")
@@ -108,6 +110,18 @@ def seed_markers(world, marker: str) -> list[str]:
             {"question_id": why.pk, "text": f"{marker} answer"},
         ],
     )
+    signal = voice_services.signal_create(
+        author=world.employee_a,
+        kind="friction",
+        title=f"{marker} signal",
+        body=f"{marker} signal body",
+        group_id=world.group_a.pk,
+        key_moment_id=key_moment.pk,
+    )
+    voice_services.signal_support(user=world.leader_a, signal=signal, note=f"{marker} support note")
+    signals_workflow.signal_set_status(
+        actor=world.admin_a, signal=signal, status="resolved", message=f"{marker} resolution message", announce=True
+    )
     assert kudos.pk
     return [
         "user",
@@ -128,6 +142,7 @@ def seed_markers(world, marker: str) -> list[str]:
         "keyword",
         "audit entry",
         "survey",
+        "signal",
     ]
 
 
@@ -156,6 +171,7 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
     own = api(world.admin_a)
     assert marker in own.get("/api/v1/feed").content.decode()
     assert marker in own.get("/api/v1/posts", {"status": "scheduled"}).content.decode()
+    assert marker in own.get("/api/v1/signals").content.decode()
     assert marker in own.get("/api/v1/users", {"search": marker}).content.decode()
     assert marker in api(world.leader_a).get("/api/v1/notifications").content.decode()
     assert marker in own.get("/api/v1/recognition/wall").content.decode()
@@ -177,6 +193,8 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
         "search",
         "survey-list",
     } <= walked
+    assert {"feed", "user-list", "kudos-list", "notification-list", "recognition-leaderboard", "recognition-insights"} <= walked
+    assert {"signal-list", "signal-insights"} <= walked
     leaks = []
     for role in ROLES_B:
         client = api(getattr(world, role))

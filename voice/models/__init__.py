@@ -12,3 +12,24 @@ from voice.models.surveys import (  # noqa: F401
     SurveyResponse,
     SurveyResponseGroup,
 )
+from voice.models.signals import (
+    Signal,
+    SignalEntry,
+    SignalEntryKind,
+    SignalImage,
+    SignalKind,
+    SignalStatus,
+    SignalSupport,
+    SignalVisibility,
+)
+
+__all__ = [
+    "Signal",
+    "SignalEntry",
+    "SignalEntryKind",
+    "SignalImage",
+    "SignalKind",
+    "SignalStatus",
+    "SignalSupport",
+    "SignalVisibility",
+]

@@ -1,0 +1,1 @@
+"""Voice's reads, one module per use case (signals, surveys)."""

@@ -1,0 +1,1 @@
+"""Voice's views, one module per use case (signals, surveys)."""
