@@ -11,4 +11,7 @@ urlpatterns = [
     path("reach/", views.ReachPage.as_view(), name="reach"),
     path("engagement/", views.EngagementPage.as_view(), name="engagement"),
     path("recognition/", views.RecognitionPage.as_view(), name="recognition"),
+    path("voice/", views.VoicePage.as_view(), name="voice"),
+    path("voice/signals/<int:signal_id>/", views.SignalPage.as_view(), name="signal"),
+    path("surveys/", views.SurveysPage.as_view(), name="surveys"),
 ]

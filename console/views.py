@@ -30,7 +30,7 @@ from feed.selectors import insights as feed_insights
 from recognition import reports as recognition_reports
 from recognition.models import AwardResult, RoundStatus
 from recognition.selectors import round_list
-from server.api.exceptions import NotAllowed, NotFound
+from server.api.exceptions import NotAllowed, NotFound, ValidationFailed
 
 NOT_ACKNOWLEDGED_SHOWN = 100
 
@@ -323,3 +323,170 @@ class RecognitionPage(ConsolePage):
 def _excerpt(text: str, length: int = 48) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+class VoicePage(ConsolePage):
+    """Signals in numbers (voice.selectors.signals_insights, the numbers of GET /signals/insights)."""
+
+    template_name = "console/voice.html"
+    section = "voice"
+
+    def charts(self):
+        from voice.selectors.signals_insights import signal_insights
+
+        self.title = _("Voice")
+        numbers = signal_insights(user=self.request.user, group_id=self.group_id)
+        empty = _("No signals yet. Staff raise frictions and ideas from the app; they show here by key moment and location.")
+
+        def by(rows, chart_id, title, label_none):
+            names = [row["name"] or label_none for row in rows]
+            return Chart(
+                id=chart_id,
+                title=title,
+                kind="bar",
+                labels=names,
+                series=[
+                    {"label": _("open"), "data": [row["open"] for row in rows]},
+                    {"label": _("resolved"), "data": [row["resolved"] for row in rows]},
+                ],
+                columns=[_("Name"), _("Open"), _("Resolved"), _("Support")],
+                rows=[[name, row["open"], row["resolved"], row["support"]] for name, row in zip(names, rows, strict=True)],
+                empty=empty,
+            )
+
+        key_moments = by(numbers["by_key_moment"], "voice-key-moments", _("Open and resolved signals per key moment"), _("no key moment"))
+        groups = by(numbers["by_group"], "voice-groups", _("Open and resolved signals per location"), _("no location"))
+        promise = numbers["promise_hours"]
+        median = numbers["median_hours_to_first_response"]
+        response = Chart(
+            id="voice-response",
+            title=_("Time to first response against the promise (hours)"),
+            kind="bar",
+            labels=[_("median to first response"), _("promise")],
+            series=[{"label": _("hours"), "data": [median, promise]}],
+            columns=[_("Measure"), _("Value")],
+            rows=[
+                [_("median hours to first response"), median],
+                [_("promise (hours)"), promise],
+                [_("median days to resolution"), numbers["median_days_to_resolution"]],
+                [_("share answered within the promise %"), _rate_pct(numbers["share_answered_within_promise"])],
+                [_("signals"), numbers["total"]],
+            ],
+            empty=empty if not numbers["total"] else "",
+        )
+        return [key_moments, groups, response], {
+            "oldest_unanswered": numbers["oldest_unanswered"],
+            "most_supported_open": numbers["most_supported_open"],
+        }
+
+
+class SignalPage(ConsolePage):
+    """One signal as its viewer may see it (voice.signal_cards: an anonymous author stays hidden)."""
+
+    template_name = "console/signal.html"
+    section = "voice"
+
+    def charts(self):
+        from voice.selectors.signals import access_signal
+        from voice.signal_cards import signal_card
+
+        try:
+            signal = access_signal(user=self.request.user, signal_id=self.kwargs["signal_id"])
+        except NotFound:
+            raise Http404 from None
+        card = signal_card(signal=signal, viewer=self.request.user)
+        self.title = card["title"]
+        return [], {"card": card}
+
+
+class SurveysPage(ConsolePage):
+    """Survey results over time (voice.survey_results.survey_trend, the numbers of GET /surveys/{id}/trend)."""
+
+    template_name = "console/surveys.html"
+    section = "surveys"
+
+    def charts(self):
+        from voice.survey_results import survey_trend
+        from voice.survey_selectors import results_group, survey_list
+
+        self.title = _("Surveys")
+        user = self.request.user
+        readable = []
+        for survey in survey_list(user=user)[:50]:
+            try:
+                group = results_group(user=user, survey=survey, group_id=self.group_id)
+            except (NotAllowed, ValidationFailed):
+                continue
+            readable.append((survey, group))
+        wanted = self.request.GET.get("survey")
+        chosen = next((pair for pair in readable if str(pair[0].pk) == wanted), None) if wanted else (readable[0] if readable else None)
+        if wanted and chosen is None:
+            raise Http404
+        hint = "" if readable or user.is_org_admin else _("Choose one of your groups above to see its survey results.")
+        if chosen is None:
+            return [], {"surveys": [], "chosen": None, "hint": hint}
+        survey, group = chosen
+        trend = survey_trend(survey=survey, group=group)
+        points = trend["instances"]
+        labels = [_day(_as_date(point["instance"]["opens_at"])) for point in points]
+        rate = Chart(
+            id="survey-rate",
+            title=_("Response rate per round (%%): %(title)s") % {"title": survey.title},
+            kind="line",
+            labels=labels,
+            series=[{"label": _("response rate %"), "data": [None if p["suppressed"] else _rate_pct(p["response_rate"]) for p in points]}],
+            columns=[_("Round"), _("Responses"), _("Response rate %")],
+            rows=[
+                [label, _("suppressed") if p["suppressed"] else p["response_count"],
+                 _("suppressed") if p["suppressed"] else _rate_pct(p["response_rate"])]
+                for label, p in zip(labels, points, strict=True)
+            ],
+            empty=_("This survey has not opened yet."),
+            percent=True,
+        )
+        questions = {}
+        for point in points:
+            for question in point.get("questions", []):
+                questions.setdefault(question["id"], question["text"])
+        scores = Chart(
+            id="survey-scores",
+            title=_("eNPS and scale means per round"),
+            kind="line",
+            labels=labels,
+            series=[
+                {
+                    "label": text,
+                    "data": [None if p["suppressed"] else _score(p, qid) for p in points],
+                }
+                for qid, text in questions.items()
+            ],
+            columns=[_("Round"), _("Question"), _("eNPS"), _("Mean")],
+            rows=[
+                [label, q["text"], q.get("enps"), q.get("mean")] if not p["suppressed"] else [label, _("suppressed"), None, None]
+                for label, p in zip(labels, points, strict=True)
+                for q in (p.get("questions") or [{"text": ""}])
+            ],
+            empty=_("This survey has no scale questions."),
+        )
+        return [rate, scores], {"surveys": [pair[0] for pair in readable], "chosen": survey, "hint": hint,
+                                "min_group_size": trend["min_group_size"]}
+
+
+def _rate_pct(fraction: float | None) -> float | None:
+    return None if fraction is None else round(100 * fraction, 1)
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _score(point: dict[str, Any], question_id: int) -> float | None:
+    """eNPS for a 0-10 question, else the mean."""
+    for question in point.get("questions", []):
+        if question["id"] == question_id:
+            return question["enps"] if question.get("enps") is not None else question.get("mean")
+    return None

@@ -31,7 +31,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
 
-PAGES = ["reach", "engagement", "recognition"]
+PAGES = ["reach", "engagement", "recognition", "voice", "surveys"]
 
 
 @pytest.fixture

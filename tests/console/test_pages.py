@@ -12,7 +12,7 @@ from tests.console.world import PASSWORD, build_world
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/console/reach/", "/console/engagement/", "/console/recognition/"]
+PAGES = ["/console/reach/", "/console/engagement/", "/console/recognition/", "/console/voice/", "/console/surveys/"]
 
 
 @pytest.fixture
@@ -83,7 +83,8 @@ def test_no_page_shows_another_organisations_data(world):
             html = client.get(page).content.decode()
             assert world.foreign_marker not in html, page
             for chart in ("reach-summary", "reach-over-time", "reach-groups", "active-weekly", "activity-groups", "read-rate",
-                          "kudos-weekly", "kudos-groups"):
+                          "kudos-weekly", "kudos-groups", "voice-key-moments", "voice-groups", "voice-response", "survey-rate",
+                          "survey-scores"):
                 response = client.get(f"{page}?csv={chart}")
                 if response.status_code == 200:
                     assert world.foreign_marker not in response.content.decode()
@@ -134,3 +135,27 @@ def test_a_page_runs_a_fixed_number_of_queries(world, page, django_assert_max_nu
     client.get(page)
     with django_assert_max_num_queries(40):
         assert client.get(page).status_code == 200
+
+
+def test_voice_page_counts_signals_and_never_names_an_anonymous_author(world):
+    admin = signed_in(world.admin)
+    html = admin.get("/console/voice/").content.decode()
+    assert "Late check-out asked daily" in html and "Softer kitchen music" in html
+    groups = list(csv.reader(io.StringIO(admin.get("/console/voice/?csv=voice-groups").content.decode())))
+    assert sorted(r[:3] for r in groups[1:]) == [["Keuken", "1", "0"], ["Receptie", "1", "0"]]
+    detail = admin.get(f"/console/voice/signals/{world.signal.pk}/").content.decode()
+    assert "Late check-out asked daily" in detail and "anonymous" in detail
+    author = world.signal.author
+    assert author.name not in detail and author.name not in html
+    assert signed_in(world.admin).get("/console/voice/signals/999999/").status_code == 404
+
+
+def test_surveys_page_shows_the_trend_and_suppresses_small_groups(world):
+    admin = signed_in(world.admin)
+    rate = list(csv.reader(io.StringIO(admin.get(f"/console/surveys/?survey={world.survey.pk}&csv=survey-scores").content.decode())))
+    [row] = rate[1:]
+    assert row[1] == "How likely are you to recommend working here?" and float(row[2]) == 50.0  # 4 of 6 promoters, 1 detractor
+    # The kitchen has two answers: below the minimum group size of five, so suppressed.
+    kitchen = admin.get(f"/console/surveys/?survey={world.survey.pk}&group={world.depot.pk}&csv=survey-rate").content.decode()
+    assert "suppressed" in kitchen
+    assert admin.get("/console/surveys/?survey=999999").status_code == 404

@@ -63,6 +63,23 @@ def build_world() -> World:
     KudosFactory(giver=staff[1], recipients=[staff[2]], value=value)
     KudosFactory(giver=cooks[1], recipients=[cooks[2]])
 
+    # Voice: an anonymous friction at the desk (its author must never show), an idea in the kitchen.
+    from voice.services.signals import signal_create
+    from voice.services.surveys import survey_create, survey_respond
+
+    world_signal = signal_create(
+        author=staff[1], kind="friction", title="Late check-out asked daily", body="Guests ask, we may not decide.",
+        group_id=store.pk, anonymous=True,
+    )
+    signal_create(author=cooks[0], kind="idea", title="Softer kitchen music", body="The guests hear it.", group_id=depot.pk)
+    survey = survey_create(
+        actor=admin, title="Pulse Noord", closes_at=now + dt.timedelta(days=5),
+        questions=[{"kind": "scale_0_10", "text": "How likely are you to recommend working here?"}],
+    )
+    question = survey.questions.get()
+    for value, person in zip([9, 10, 7, 3, 9, 10], [*staff, *cooks], strict=False):
+        survey_respond(user=person, survey=survey, answers=[{"question_id": question.pk, "value": value}])
+
     other = OrganizationFactory(name="Concurrent BV")
     marker = "FOREIGN-MARKER-7731"
     stranger = LeaderFactory(organization=other, name=f"{marker} person")
@@ -76,5 +93,7 @@ def build_world() -> World:
     PostFactory(author=stranger, body=f"{marker} post")
     world = World(org, admin, leader, employee, store, depot, announcement, depot_announcement, marker)
     world.foreign_group = foreign_group
+    world.signal = world_signal
+    world.survey = survey
     world.foreign_post = foreign
     return world
