@@ -148,7 +148,7 @@ def award_round_pick_winner(*, actor: User, round_id: int, nominee_id: int, reas
             action=AuditAction.WINNER_PICKED,
             actor=actor,
             round=round,
-            data={"nominee_id": nominee_id, "reason": reason},
+            data={"nominee_id": nominee_id, **({"reason": reason} if reason else {})},
         )
         _rank_first(round=round, winner=winner, results=results)
         if reason:
