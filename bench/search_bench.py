@@ -206,7 +206,7 @@ def main() -> None:
     lines += [
         "",
         "Plan of the post search (`klant kassa`, two common words): the window of the 200 most recent matches",
-        "is read backwards along the primary key, then ranked:",
+        "is read backwards along the feed's index (organization, published_at, id), then ranked:",
         "",
         "```",
         plan,
