@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from accounts.models import User
 from feed import selectors
 from feed.cards import AUTHOR_RELATED, comment_cards, post_cards
-from feed.models import Comment, PostGroup, PostKind
+from feed.models import Comment, Post, PostGroup, PostKind
 from feed.serializers import CommentSerializer, GoalSerializer, KeyMomentSerializer, PostCardSerializer
 from search.registry import SearchProvider, register
 
@@ -28,7 +28,10 @@ def _post_rows(*, user: User, group_id: int | None) -> QuerySet:
 
 
 def _post_cards(*, user: User, ids: list[int]) -> dict[int, dict[str, Any]]:
-    return {card["id"]: card for card in post_cards(posts=selectors.posts_by_id(user=user, post_ids=ids), viewer=user)}
+    # The ids come from `_post_rows` in this request (the audience rule was applied there);
+    # only a removal or hiding since is checked again, without rebuilding the audience query.
+    posts = Post.objects.filter(pk__in=ids, removed_at__isnull=True, hidden_at__isnull=True).select_related(*AUTHOR_RELATED)
+    return {card["id"]: card for card in post_cards(posts=list(posts), viewer=user)}
 
 
 def _comment_rows(*, user: User, group_id: int | None) -> QuerySet:

@@ -5,7 +5,7 @@ recency, then id; the cursor holds those three. To keep a common word ("klant", 
 third of a million posts) as fast as a rare one, only the `SEARCH_RANK_WINDOW` most recent
 matches are ranked: the GIN index finds a rare word's few rows, and for a common word a
 backward scan of the recency index stops after the window. Older matches of such a word
-are not listed (nobody pages through 500 results on a phone; a more precise query finds
+are not listed (nobody pages through 200 results on a phone; a more precise query finds
 them).
 
 SQLite (the embedded default) has no stemming or ranking: every term must occur in the

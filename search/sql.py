@@ -137,14 +137,13 @@ def _like(term: str) -> str:
 
 
 def trigram_match(query: SearchQuery, column: str) -> BaseTableSQL:
-    """Names: every typed word inside the name, or the whole query close to one of its words
-    (pg_trgm's strict word similarity, threshold 0.5: "Eline" finds "Elin"). Both are served
-    by the trigram GIN index of the column."""
+    """Names: every typed word is inside the name or close to one of its words (pg_trgm's strict
+    word similarity, threshold 0.5: "Eline" finds "Elin"). Word by word, so each condition is a
+    scan of the trigram GIN index and a common word ("de") costs a bitmap, not a similarity per name."""
     terms = query.positive_terms or [query.text]
-    contains = " AND ".join(f"{{table}}.{column} ILIKE %s" for _ in terms)
-    return BaseTableSQL(
-        f"(({contains}) OR %s <<%% {{table}}.{column})", [*(_like(term) for term in terms), " ".join(terms)], output_field=BooleanField()
-    )
+    per_term = " AND ".join(f"({{table}}.{column} ILIKE %s OR %s <<%% {{table}}.{column})" for _ in terms)
+    params = [value for term in terms for value in (_like(term), term)]
+    return BaseTableSQL(f"({per_term})", params, output_field=BooleanField())
 
 
 def trigram_rank(query: SearchQuery, column: str) -> BaseTableSQL:

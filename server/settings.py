@@ -281,7 +281,7 @@ API_MAX_PAGE_SIZE = 100
 # After a cache error, rate limits stay open (and leave the cache alone) this long.
 # Search ranks only this many most recent matches per type (search/engine.py): a common word
 # costs what a rare one does.
-SEARCH_RANK_WINDOW = env.int("SEARCH_RANK_WINDOW", default=500)
+SEARCH_RANK_WINDOW = env.int("SEARCH_RANK_WINDOW", default=200)
 THROTTLE_CACHE_RETRY_SECONDS = env.float("THROTTLE_CACHE_RETRY_SECONDS", default=5.0)
 # No Retry-After beyond this, whatever the window (a phone should not give up for a day).
 THROTTLE_RETRY_AFTER_MAX_SECONDS = env.int("THROTTLE_RETRY_AFTER_MAX_SECONDS", default=900)

@@ -241,3 +241,16 @@ def test_one_type_costs_a_fixed_number_of_queries(api, django_assert_num_queries
     # Every type: authentication, then a page and its cards per type.
     with django_assert_num_queries(1 + 6 * 3):
         assert len(found(search(client, "schoonmaak"))) == 6 * min(count, 3)
+
+
+def test_an_erased_person_is_no_longer_found_by_name_in_people_or_text(api, leader, admin_user, employee):
+    from moderation.privacy import user_erase
+
+    erased = UserFactory(organization=employee.organization, name="Rosalie Verbeek")
+    thanked = post(leader, "Dank aan Rosalie Verbeek voor de hulp bij de inventaris")
+    client = api(employee)
+    assert found(search(client, "verbeek", type="person")) == [erased.pk]
+    assert found(search(client, "verbeek", type="post")) == [thanked.pk]
+    user_erase(actor=admin_user, user=erased)
+    assert found(search(client, "verbeek")) == []  # the name, in people and in others' posts, gone at once
+    assert found(search(client, "inventaris", type="post")) == [thanked.pk]
