@@ -88,15 +88,17 @@ def seed(*, audience: int, responses: int) -> dict:
                 SurveyResponseGroup(response=row, group_id=membership[pk]) for row, pk in zip(rows, chunk, strict=True)
             )
             answers = []
+            choice_options = list(questions[3].options.all())
             for row in rows:
                 answers += [
-                    SurveyAnswer(response=row, question=questions[0], value=rng.randint(0, 10)),
-                    SurveyAnswer(response=row, question=questions[1], value=rng.randint(1, 5)),
-                    SurveyAnswer(response=row, question=questions[2], value=rng.randint(1, 5)),
-                    SurveyAnswer(response=row, question=questions[3], option=rng.choice(list(questions[3].options.all()))),
+                    SurveyAnswer(response=row, instance=instance, question=questions[0], value=rng.randint(0, 10)),
+                    SurveyAnswer(response=row, instance=instance, question=questions[1], value=rng.randint(1, 5)),
+                    SurveyAnswer(response=row, instance=instance, question=questions[2], value=rng.randint(1, 5)),
+                    SurveyAnswer(response=row, instance=instance, question=questions[3], option=rng.choice(choice_options)),
                 ]
                 if rng.random() < 0.1:
-                    answers.append(SurveyAnswer(response=row, question=questions[4], text=f"Comment {rng.randint(0, 10**6)}"))
+                    comment = f"Comment {rng.randint(0, 10**6)}"
+                    answers.append(SurveyAnswer(response=row, instance=instance, question=questions[4], text=comment))
             SurveyAnswer.objects.bulk_create(answers, batch_size=5_000)
     from django.db import connection
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import Group
 from voice.models import QuestionKind, Survey, SurveyAnswer, SurveyInstance, SurveyResponse, SurveyResponseGroup
 from voice.models.surveys import CHOICE_KINDS, SCALE_RANGES
-from voice.services.surveys import audience_users, survey_group_ids
+from voice.services.surveys import audience_users
 
 # At most this many text answers per question (a random sample when there are more).
 MAX_TEXTS = 500
@@ -48,10 +48,10 @@ def _instance_ref(instance: SurveyInstance, now) -> dict[str, Any]:
     }
 
 
-def _audience_size(*, survey: Survey, instance: SurveyInstance, group: Group | None, group_ids: list[int], now) -> int:
-    if group is None and instance.audience_size is not None and instance.closes_at <= now:
+def _audience_size(*, survey: Survey, instance: SurveyInstance, group: Group | None) -> int:
+    if group is None and instance.audience_size is not None:
         return instance.audience_size
-    people = audience_users(survey=survey, group_ids=group_ids)
+    people = audience_users(survey=survey)
     if group is not None:
         people = people.filter(memberships__group=group)
     return people.count()
@@ -78,10 +78,12 @@ def _scale_stats(kind: str, counts: dict[int, int]) -> dict[str, Any]:
     return stats
 
 
-def _answers(instance: SurveyInstance, group: Group | None) -> QuerySet[SurveyAnswer]:
-    answers = SurveyAnswer.objects.filter(response__instance=instance)
+def _answers(instances: list[SurveyInstance], group: Group | None) -> QuerySet[SurveyAnswer]:
+    answers = SurveyAnswer.objects.filter(instance__in=instances)
     if group is not None:
-        answers = answers.filter(Exists(SurveyResponseGroup.objects.filter(response_id=OuterRef("response_id"), group_id=group.pk)))
+        answers = answers.filter(
+            response_id__in=SurveyResponseGroup.objects.filter(group_id=group.pk, response__instance__in=instances).values("response_id")
+        )
     return answers
 
 
@@ -104,21 +106,29 @@ def survey_results(*, survey: Survey, instance: SurveyInstance, group: Group | N
     if _suppressed(total=total, in_group=in_group, minimum=minimum):
         return {**head, "suppressed": True}
     count = total if in_group is None else in_group
-    size = _audience_size(survey=survey, instance=instance, group=group, group_ids=survey_group_ids(survey), now=now)
-    answers = _answers(instance, group)
+    size = _audience_size(survey=survey, instance=instance, group=group)
+    questions_of = list(survey.questions.all())
+    answers = _answers([instance], group)
     tallies: dict[int, dict[Any, int]] = defaultdict(dict)
-    for row in (
-        answers.exclude(question__kind=QuestionKind.TEXT).values("question_id", "value", "option_id").annotate(n=Count("pk")).order_by()
-    ):
+    counted = [q.pk for q in questions_of if q.kind != QuestionKind.TEXT]
+    for row in answers.filter(question_id__in=counted).values("question_id", "value", "option_id").annotate(n=Count("pk")).order_by():
         key = row["value"] if row["option_id"] is None else row["option_id"]
         tallies[row["question_id"]][key] = row["n"]
-    answered = dict(answers.values_list("question_id").annotate(n=Count("response_id", distinct=True)).order_by())
+    # One row per answer, except a multiple choice (a row per option chosen): only those need a distinct count.
+    answered = {question_id: sum(counts.values()) for question_id, counts in tallies.items()}
+    multiple = [q.pk for q in questions_of if q.kind == QuestionKind.MULTIPLE_CHOICE]
+    if multiple:
+        distinct = answers.filter(question_id__in=multiple).values("question_id").annotate(n=Count("response_id", distinct=True))
+        answered.update(distinct.order_by().values_list("question_id", "n"))
     texts: dict[int, list[str]] = defaultdict(list)
-    for question_id, text in answers.filter(question__kind=QuestionKind.TEXT).values_list("question_id", "text").order_by("?"):
-        if len(texts[question_id]) < MAX_TEXTS:
-            texts[question_id].append(text)
+    text_questions = [q.pk for q in questions_of if q.kind == QuestionKind.TEXT]
+    if text_questions:
+        for question_id, text in answers.filter(question_id__in=text_questions).values_list("question_id", "text").order_by("?"):
+            answered[question_id] = answered.get(question_id, 0) + 1
+            if len(texts[question_id]) < MAX_TEXTS:
+                texts[question_id].append(text)
     questions = []
-    for question in survey.questions.all():
+    for question in questions_of:
         entry: dict[str, Any] = {
             "id": question.pk,
             "kind": question.kind,
@@ -163,13 +173,10 @@ def survey_trend(*, survey: Survey, group: Group | None, now=None) -> dict[str, 
         rows = responses.annotate(total=Count("pk"), in_group=Count("pk", filter=Q(_in_group(group))))
         counts = {row["instance_id"]: (row["total"], row["in_group"]) for row in rows}
     scale_questions = [q for q in survey.questions.all() if q.kind in SCALE_RANGES]
-    answers = SurveyAnswer.objects.filter(response__instance__in=instances, question__in=[q.pk for q in scale_questions])
-    if group is not None:
-        answers = answers.filter(Exists(SurveyResponseGroup.objects.filter(response_id=OuterRef("response_id"), group_id=group.pk)))
+    answers = _answers(instances, group).filter(question_id__in=[q.pk for q in scale_questions])
     tallies: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
-    for row in answers.values("response__instance_id", "question_id", "value").annotate(n=Count("pk")).order_by():
-        tallies[(row["response__instance_id"], row["question_id"])][row["value"]] = row["n"]
-    group_ids = survey_group_ids(survey)
+    for row in answers.values("instance_id", "question_id", "value").annotate(n=Count("pk")).order_by():
+        tallies[(row["instance_id"], row["question_id"])][row["value"]] = row["n"]
     live_size: int | None = None
     points = []
     for instance in instances:
@@ -184,7 +191,7 @@ def survey_trend(*, survey: Survey, group: Group | None, now=None) -> dict[str, 
                 size = instance.audience_size
             else:
                 if live_size is None:
-                    live_size = _audience_size(survey=survey, instance=instance, group=group, group_ids=group_ids, now=now)
+                    live_size = _audience_size(survey=survey, instance=instance, group=group)
                 size = live_size
             point.update(
                 response_count=count,

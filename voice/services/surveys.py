@@ -373,7 +373,7 @@ def survey_respond(*, user: User, survey: Survey, answers: list[dict[str, Any]],
         if group_ids:
             SurveyResponseGroup.objects.bulk_create(SurveyResponseGroup(response=response, group_id=group_id) for group_id in group_ids)
         for row in rows:
-            row.response = response
+            row.response, row.instance_id = response, state["instance_id"]
         SurveyAnswer.objects.bulk_create(rows)
 
 
@@ -400,11 +400,13 @@ def _audience_kwargs(survey: Survey) -> dict[str, Any]:
 
 
 def _instance_open(*, instance: SurveyInstance, now: dt.datetime) -> bool:
-    if not SurveyInstance.objects.filter(pk=instance.pk, opened_at__isnull=True).update(opened_at=now):
+    survey = instance.survey
+    # The response rate's denominator while it runs (results do not count 100,000 people per read).
+    size = audience_users(survey=survey).count()
+    if not SurveyInstance.objects.filter(pk=instance.pk, opened_at__isnull=True).update(opened_at=now, audience_size=size):
         return False
     if instance.closes_at <= now:
         return False  # the scheduler was away for the whole window: nobody can answer any more
-    survey = instance.survey
     notifications.emit(
         events.SURVEY_OPENED,
         organization_id=survey.organization_id,
