@@ -111,7 +111,7 @@ def survey_results(*, survey: Survey, instance: SurveyInstance, group: Group | N
     answers = _answers([instance], group)
     tallies: dict[int, dict[Any, int]] = defaultdict(dict)
     counted = [q.pk for q in questions_of if q.kind != QuestionKind.TEXT]
-    for row in answers.filter(question_id__in=counted).values("question_id", "value", "option_id").annotate(n=Count("pk")).order_by():
+    for row in answers.filter(question_id__in=counted).values("question_id", "value", "option_id").annotate(n=Count("*")).order_by():
         key = row["value"] if row["option_id"] is None else row["option_id"]
         tallies[row["question_id"]][key] = row["n"]
     # One row per answer, except a multiple choice (a row per option chosen): only those need a distinct count.
@@ -175,7 +175,7 @@ def survey_trend(*, survey: Survey, group: Group | None, now=None) -> dict[str, 
     scale_questions = [q for q in survey.questions.all() if q.kind in SCALE_RANGES]
     answers = _answers(instances, group).filter(question_id__in=[q.pk for q in scale_questions])
     tallies: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
-    for row in answers.values("instance_id", "question_id", "value").annotate(n=Count("pk")).order_by():
+    for row in answers.values("instance_id", "question_id", "value").annotate(n=Count("*")).order_by():
         tallies[(row["instance_id"], row["question_id"])][row["value"]] = row["n"]
     live_size: int | None = None
     points = []
