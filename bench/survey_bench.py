@@ -85,7 +85,7 @@ def seed(*, audience: int, responses: int) -> dict:
             rows = [SurveyResponse(id=uuid.uuid4(), instance=instance, submitted_on=today) for _ in chunk]
             SurveyResponse.objects.bulk_create(rows)
             SurveyResponseGroup.objects.bulk_create(
-                SurveyResponseGroup(response=row, group_id=membership[pk]) for row, pk in zip(rows, chunk, strict=True)
+                SurveyResponseGroup(response=row, group_id=membership[pk], instance=instance) for row, pk in zip(rows, chunk, strict=True)
             )
             answers = []
             choice_options = list(questions[3].options.all())

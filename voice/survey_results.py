@@ -15,20 +15,20 @@ import random
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from accounts.models import Group
+from accounts.models import Group, Membership
 from voice.models import QuestionKind, Survey, SurveyAnswer, SurveyInstance, SurveyResponse, SurveyResponseGroup
 from voice.models.surveys import CHOICE_KINDS, SCALE_RANGES
-from voice.services.surveys import audience_users
+from voice.services.surveys import audience_users, survey_group_ids
 
 # At most this many text answers per question (a random sample when there are more).
 MAX_TEXTS = 500
 
 
-def _in_group(group: Group) -> Exists:
-    return Exists(SurveyResponseGroup.objects.filter(response_id=OuterRef("pk"), group_id=group.pk))
+def _group_responses(group: Group, instances: list[SurveyInstance]) -> QuerySet[SurveyResponseGroup]:
+    return SurveyResponseGroup.objects.filter(group_id=group.pk, instance__in=instances)
 
 
 def _suppressed(*, total: int, in_group: int | None, minimum: int) -> bool:
@@ -51,10 +51,13 @@ def _instance_ref(instance: SurveyInstance, now) -> dict[str, Any]:
 def _audience_size(*, survey: Survey, instance: SurveyInstance, group: Group | None) -> int:
     if group is None and instance.audience_size is not None:
         return instance.audience_size
-    people = audience_users(survey=survey)
-    if group is not None:
-        people = people.filter(memberships__group=group)
-    return people.count()
+    if group is None:
+        return audience_users(survey=survey).count()
+    # From the group's memberships (thousands), not the organisation's people (100,000).
+    members = Membership.objects.filter(group=group, user__is_active=True, user__organization_id=survey.organization_id)
+    if group_ids := survey_group_ids(survey):
+        members = members.filter(user_id__in=Membership.objects.filter(group_id__in=group_ids).values("user_id"))
+    return members.count()
 
 
 def _rate(count: int, size: int) -> float:
@@ -81,9 +84,7 @@ def _scale_stats(kind: str, counts: dict[int, int]) -> dict[str, Any]:
 def _answers(instances: list[SurveyInstance], group: Group | None) -> QuerySet[SurveyAnswer]:
     answers = SurveyAnswer.objects.filter(instance__in=instances)
     if group is not None:
-        answers = answers.filter(
-            response_id__in=SurveyResponseGroup.objects.filter(group_id=group.pk, response__instance__in=instances).values("response_id")
-        )
+        answers = answers.filter(response_id__in=_group_responses(group, instances).values("response_id"))
     return answers
 
 
@@ -91,12 +92,8 @@ def survey_results(*, survey: Survey, instance: SurveyInstance, group: Group | N
     """The aggregates of one instance (of one group's responses): a fixed number of queries."""
     now = now or timezone.now()
     minimum = survey.organization.survey_min_group_size
-    responses = SurveyResponse.objects.filter(instance=instance)
-    if group is None:
-        total, in_group = responses.count(), None
-    else:
-        counts = responses.aggregate(total=Count("pk"), in_group=Count("pk", filter=Q(_in_group(group))))
-        total, in_group = counts["total"], counts["in_group"]
+    total = SurveyResponse.objects.filter(instance=instance).count()
+    in_group = None if group is None else _group_responses(group, [instance]).count()
     head = {
         "survey_id": survey.pk,
         "instance": _instance_ref(instance, now),
@@ -167,11 +164,14 @@ def survey_trend(*, survey: Survey, group: Group | None, now=None) -> dict[str, 
     minimum = survey.organization.survey_min_group_size
     instances = list(SurveyInstance.objects.filter(survey=survey, opens_at__lte=now).order_by("number"))
     responses = SurveyResponse.objects.filter(instance__in=instances).values("instance_id").order_by()
+    totals = dict(responses.annotate(n=Count("*")).values_list("instance_id", "n"))
     if group is None:
-        counts = {row["instance_id"]: (row["total"], None) for row in responses.annotate(total=Count("pk"))}
+        counts = {instance_id: (total, None) for instance_id, total in totals.items()}
     else:
-        rows = responses.annotate(total=Count("pk"), in_group=Count("pk", filter=Q(_in_group(group))))
-        counts = {row["instance_id"]: (row["total"], row["in_group"]) for row in rows}
+        in_group = dict(
+            _group_responses(group, instances).values("instance_id").order_by().annotate(n=Count("*")).values_list("instance_id", "n")
+        )
+        counts = {instance_id: (total, in_group.get(instance_id, 0)) for instance_id, total in totals.items()}
     scale_questions = [q for q in survey.questions.all() if q.kind in SCALE_RANGES]
     answers = _answers(instances, group).filter(question_id__in=[q.pk for q in scale_questions])
     tallies: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)

@@ -163,9 +163,12 @@ class SurveyResponseGroup(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="+")
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+    # The response's (shared by all of the instance's): a group's responses are found by index alone.
+    instance = models.ForeignKey(SurveyInstance, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "response"], name="survey_response_group_unique")]
+        indexes = [models.Index(fields=["group", "instance", "response"], name="survey_response_group_idx")]
 
 
 class SurveyAnswer(models.Model):

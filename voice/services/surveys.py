@@ -303,7 +303,10 @@ def survey_respond(*, user: User, survey: Survey, answers: list[dict[str, Any]],
             respondent=None if survey.anonymous else user,
         )
         if group_ids:
-            SurveyResponseGroup.objects.bulk_create(SurveyResponseGroup(response=response, group_id=group_id) for group_id in group_ids)
+            instance_id = state["instance_id"]
+            SurveyResponseGroup.objects.bulk_create(
+                SurveyResponseGroup(response=response, group_id=group_id, instance_id=instance_id) for group_id in group_ids
+            )
         for row in rows:
             row.response, row.instance_id = response, state["instance_id"]
         SurveyAnswer.objects.bulk_create(rows)
