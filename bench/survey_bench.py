@@ -214,21 +214,26 @@ def main() -> None:
         load_submit = load_average()
         path = f"/api/v1/surveys/{submit.pk}/responses"
         submitted = asyncio.run(submit_load(server.base, path, tokens, body, concurrency=2, warmup=warmup))
+        # A control measured in the same minutes: `/me` (auth and two small queries; F5 of docs/benchmarks.md)
+        # shows how much of a figure is this shared machine's load rather than the route.
+        control = asyncio.run(http_load([f"{server.base}/api/v1/me"], token=admin_token, concurrency=2, total=args.requests // 2))
         load_results = load_average()
         url = f"{server.base}/api/v1/surveys/{results.pk}/results"
         whole = asyncio.run(http_load([url], token=admin_token, concurrency=1, total=args.requests // 2))
         by_group = asyncio.run(http_load([f"{url}?group={group_id}"], token=admin_token, concurrency=1, total=args.requests // 2))
     finally:
         server.stop()
-    s, w, g = submitted.summary(), whole.summary(), by_group.summary()
+    s, w, g, c = submitted.summary(), whole.summary(), by_group.summary(), control.summary()
+    floor = f"control `GET /me` p50 {c['client_p50']:.1f}, p99 {c['client_p99']:.1f} ms"
     audience = f"{args.audience:,}"
     rows = [
         f"| S1 | submit to an open survey ({audience} audience), {s['n']} people, 2 connections | p99 ≤ 30 ms | "
-        f"client p50 {s['client_p50']:.1f}, p99 {s['client_p99']:.1f} ms; server p99 {s['server_p99']:.1f} ms; {s['errors']} errors | | | "
+        f"client p50 {s['client_p50']:.1f}, p99 {s['client_p99']:.1f} ms; server p99 {s['server_p99']:.1f} ms; "
+        f"{s['errors']} errors | {floor} | | "
         f"{verdict(s['client_p99'] <= 30 and not s['errors'])} | {load_submit} |",
         f"| S1 | results of {args.responses:,} responses ({queries} queries) | p99 ≤ 150 ms | "
         f"client p50 {w['client_p50']:.1f}, p99 {w['client_p99']:.1f} ms; "
-        f"`?group=` p50 {g['client_p50']:.1f}, p99 {g['client_p99']:.1f} ms | | | "
+        f"`?group=` p50 {g['client_p50']:.1f}, p99 {g['client_p99']:.1f} ms | {floor} | | "
         f"{verdict(w['client_p99'] <= 150 and not w['errors'])} | {load_results} |",
     ]
     body_text = "\n".join(
