@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import random
 import re
+import statistics
 import sys
 import time
 import uuid
@@ -171,6 +172,27 @@ def results_query_count(token: str, survey_id: int) -> int:
     return len(captured.captured_queries)
 
 
+def python_cpu(*, organization, submit, results, admin_token: str, count: int = 40) -> dict[str, float]:
+    """CPU seconds of this process per request, in process (Django's test client): what a request costs in
+    Python, which the machine's load does not inflate the way it does wall-clock latency."""
+    from django.test import Client
+
+    tokens = submitters(organization=organization, survey=submit, count=count)
+    body = answers_body(submit, random.Random(2))
+    submit_cpu, results_cpu = [], []
+    for token in tokens:
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+        started = time.process_time()
+        assert client.post(f"/api/v1/surveys/{submit.pk}/responses", body, content_type="application/json").status_code == 201
+        submit_cpu.append((time.process_time() - started) * 1000)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {admin_token}")
+    for _ in range(count // 2):
+        started = time.process_time()
+        assert client.get(f"/api/v1/surveys/{results.pk}/results").status_code == 200
+        results_cpu.append((time.process_time() - started) * 1000)
+    return {"submit": statistics.median(submit_cpu[5:]), "results": statistics.median(results_cpu[2:])}
+
+
 def upsert_summary(rows: list[str]) -> None:
     """Put the S1 rows into the summary table of docs/benchmarks.md, replacing earlier S1 rows and keeping the rest."""
     if not REPORT.exists():
@@ -208,6 +230,7 @@ def main() -> None:
 
     group_id = SurveyResponseGroup.objects.filter(response__instance__survey=results).values_list("group_id", flat=True).first()
     queries = results_query_count(admin_token, results.pk)
+    cpu = python_cpu(organization=world["organization"], submit=submit, results=results, admin_token=admin_token)
     body = answers_body(submit, random.Random(1))
     server = Server(workers=2)
     try:
@@ -245,6 +268,9 @@ def main() -> None:
             "(results read by the admin, whole survey and one group's breakdown with its complement check). "
             "Server: bench/api_bench.py's production configuration, 2 worker processes. Client: httpx from this process, "
             "the first requests of each connection not counted.",
+            f"Python CPU per request, in process (median, load-independent): submit {cpu['submit']:.1f} ms, "
+            f"results {cpu['results']:.1f} ms. The control (`GET /me`, F5 in the summary) says how loaded the machine was: "
+            "a verdict taken at a load average far above 2 measures the queue for the CPU as much as the route.",
             "",
             "| id | what | target | measured | floor | ratio | verdict | load avg |",
             "|---|---|---|---|---|---|---|---|",
