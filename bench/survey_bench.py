@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import random
 import re
+import statistics
 import sys
 import time
 import uuid
@@ -85,23 +86,25 @@ def seed(*, audience: int, responses: int) -> dict:
             rows = [SurveyResponse(id=uuid.uuid4(), instance=instance, submitted_on=today) for _ in chunk]
             SurveyResponse.objects.bulk_create(rows)
             SurveyResponseGroup.objects.bulk_create(
-                SurveyResponseGroup(response=row, group_id=membership[pk]) for row, pk in zip(rows, chunk, strict=True)
+                SurveyResponseGroup(response=row, group_id=membership[pk], instance=instance) for row, pk in zip(rows, chunk, strict=True)
             )
             answers = []
+            choice_options = list(questions[3].options.all())
             for row in rows:
                 answers += [
-                    SurveyAnswer(response=row, question=questions[0], value=rng.randint(0, 10)),
-                    SurveyAnswer(response=row, question=questions[1], value=rng.randint(1, 5)),
-                    SurveyAnswer(response=row, question=questions[2], value=rng.randint(1, 5)),
-                    SurveyAnswer(response=row, question=questions[3], option=rng.choice(list(questions[3].options.all()))),
+                    SurveyAnswer(response=row, instance=instance, question=questions[0], value=rng.randint(0, 10)),
+                    SurveyAnswer(response=row, instance=instance, question=questions[1], value=rng.randint(1, 5)),
+                    SurveyAnswer(response=row, instance=instance, question=questions[2], value=rng.randint(1, 5)),
+                    SurveyAnswer(response=row, instance=instance, question=questions[3], option=rng.choice(choice_options)),
                 ]
                 if rng.random() < 0.1:
-                    answers.append(SurveyAnswer(response=row, question=questions[4], text=f"Comment {rng.randint(0, 10**6)}"))
+                    comment = f"Comment {rng.randint(0, 10**6)}"
+                    answers.append(SurveyAnswer(response=row, instance=instance, question=questions[4], text=comment))
             SurveyAnswer.objects.bulk_create(answers, batch_size=5_000)
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")  # as autovacuum would have by now: index-only scans
     print(f"seeded {audience} people and {len(people)} responses in {time.perf_counter() - started:.0f} s", flush=True)
     return {"organization": organization, "submit": submit, "results": results, "admin": admin}
 
@@ -169,6 +172,27 @@ def results_query_count(token: str, survey_id: int) -> int:
     return len(captured.captured_queries)
 
 
+def python_cpu(*, organization, submit, results, admin_token: str, count: int = 40) -> dict[str, float]:
+    """CPU seconds of this process per request, in process (Django's test client): what a request costs in
+    Python, which the machine's load does not inflate the way it does wall-clock latency."""
+    from django.test import Client
+
+    tokens = submitters(organization=organization, survey=submit, count=count)
+    body = answers_body(submit, random.Random(2))
+    submit_cpu, results_cpu = [], []
+    for token in tokens:
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+        started = time.process_time()
+        assert client.post(f"/api/v1/surveys/{submit.pk}/responses", body, content_type="application/json").status_code == 201
+        submit_cpu.append((time.process_time() - started) * 1000)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {admin_token}")
+    for _ in range(count // 2):
+        started = time.process_time()
+        assert client.get(f"/api/v1/surveys/{results.pk}/results").status_code == 200
+        results_cpu.append((time.process_time() - started) * 1000)
+    return {"submit": statistics.median(submit_cpu[5:]), "results": statistics.median(results_cpu[2:])}
+
+
 def upsert_summary(rows: list[str]) -> None:
     """Put the S1 rows into the summary table of docs/benchmarks.md, replacing earlier S1 rows and keeping the rest."""
     if not REPORT.exists():
@@ -206,27 +230,33 @@ def main() -> None:
 
     group_id = SurveyResponseGroup.objects.filter(response__instance__survey=results).values_list("group_id", flat=True).first()
     queries = results_query_count(admin_token, results.pk)
+    cpu = python_cpu(organization=world["organization"], submit=submit, results=results, admin_token=admin_token)
     body = answers_body(submit, random.Random(1))
     server = Server(workers=2)
     try:
         load_submit = load_average()
         path = f"/api/v1/surveys/{submit.pk}/responses"
         submitted = asyncio.run(submit_load(server.base, path, tokens, body, concurrency=2, warmup=warmup))
+        # A control measured in the same minutes: `/me` (auth and two small queries; F5 of docs/benchmarks.md)
+        # shows how much of a figure is this shared machine's load rather than the route.
+        control = asyncio.run(http_load([f"{server.base}/api/v1/me"], token=admin_token, concurrency=2, total=args.requests // 2))
         load_results = load_average()
         url = f"{server.base}/api/v1/surveys/{results.pk}/results"
         whole = asyncio.run(http_load([url], token=admin_token, concurrency=1, total=args.requests // 2))
         by_group = asyncio.run(http_load([f"{url}?group={group_id}"], token=admin_token, concurrency=1, total=args.requests // 2))
     finally:
         server.stop()
-    s, w, g = submitted.summary(), whole.summary(), by_group.summary()
+    s, w, g, c = submitted.summary(), whole.summary(), by_group.summary(), control.summary()
+    floor = f"control `GET /me` p50 {c['client_p50']:.1f}, p99 {c['client_p99']:.1f} ms"
     audience = f"{args.audience:,}"
     rows = [
         f"| S1 | submit to an open survey ({audience} audience), {s['n']} people, 2 connections | p99 ≤ 30 ms | "
-        f"client p50 {s['client_p50']:.1f}, p99 {s['client_p99']:.1f} ms; server p99 {s['server_p99']:.1f} ms; {s['errors']} errors | | | "
+        f"client p50 {s['client_p50']:.1f}, p99 {s['client_p99']:.1f} ms; server p99 {s['server_p99']:.1f} ms; "
+        f"{s['errors']} errors | {floor} | | "
         f"{verdict(s['client_p99'] <= 30 and not s['errors'])} | {load_submit} |",
         f"| S1 | results of {args.responses:,} responses ({queries} queries) | p99 ≤ 150 ms | "
         f"client p50 {w['client_p50']:.1f}, p99 {w['client_p99']:.1f} ms; "
-        f"`?group=` p50 {g['client_p50']:.1f}, p99 {g['client_p99']:.1f} ms | | | "
+        f"`?group=` p50 {g['client_p50']:.1f}, p99 {g['client_p99']:.1f} ms | {floor} | | "
         f"{verdict(w['client_p99'] <= 150 and not w['errors'])} | {load_results} |",
     ]
     body_text = "\n".join(
@@ -238,6 +268,9 @@ def main() -> None:
             "(results read by the admin, whole survey and one group's breakdown with its complement check). "
             "Server: bench/api_bench.py's production configuration, 2 worker processes. Client: httpx from this process, "
             "the first requests of each connection not counted.",
+            f"Python CPU per request, in process (median, load-independent): submit {cpu['submit']:.1f} ms, "
+            f"results {cpu['results']:.1f} ms. The control (`GET /me`, F5 in the summary) says how loaded the machine was: "
+            "a verdict taken at a load average far above 2 measures the queue for the CPU as much as the route.",
             "",
             "| id | what | target | measured | floor | ratio | verdict | load avg |",
             "|---|---|---|---|---|---|---|---|",

@@ -15,10 +15,10 @@ import random
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from accounts.models import Group
+from accounts.models import Group, Membership
 from voice.models import QuestionKind, Survey, SurveyAnswer, SurveyInstance, SurveyResponse, SurveyResponseGroup
 from voice.models.surveys import CHOICE_KINDS, SCALE_RANGES
 from voice.services.surveys import audience_users, survey_group_ids
@@ -27,8 +27,8 @@ from voice.services.surveys import audience_users, survey_group_ids
 MAX_TEXTS = 500
 
 
-def _in_group(group: Group) -> Exists:
-    return Exists(SurveyResponseGroup.objects.filter(response_id=OuterRef("pk"), group_id=group.pk))
+def _group_responses(group: Group, instances: list[SurveyInstance]) -> QuerySet[SurveyResponseGroup]:
+    return SurveyResponseGroup.objects.filter(group_id=group.pk, instance__in=instances)
 
 
 def _suppressed(*, total: int, in_group: int | None, minimum: int) -> bool:
@@ -48,13 +48,16 @@ def _instance_ref(instance: SurveyInstance, now) -> dict[str, Any]:
     }
 
 
-def _audience_size(*, survey: Survey, instance: SurveyInstance, group: Group | None, group_ids: list[int], now) -> int:
-    if group is None and instance.audience_size is not None and instance.closes_at <= now:
+def _audience_size(*, survey: Survey, instance: SurveyInstance, group: Group | None) -> int:
+    if group is None and instance.audience_size is not None:
         return instance.audience_size
-    people = audience_users(survey=survey, group_ids=group_ids)
-    if group is not None:
-        people = people.filter(memberships__group=group)
-    return people.count()
+    if group is None:
+        return audience_users(survey=survey).count()
+    # From the group's memberships (thousands), not the organisation's people (100,000).
+    members = Membership.objects.filter(group=group, user__is_active=True, user__organization_id=survey.organization_id)
+    if group_ids := survey_group_ids(survey):
+        members = members.filter(user_id__in=Membership.objects.filter(group_id__in=group_ids).values("user_id"))
+    return members.count()
 
 
 def _rate(count: int, size: int) -> float:
@@ -78,10 +81,10 @@ def _scale_stats(kind: str, counts: dict[int, int]) -> dict[str, Any]:
     return stats
 
 
-def _answers(instance: SurveyInstance, group: Group | None) -> QuerySet[SurveyAnswer]:
-    answers = SurveyAnswer.objects.filter(response__instance=instance)
+def _answers(instances: list[SurveyInstance], group: Group | None) -> QuerySet[SurveyAnswer]:
+    answers = SurveyAnswer.objects.filter(instance__in=instances)
     if group is not None:
-        answers = answers.filter(Exists(SurveyResponseGroup.objects.filter(response_id=OuterRef("response_id"), group_id=group.pk)))
+        answers = answers.filter(response_id__in=_group_responses(group, instances).values("response_id"))
     return answers
 
 
@@ -89,12 +92,8 @@ def survey_results(*, survey: Survey, instance: SurveyInstance, group: Group | N
     """The aggregates of one instance (of one group's responses): a fixed number of queries."""
     now = now or timezone.now()
     minimum = survey.organization.survey_min_group_size
-    responses = SurveyResponse.objects.filter(instance=instance)
-    if group is None:
-        total, in_group = responses.count(), None
-    else:
-        counts = responses.aggregate(total=Count("pk"), in_group=Count("pk", filter=Q(_in_group(group))))
-        total, in_group = counts["total"], counts["in_group"]
+    total = SurveyResponse.objects.filter(instance=instance).count()
+    in_group = None if group is None else _group_responses(group, [instance]).count()
     head = {
         "survey_id": survey.pk,
         "instance": _instance_ref(instance, now),
@@ -104,21 +103,29 @@ def survey_results(*, survey: Survey, instance: SurveyInstance, group: Group | N
     if _suppressed(total=total, in_group=in_group, minimum=minimum):
         return {**head, "suppressed": True}
     count = total if in_group is None else in_group
-    size = _audience_size(survey=survey, instance=instance, group=group, group_ids=survey_group_ids(survey), now=now)
-    answers = _answers(instance, group)
+    size = _audience_size(survey=survey, instance=instance, group=group)
+    questions_of = list(survey.questions.all())
+    answers = _answers([instance], group)
     tallies: dict[int, dict[Any, int]] = defaultdict(dict)
-    for row in (
-        answers.exclude(question__kind=QuestionKind.TEXT).values("question_id", "value", "option_id").annotate(n=Count("pk")).order_by()
-    ):
+    counted = [q.pk for q in questions_of if q.kind != QuestionKind.TEXT]
+    for row in answers.filter(question_id__in=counted).values("question_id", "value", "option_id").annotate(n=Count("*")).order_by():
         key = row["value"] if row["option_id"] is None else row["option_id"]
         tallies[row["question_id"]][key] = row["n"]
-    answered = dict(answers.values_list("question_id").annotate(n=Count("response_id", distinct=True)).order_by())
+    # One row per answer, except a multiple choice (a row per option chosen): only those need a distinct count.
+    answered = {question_id: sum(counts.values()) for question_id, counts in tallies.items()}
+    multiple = [q.pk for q in questions_of if q.kind == QuestionKind.MULTIPLE_CHOICE]
+    if multiple:
+        distinct = answers.filter(question_id__in=multiple).values("question_id").annotate(n=Count("response_id", distinct=True))
+        answered.update(distinct.order_by().values_list("question_id", "n"))
     texts: dict[int, list[str]] = defaultdict(list)
-    for question_id, text in answers.filter(question__kind=QuestionKind.TEXT).values_list("question_id", "text").order_by("?"):
-        if len(texts[question_id]) < MAX_TEXTS:
-            texts[question_id].append(text)
+    text_questions = [q.pk for q in questions_of if q.kind == QuestionKind.TEXT]
+    if text_questions:
+        for question_id, text in answers.filter(question_id__in=text_questions).values_list("question_id", "text").order_by("?"):
+            answered[question_id] = answered.get(question_id, 0) + 1
+            if len(texts[question_id]) < MAX_TEXTS:
+                texts[question_id].append(text)
     questions = []
-    for question in survey.questions.all():
+    for question in questions_of:
         entry: dict[str, Any] = {
             "id": question.pk,
             "kind": question.kind,
@@ -157,19 +164,19 @@ def survey_trend(*, survey: Survey, group: Group | None, now=None) -> dict[str, 
     minimum = survey.organization.survey_min_group_size
     instances = list(SurveyInstance.objects.filter(survey=survey, opens_at__lte=now).order_by("number"))
     responses = SurveyResponse.objects.filter(instance__in=instances).values("instance_id").order_by()
+    totals = dict(responses.annotate(n=Count("*")).values_list("instance_id", "n"))
     if group is None:
-        counts = {row["instance_id"]: (row["total"], None) for row in responses.annotate(total=Count("pk"))}
+        counts = {instance_id: (total, None) for instance_id, total in totals.items()}
     else:
-        rows = responses.annotate(total=Count("pk"), in_group=Count("pk", filter=Q(_in_group(group))))
-        counts = {row["instance_id"]: (row["total"], row["in_group"]) for row in rows}
+        in_group = dict(
+            _group_responses(group, instances).values("instance_id").order_by().annotate(n=Count("*")).values_list("instance_id", "n")
+        )
+        counts = {instance_id: (total, in_group.get(instance_id, 0)) for instance_id, total in totals.items()}
     scale_questions = [q for q in survey.questions.all() if q.kind in SCALE_RANGES]
-    answers = SurveyAnswer.objects.filter(response__instance__in=instances, question__in=[q.pk for q in scale_questions])
-    if group is not None:
-        answers = answers.filter(Exists(SurveyResponseGroup.objects.filter(response_id=OuterRef("response_id"), group_id=group.pk)))
+    answers = _answers(instances, group).filter(question_id__in=[q.pk for q in scale_questions])
     tallies: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
-    for row in answers.values("response__instance_id", "question_id", "value").annotate(n=Count("pk")).order_by():
-        tallies[(row["response__instance_id"], row["question_id"])][row["value"]] = row["n"]
-    group_ids = survey_group_ids(survey)
+    for row in answers.values("instance_id", "question_id", "value").annotate(n=Count("*")).order_by():
+        tallies[(row["instance_id"], row["question_id"])][row["value"]] = row["n"]
     live_size: int | None = None
     points = []
     for instance in instances:
@@ -184,7 +191,7 @@ def survey_trend(*, survey: Survey, group: Group | None, now=None) -> dict[str, 
                 size = instance.audience_size
             else:
                 if live_size is None:
-                    live_size = _audience_size(survey=survey, instance=instance, group=group, group_ids=group_ids, now=now)
+                    live_size = _audience_size(survey=survey, instance=instance, group=group)
                 size = live_size
             point.update(
                 response_count=count,

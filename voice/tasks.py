@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from voice.services import signals_promise
-from voice.services.surveys import surveys_tick
+from voice.services.survey_schedule import surveys_tick
 
 
 @shared_task(time_limit=300, soft_time_limit=270)

@@ -109,7 +109,8 @@ class SurveyInstance(models.Model):
     opened_at = models.DateTimeField(null=True, blank=True, verbose_name=_("opening announced"))
     reminded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reminder sent"))
     closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed"))
-    # The audience's size when it closed: the response rate of a past instance does not drift with staff changes.
+    # The audience's size when it opened, refreshed when it closes: the response rate's denominator,
+    # which does not drift with staff changes after the instance is over.
     audience_size = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("audience size"))
 
     class Meta:
@@ -162,9 +163,12 @@ class SurveyResponseGroup(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="+")
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
+    # The response's (shared by all of the instance's): a group's responses are found by index alone.
+    instance = models.ForeignKey(SurveyInstance, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "response"], name="survey_response_group_unique")]
+        indexes = [models.Index(fields=["group", "instance", "response"], name="survey_response_group_idx")]
 
 
 class SurveyAnswer(models.Model):
@@ -172,6 +176,9 @@ class SurveyAnswer(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="answers", verbose_name=_("response"))
+    # A copy of the response's (shared by every answer of the instance, so no key to anyone): results
+    # aggregate an instance's answers without joining 20,000 responses.
+    instance = models.ForeignKey(SurveyInstance, on_delete=models.CASCADE, related_name="+", verbose_name=_("instance"))
     question = models.ForeignKey(SurveyQuestion, on_delete=models.CASCADE, related_name="+", verbose_name=_("question"))
     value = models.SmallIntegerField(null=True, blank=True, verbose_name=_("value"))
     option = models.ForeignKey(SurveyOption, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("option"))
@@ -180,4 +187,4 @@ class SurveyAnswer(models.Model):
     class Meta:
         verbose_name = _("survey answer")
         verbose_name_plural = _("survey answers")
-        indexes = [models.Index(fields=["question", "response"], name="survey_answer_question_idx")]
+        indexes = [models.Index(fields=["instance", "question", "value", "option"], name="survey_answer_tally_idx")]

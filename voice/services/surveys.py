@@ -1,4 +1,4 @@
-"""Writes about pulse surveys: create, change before it opens, delete, answer, and the scheduler's tick.
+"""Writes about pulse surveys: create, change before it opens, delete, answer (the scheduler: survey_schedule).
 
 A submission writes two things that share no key (voice.models.surveys): the participation
 row (who, for the one-submission rule and reminders) and the response (what, with no person
@@ -7,23 +7,17 @@ for an anonymous survey, the day only, random keys). It raises no event and logs
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import zoneinfo
-from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Exists, ExpressionWrapper, Max, OuterRef, Subquery
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Group, Membership, User
-from notifications import services as notifications
-from notifications.recipients import AudienceAddress
-from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
+from server.api.exceptions import Conflict, NotAllowed, NotFound, ValidationFailed
 from server.api.text import clean_text
-from voice import events
 from voice.models import (
     Every,
     QuestionKind,
@@ -37,83 +31,20 @@ from voice.models import (
     SurveyResponseGroup,
 )
 from voice.models.surveys import CHOICE_KINDS, SCALE_RANGES
+from voice.services.survey_common import (  # noqa: F401 (re-exported: what callers import from here)
+    audience_users,
+    instance_window,
+    led_group_ids,
+    may_manage,
+    new_instance,
+    remind_at,
+    survey_group_ids,
+)
+from voice.services.survey_schedule import TickReport, instance_open, surveys_tick  # noqa: F401
 
 MAX_GROUPS = 50
 # An instance of a recurring survey must end before the next one begins.
 MAX_WINDOW = {Every.WEEK: dt.timedelta(days=7), Every.MONTH: dt.timedelta(days=28)}
-# The reminder goes this long before closing, or half-way through a shorter survey.
-REMINDER_BEFORE = dt.timedelta(hours=24)
-
-
-# --- Calendar --------------------------------------------------------------------------------
-
-
-def _add_months(local: dt.datetime, months: int) -> dt.datetime:
-    month_index = local.month - 1 + months
-    year, month = local.year + month_index // 12, month_index % 12 + 1
-    # The 31st of a 30-day month is its last day: "every month on the 31st" stays at month end.
-    day = min(local.day, calendar.monthrange(year, month)[1])
-    return local.replace(year=year, month=month, day=day)
-
-
-def _shift(instant: dt.datetime, *, every: str, periods: int, tz: zoneinfo.ZoneInfo) -> dt.datetime:
-    """`instant` moved `periods` weeks or months on the organisation's wall clock (09:00 stays 09:00 over DST)."""
-    if periods == 0 or not every:
-        return instant
-    local = instant.astimezone(tz).replace(tzinfo=None)
-    moved = local + dt.timedelta(weeks=periods) if every == Every.WEEK else _add_months(local, periods)
-    return moved.replace(tzinfo=tz).astimezone(dt.UTC)
-
-
-def instance_window(*, survey: Survey, number: int, tz: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    """When instance `number` (1-based) opens and closes."""
-    return (
-        _shift(survey.opens_at, every=survey.every, periods=number - 1, tz=tz),
-        _shift(survey.closes_at, every=survey.every, periods=number - 1, tz=tz),
-    )
-
-
-def _remind_at(opens_at: dt.datetime, closes_at: dt.datetime) -> dt.datetime:
-    return closes_at - min(REMINDER_BEFORE, (closes_at - opens_at) / 2)
-
-
-def _new_instance(*, survey: Survey, number: int) -> SurveyInstance:
-    opens_at, closes_at = instance_window(survey=survey, number=number, tz=zoneinfo.ZoneInfo(survey.organization.timezone))
-    return SurveyInstance.objects.create(
-        organization_id=survey.organization_id,
-        survey=survey,
-        number=number,
-        opens_at=opens_at,
-        closes_at=closes_at,
-        remind_at=_remind_at(opens_at, closes_at),
-    )
-
-
-# --- Audience and roles ----------------------------------------------------------------------
-
-
-def survey_group_ids(survey: Survey) -> list[int]:
-    return sorted(Survey.groups.through.objects.filter(survey_id=survey.pk).values_list("group_id", flat=True))
-
-
-def audience_users(*, survey: Survey, group_ids: list[int] | None = None):
-    """Active people the survey asks: the organisation, or members of its groups."""
-    group_ids = survey_group_ids(survey) if group_ids is None else group_ids
-    people = User.objects.filter(organization_id=survey.organization_id, is_active=True)
-    if group_ids:
-        people = people.filter(pk__in=Membership.objects.filter(group_id__in=group_ids).values("user_id"))
-    return people
-
-
-def led_group_ids(user: User) -> set[int]:
-    """Groups a leader leads: the ones they belong to (as in recognition's insights)."""
-    if user.role != "leader":
-        return set()
-    return set(Membership.objects.filter(user=user).values_list("group_id", flat=True))
-
-
-def may_manage(*, user: User, survey: Survey) -> bool:
-    return user.organization_id == survey.organization_id and (user.is_org_admin or survey.created_by_id == user.pk)
 
 
 def _groups_for(*, actor: User, group_ids: list[int]) -> list[Group]:
@@ -197,9 +128,9 @@ def survey_create(
         )
         survey.groups.set(groups)
         _questions_create(survey=survey, questions=questions)
-        instance = _new_instance(survey=survey, number=1)
+        instance = new_instance(survey=survey, number=1)
         if instance.opens_at <= now:
-            _instance_open(instance=instance, now=now)
+            instance_open(instance=instance, now=now)
     return survey
 
 
@@ -241,10 +172,10 @@ def survey_update(*, actor: User, survey: Survey, now: dt.datetime | None = None
             survey.questions.all().delete()
             _questions_create(survey=survey, questions=changes["questions"])
         instance.opens_at, instance.closes_at = survey.opens_at, survey.closes_at
-        instance.remind_at = _remind_at(survey.opens_at, survey.closes_at)
+        instance.remind_at = remind_at(survey.opens_at, survey.closes_at)
         instance.save(update_fields=["opens_at", "closes_at", "remind_at"])
         if instance.opens_at <= now:
-            _instance_open(instance=instance, now=now)
+            instance_open(instance=instance, now=now)
     return survey
 
 
@@ -319,19 +250,9 @@ def _answer_rows(*, survey: Survey, answers: list[dict[str, Any]]) -> list[Surve
     return rows
 
 
-def _answering_state(*, survey: Survey, user: User, now: dt.datetime) -> dict[str, Any]:
-    """In one query: does the survey ask `user`, and which instance is open."""
-    through = Survey.groups.through
-    asks_me = ~Exists(through.objects.filter(survey_id=OuterRef("pk"))) | Exists(
-        through.objects.filter(survey_id=OuterRef("pk"), group_id__in=Membership.objects.filter(user=user).values("group_id"))
-    )
-    instance = SurveyInstance.objects.filter(survey=OuterRef("pk"), opens_at__lte=now, closes_at__gt=now).order_by("-number")
-    return (
-        Survey.objects.filter(pk=survey.pk)
-        .annotate(asks_me=ExpressionWrapper(asks_me, output_field=BooleanField()), instance_id=Subquery(instance.values("pk")[:1]))
-        .values("asks_me", "instance_id", "organization__timezone")
-        .get()
-    )
+def _may_see_unasked(*, user: User, survey: Survey) -> bool:
+    """Outside its audience, the creator and admins still see a survey (the others: 404)."""
+    return user.is_org_admin or survey.created_by_id == user.pk
 
 
 def _participate(*, instance_id: int, user: User) -> bool:
@@ -350,147 +271,39 @@ def _participate(*, instance_id: int, user: User) -> bool:
 
 
 def survey_respond(*, user: User, survey: Survey, answers: list[dict[str, Any]], now: dt.datetime | None = None) -> None:
-    """Submit `user`'s answers to the survey's open instance, once (409 `already_submitted` after)."""
+    """Submit `user`'s answers to the survey's open instance, once (409 `already_submitted` after).
+
+    Plain lookups, no subqueries: this is the hot path of a 100,000-person survey (S1), and
+    Django spends more time compiling an Exists than PostgreSQL running it.
+    """
     now = now or timezone.now()
     if not user.is_active or user.organization_id != survey.organization_id:
+        raise NotFound()
+    my_groups = list(Membership.objects.filter(user=user).values_list("group_id", flat=True))
+    audience_groups = survey_group_ids(survey)
+    latest = SurveyInstance.objects.filter(survey=survey, opens_at__lte=now).order_by("-number").values_list("pk", "closes_at").first()
+    if audience_groups and not set(audience_groups) & set(my_groups):
+        if latest is None or not _may_see_unasked(user=user, survey=survey):
+            raise NotFound()
         raise NotAllowed(_("This survey does not ask you."))
-    state = _answering_state(survey=survey, user=user, now=now)
-    if not state["asks_me"]:
-        raise NotAllowed(_("This survey does not ask you."))
-    if state["instance_id"] is None:
+    if latest is None and not _may_see_unasked(user=user, survey=survey):
+        raise NotFound()  # not open yet: its audience does not see it
+    if latest is None or latest[1] <= now:
         raise Conflict(_("This survey is not open."), code="survey_not_open")
+    instance_id = latest[0]
     rows = _answer_rows(survey=survey, answers=answers)
-    group_ids = list(Membership.objects.filter(user=user).values_list("group_id", flat=True))
     with transaction.atomic():
-        if not _participate(instance_id=state["instance_id"], user=user):
+        if not _participate(instance_id=instance_id, user=user):
             raise Conflict(_("You have already answered this survey."), code="already_submitted")
         response = SurveyResponse.objects.create(
-            instance_id=state["instance_id"],
+            instance_id=instance_id,
             # The day on the organisation's calendar: no finer time that could be matched to a request.
-            submitted_on=now.astimezone(zoneinfo.ZoneInfo(state["organization__timezone"])).date(),
+            submitted_on=now.astimezone(zoneinfo.ZoneInfo(survey.organization.timezone)).date(),
             respondent=None if survey.anonymous else user,
         )
-        if group_ids:
-            SurveyResponseGroup.objects.bulk_create(SurveyResponseGroup(response=response, group_id=group_id) for group_id in group_ids)
+        SurveyResponseGroup.objects.bulk_create(
+            SurveyResponseGroup(response=response, group_id=group_id, instance_id=instance_id) for group_id in my_groups
+        )
         for row in rows:
-            row.response = response
+            row.response, row.instance_id = response, instance_id
         SurveyAnswer.objects.bulk_create(rows)
-
-
-# --- The scheduler ------------------------------------------------------------------------------
-
-
-def _payload(instance: SurveyInstance) -> dict[str, Any]:
-    survey = instance.survey
-    return {
-        "survey_id": survey.pk,
-        "instance_id": instance.pk,
-        "number": instance.number,
-        "title": survey.title,
-        "anonymous": survey.anonymous,
-        "opens_at": instance.opens_at.isoformat(),
-        "closes_at": instance.closes_at.isoformat(),
-        "question_count": survey.questions.count(),
-    }
-
-
-def _audience_kwargs(survey: Survey) -> dict[str, Any]:
-    group_ids = survey_group_ids(survey)
-    return {"group_ids": group_ids} if group_ids else {"org_wide": True}
-
-
-def _instance_open(*, instance: SurveyInstance, now: dt.datetime) -> bool:
-    if not SurveyInstance.objects.filter(pk=instance.pk, opened_at__isnull=True).update(opened_at=now):
-        return False
-    if instance.closes_at <= now:
-        return False  # the scheduler was away for the whole window: nobody can answer any more
-    survey = instance.survey
-    notifications.emit(
-        events.SURVEY_OPENED,
-        organization_id=survey.organization_id,
-        payload=_payload(instance),
-        address_audience=AudienceAddress(reason=events.REASON_SURVEY.name, joined_by=now),
-        **_audience_kwargs(survey),
-    )
-    return True
-
-
-def _instance_remind(*, instance: SurveyInstance, now: dt.datetime) -> int:
-    if not SurveyInstance.objects.filter(pk=instance.pk, reminded_at__isnull=True).update(reminded_at=now):
-        return 0
-    survey = instance.survey
-    answered = SurveyParticipation.objects.filter(instance=instance).values("user_id")
-    waiting = list(audience_users(survey=survey).exclude(pk__in=answered).order_by("pk").values_list("pk", flat=True))
-    if waiting:
-        notifications.emit(
-            events.SURVEY_REMINDER,
-            organization_id=survey.organization_id,
-            payload=_payload(instance),
-            user_ids=waiting,
-            address_audience=AudienceAddress(reason=events.REASON_SURVEY_REMINDER.name, joined_by=now),
-        )
-    return len(waiting)
-
-
-def _instance_close(*, instance: SurveyInstance, now: dt.datetime) -> bool:
-    survey = instance.survey
-    size = audience_users(survey=survey).count()
-    if not SurveyInstance.objects.filter(pk=instance.pk, closed_at__isnull=True).update(closed_at=now, audience_size=size):
-        return False
-    if survey.created_by_id is not None:
-        notifications.emit(
-            events.SURVEY_CLOSED,
-            organization_id=survey.organization_id,
-            payload=_payload(instance),
-            user_ids=[survey.created_by_id],
-            addressed=[{"user_id": survey.created_by_id, "reason": events.REASON_SURVEY_CLOSED.name}],
-        )
-    return True
-
-
-def _next_instances(*, now: dt.datetime) -> int:
-    """For each recurring survey, the instance whose period has begun, if it is missing (missed ones are skipped)."""
-    created = 0
-    recurring = Survey.objects.filter(every__in=Every.values).annotate(last_number=Max("instances__number")).select_related("organization")
-    for survey in recurring.filter(instances__opens_at__lte=now).distinct().iterator():
-        tz = zoneinfo.ZoneInfo(survey.organization.timezone)
-        number = survey.last_number
-        while instance_window(survey=survey, number=number + 1, tz=tz)[0] <= now:
-            number += 1
-        if number == survey.last_number or instance_window(survey=survey, number=number, tz=tz)[1] <= now:
-            continue
-        try:
-            with transaction.atomic():
-                _new_instance(survey=survey, number=number)
-            created += 1
-        except IntegrityError:
-            pass  # a concurrent tick made it
-    return created
-
-
-@dataclass
-class TickReport:
-    created: int = 0
-    opened: int = 0
-    reminded: int = 0
-    closed: int = 0
-    reminders: list[int] = field(default_factory=list)
-
-
-def surveys_tick(*, now: dt.datetime | None = None) -> TickReport:
-    """What the beat runs every minute: new instances, openings, reminders, closings; each once (guarded updates)."""
-    now = now or timezone.now()
-    report = TickReport(created=_next_instances(now=now))
-    due = SurveyInstance.objects.select_related("survey", "survey__organization")
-    for instance in due.filter(opened_at__isnull=True, opens_at__lte=now).order_by("pk"):
-        with transaction.atomic():
-            report.opened += _instance_open(instance=instance, now=now)
-    for instance in due.filter(reminded_at__isnull=True, remind_at__lte=now, closes_at__gt=now, opened_at__isnull=False).order_by("pk"):
-        with transaction.atomic():
-            count = _instance_remind(instance=instance, now=now)
-        report.reminded += 1
-        report.reminders.append(count)
-    for instance in due.filter(closed_at__isnull=True, closes_at__lte=now).order_by("pk"):
-        with transaction.atomic():
-            report.closed += _instance_close(instance=instance, now=now)
-    return report
