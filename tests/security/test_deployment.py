@@ -202,6 +202,7 @@ def test_a_servers_retry_after_cannot_push_a_countdown_past_the_cap():
 REVIEWED_DELAYS = {
     ("notifications/push/batches.py", "countdown"): "push.backoff_seconds, capped at RETRY_AFTER_CAP_SECONDS",
     ("notifications/push/recording.py", "countdown"): "push.backoff_seconds, capped at RETRY_AFTER_CAP_SECONDS",
+    ("feed/services/polls.py", "countdown"): "POLL_FRAME_INTERVAL_SECONDS (1 s): the trailing poll.updated frame",
 }
 
 
