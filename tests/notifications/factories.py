@@ -36,6 +36,7 @@ def post_card(*, post_id: int = 1, author_id: int = 1, body: str = "Hello", grou
         "kudos": None,
         "award": None,
         "goal": None,
+        "poll": None,
     }
 
 

@@ -203,6 +203,7 @@ REVIEWED_DELAYS = {
     ("notifications/push/batches.py", "countdown"): "push.backoff_seconds, capped at RETRY_AFTER_CAP_SECONDS",
     ("notifications/push/recording.py", "countdown"): "push.backoff_seconds, capped at RETRY_AFTER_CAP_SECONDS",
     ("accounts/tasks.py", "countdown"): "mail.retry_delay: 30 s to 32 min, at most MAX_ATTEMPTS (5) attempts",
+    ("feed/services/polls.py", "countdown"): "POLL_FRAME_INTERVAL_SECONDS (1 s): the trailing poll.updated frame",
 }
 
 
