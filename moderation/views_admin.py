@@ -169,6 +169,15 @@ class UserEraseSerializer(serializers.Serializer):
     confirm = serializers.BooleanField(help_text="Must be true: erasure cannot be undone.")
 
 
+class ErasureReportSerializer(serializers.Serializer):
+    # Filled as the steps run: empty until the account step is done.
+    content = serializers.ChoiceField(choices=["kept", "removed"], required=False)
+    posts_removed = serializers.IntegerField(required=False)
+    comments_removed = serializers.IntegerField(required=False)
+    media_deleted = serializers.IntegerField(required=False)
+    rows_redacted = serializers.IntegerField(required=False)
+
+
 class ErasureJobSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     user_id = serializers.IntegerField()
@@ -178,9 +187,7 @@ class ErasureJobSerializer(serializers.Serializer):
     step = serializers.IntegerField(help_text="Steps done.")
     steps_total = serializers.IntegerField()
     current = serializers.CharField(help_text="The step running or stopped at (a table, `account` or `finish`).")
-    report = serializers.DictField(
-        help_text="`content` (kept|removed), `posts_removed`, `comments_removed`, `media_deleted`, `rows_redacted` so far."
-    )
+    report = ErasureReportSerializer(help_text="The counts so far.")
     attempts = serializers.IntegerField(help_text="Failed runs; a failed run resumes from its step.")
     last_error = serializers.CharField()
     finished_at = serializers.DateTimeField(allow_null=True)
