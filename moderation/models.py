@@ -235,3 +235,43 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("The audit log is append-only.")
+
+
+class ErasureStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested by the person")
+    QUEUED = "queued", _("Confirmed, waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+
+
+class ErasureJob(models.Model):
+    """One person's erasure, run in the background step by step (issue #25 item 3).
+
+    Each step commits on its own and advances `step`, so a worker that dies mid-way leaves a
+    job that resumes where it stopped; every step is idempotent. `needles` holds the old name
+    and address while the redaction runs (the account row is anonymised in the first step)
+    and is emptied when the job is done.
+    """
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation"))
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("person"))
+    status = models.CharField(max_length=16, choices=ErasureStatus.choices, verbose_name=_("status"))
+    requested_at = models.DateTimeField(null=True, blank=True, verbose_name=_("requested by the person"))
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("confirmed by")
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("confirmed"))
+    step = models.PositiveIntegerField(default=0, verbose_name=_("steps done"))
+    steps_total = models.PositiveIntegerField(default=0, verbose_name=_("steps"))
+    current = models.CharField(max_length=100, blank=True, verbose_name=_("current step"))
+    needles = models.JSONField(default=list, blank=True, verbose_name=_("text being redacted"))
+    report = models.JSONField(default=dict, blank=True, verbose_name=_("report"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.CharField(max_length=300, blank=True, verbose_name=_("last error"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished"))
+
+    class Meta:
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
+        indexes = [models.Index(fields=["status", "updated_at"], name="erasurejob_status_idx")]

@@ -11,33 +11,24 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models, transaction
-from django.db.models import Model, Q
+from django.db import models
+from django.db.models import Model
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from accounts import signals
-from accounts.audit import audit_record
-from accounts.models import AuthToken, Invitation, LoginCode, Membership, User
+from accounts.models import AuthToken, Invitation, Membership, User
 from feed.models import Acknowledgement, Comment, CommentMention, Goal, GoalUpdate, KeyMoment, Poll, PollVote, Post, PostSeen, Reaction
 from media.models import Media, UserAvatar
-from media.services import delete_files
-from moderation.audit import audit_entries_about, redaction_allowed
-from moderation.models import AuditEntry, Mute, Report, ReportCase
+from moderation.audit import audit_entries_about
+from moderation.models import ErasureJob, Mute, Report, ReportCase
 from notifications.models import Device, Notification, NotificationPreference
 from recognition.models import AwardResult, AwardRound, Endorsement, Kudos, KudosRecipient, Nomination, RecognitionAuditEntry
 from server.admin_site import organization_path
-from server.api.exceptions import Conflict, NotAllowed, ValidationFailed
-from server.models import IdempotencyRecord
-from voice.models import Survey, SurveyAnswer, SurveyParticipation, SurveyResponse
-from voice.models import Signal, SignalEntry, SignalSupport
+from voice.models import Signal, SignalEntry, SignalSupport, Survey, SurveyAnswer, SurveyParticipation, SurveyResponse
 from voice.services.signals import signals_erase_author
 
 ERASED_NAME = "Former colleague"
@@ -108,6 +99,8 @@ EXPORT_SECTIONS: tuple[Section, ...] = (
     Section("signals_owned", Signal, "owner", omit=("author",)),
     Section("signal_supports", SignalSupport, "user"),
     Section("signal_timeline_entries", SignalEntry, "actor"),
+    # Their erasure request (what is being searched for while a job runs is not theirs to read back).
+    Section("erasure", ErasureJob, "user", omit=("needles",)),
 )
 
 # (model, field) deliberately left out of the export, with the reason.
@@ -122,6 +115,7 @@ EXPORT_EXCLUDED: dict[tuple[str, str], str] = {
     ("moderation.CommentLock", "locked_by"): "comment locks are exported as audit_entries (actor)",
     ("moderation.Mute", "muted_by"): "mutes given are exported as audit_entries (actor)",
     ("moderation.Mute", "ended_early_by"): "unmutes are exported as audit_entries (actor)",
+    ("moderation.ErasureJob", "confirmed_by"): "confirming an erasure is an audit entry (actor)",
     ("moderation.FlaggedKeyword", "created_by"): "keyword list changes are exported as audit_entries (actor)",
     ("voice.SignalEntry", "owner"): "an assignment made by someone else; the signals they own are in signals_owned",
 }
@@ -163,15 +157,6 @@ def user_export(*, user: User) -> dict[str, Any]:
 
 
 # --- Erasure -------------------------------------------------------------------------------
-
-
-@dataclass
-class ErasureReport:
-    content: str  # "kept" | "removed"
-    posts_removed: int
-    comments_removed: int
-    media_deleted: int
-    rows_redacted: int
 
 
 def _email_pattern(email: str) -> re.Pattern[str]:
@@ -246,64 +231,7 @@ def redaction_scope(model: type[Model]) -> str | None:
     return path
 
 
-def _redact_everywhere(
-    *, organization_id: int, needles: list[str], replacements: list[tuple[re.Pattern[str], str]], skip: set[type[Model]]
-) -> int:
-    """Replace the person's name and e-mail in every text and JSON column of their organisation's rows.
-
-    Others' posts quoting the name, award and kudos cards, outbox payloads, notifications,
-    the audit log's before/after: a data request leaves no copy behind. Only rows of the
-    person's organisation: the same name or address elsewhere is another company's data. The
-    database finds candidate rows (icontains); Python replaces with word boundaries.
-    """
-    changed = 0
-    for model in apps.get_models():
-        if model in skip or model._meta.proxy or not model._meta.managed:
-            continue
-        text_fields, json_fields, binary_fields = free_text_columns(model)
-        if not (text_fields or json_fields or binary_fields):
-            continue
-        scope = redaction_scope(model)
-        if scope is None:
-            continue
-        rows = model._default_manager.filter(**{scope: organization_id})
-        condition = Q()
-        for field in text_fields:
-            for needle in needles:
-                condition |= Q(**{f"{field.name}__icontains": needle})
-        for field in json_fields:
-            for needle in needles:
-                for form in _json_forms(needle):
-                    condition |= Q(**{f"{field.name}__icontains": form})
-        if condition:
-            for instance in rows.filter(condition).iterator():
-                updates = {}
-                for field in [*text_fields, *json_fields]:
-                    old = getattr(instance, field.attname)
-                    new = _replace(old, replacements)
-                    if new != old:
-                        updates[field.attname] = new
-                if updates:
-                    model._default_manager.filter(pk=instance.pk).update(**updates)
-                    changed += 1
-        if binary_fields:
-            # Binary columns (cached API responses) cannot be searched by the database and are
-            # not ours to rewrite: a row holding the person is dropped.
-            encoded = [form.encode() for needle in needles for form in _json_forms(needle)]
-            doomed = []
-            for instance in rows.only("pk", *[f.name for f in binary_fields]).iterator():
-                for field in binary_fields:
-                    blob = bytes(getattr(instance, field.attname) or b"").lower()
-                    if any(form.lower() in blob for form in encoded):
-                        doomed.append(instance.pk)
-                        break
-            if doomed:
-                model._default_manager.filter(pk__in=doomed).delete()
-                changed += len(doomed)
-    return changed
-
-
-def _remove_content(*, actor: User, user: User) -> tuple[int, int]:
+def remove_content(*, actor: User, user: User) -> tuple[int, int]:
     from feed.models import MEMBER_KINDS
     from feed.services.interactions import comment_delete
     from feed.services.posts import post_delete
@@ -320,96 +248,3 @@ def _remove_content(*, actor: User, user: User) -> tuple[int, int]:
     Comment.objects.filter(author=user).update(body="")
     signals_erase_author(user=user)
     return len(posts), len(comments)
-
-
-def user_erase(*, actor: User, user: User) -> ErasureReport:
-    """Anonymise one employee for good (see docs/privacy.md); irreversible."""
-    if not actor.is_org_admin or actor.organization_id != user.organization_id:
-        raise NotAllowed()
-    if user.pk == actor.pk:
-        raise ValidationFailed(_("You cannot erase yourself."), code="not_on_self")
-    with transaction.atomic():
-        user = User.objects.select_for_update(of=("self",)).select_related("organization").get(pk=user.pk)
-        if user.email.endswith("@" + ERASED_EMAIL_DOMAIN):
-            raise Conflict(_("This person has already been erased."), code="already_erased")
-        old_name, old_email, was_active = user.name, user.email, user.is_active
-        organization = user.organization
-
-        token_ids = list(AuthToken.objects.filter(user=user).values_list("pk", flat=True))
-        AuthToken.objects.filter(user=user).delete()
-        LoginCode.objects.filter(user=user).delete()
-        Device.objects.filter(user=user).delete()
-        Notification.objects.filter(recipient=user).delete()
-        NotificationPreference.objects.filter(user=user).delete()
-        IdempotencyRecord.objects.filter(user=user).delete()
-        Membership.objects.filter(user=user).delete()
-        # Named survey answers are theirs and go; anonymous ones hold no person and stay.
-        SurveyResponse.objects.filter(respondent=user).delete()
-        SurveyParticipation.objects.filter(user=user).delete()
-
-        if organization.erasure_keeps_content:
-            content, posts_removed, comments_removed = "kept", 0, 0
-        else:
-            content = "removed"
-            posts_removed, comments_removed = _remove_content(actor=actor, user=user)
-
-        media = list(Media.objects.filter(owner=user).values_list("pk", "original_path", "thumbnail_path", "large_path"))
-        UserAvatar.objects.filter(user=user).delete()
-        Media.objects.filter(owner=user).delete()
-
-        user.name = ERASED_NAME
-        user.email = f"erased-{user.pk}-{secrets.token_hex(6)}@{ERASED_EMAIL_DOMAIN}"
-        user.set_unusable_password()
-        user.is_active = False
-        user.is_staff = False
-        user.deactivated_at = user.deactivated_at or timezone.now()
-        user.language = ""
-        user.timezone = ""
-        user.muted_until = None
-        user.last_login = None
-        user.save()
-
-        Invitation.objects.filter(Q(accepted_user=user) | Q(email__iexact=old_email)).update(name=ERASED_NAME, email=user.email)
-        redaction_allowed()
-        needles = [old_email] + ([old_name] if len(old_name.strip()) >= 3 else [])
-        replacements = [(_email_pattern(old_email), user.email)]
-        if len(old_name.strip()) >= 3:
-            replacements.append((_name_pattern(old_name), ERASED_NAME))
-        redacted = _redact_everywhere(organization_id=organization.pk, needles=needles, replacements=replacements, skip={User})
-        # Where they connected from is personal data too; what they did stays on the record.
-        redacted += AuditEntry.objects.filter(actor=user, ip__isnull=False).update(ip=None)
-
-        report = ErasureReport(
-            content=content,
-            posts_removed=posts_removed,
-            comments_removed=comments_removed,
-            media_deleted=len(media),
-            rows_redacted=redacted,
-        )
-        # Written after the redaction and without name or e-mail: the entry itself must not undo the erasure.
-        audit_record(
-            sender=AuditEntry,
-            organization_id=organization.pk,
-            actor=actor,
-            action="user.erased",
-            target_type="user",
-            target_id=user.pk,
-            target_label=ERASED_NAME,
-            after={
-                "content": content,
-                "posts_removed": posts_removed,
-                "comments_removed": comments_removed,
-                "media_deleted": len(media),
-                "rows_redacted": redacted,
-            },
-        )
-
-        def announce() -> None:
-            # Files after the commit: if the transaction rolled back, the rows still need them.
-            delete_files(path for row in media for path in row[1:])
-            signals.auth_tokens_revoked.send(sender=AuthToken, user_id=user.pk, token_ids=token_ids)
-            if was_active:
-                signals.user_deactivated.send(sender=User, user=user)
-
-        transaction.on_commit(announce)
-    return report

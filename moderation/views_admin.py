@@ -18,9 +18,9 @@ from rest_framework.response import Response
 
 from accounts.selectors import access_user
 from accounts.serializers import PersonRefSerializer
-from moderation import privacy
+from moderation import erasure, privacy
 from moderation.audit import audit_entry_list
-from moderation.models import AuditEntry
+from moderation.models import AuditEntry, ErasureStatus
 from server.api.exceptions import ValidationFailed
 from server.api.fields import IdField
 from server.api.pagination import KeysetPagination
@@ -170,21 +170,48 @@ class UserEraseSerializer(serializers.Serializer):
 
 
 class ErasureReportSerializer(serializers.Serializer):
-    content = serializers.ChoiceField(choices=["kept", "removed"])
-    posts_removed = serializers.IntegerField()
-    comments_removed = serializers.IntegerField()
-    media_deleted = serializers.IntegerField()
-    rows_redacted = serializers.IntegerField()
+    # Filled as the steps run: empty until the account step is done.
+    content = serializers.ChoiceField(choices=["kept", "removed"], required=False)
+    posts_removed = serializers.IntegerField(required=False)
+    comments_removed = serializers.IntegerField(required=False)
+    media_deleted = serializers.IntegerField(required=False)
+    rows_redacted = serializers.IntegerField(required=False)
+
+
+class ErasureJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ErasureStatus.choices)
+    requested_at = serializers.DateTimeField(allow_null=True, help_text="When the person asked (self-service), if they did.")
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    step = serializers.IntegerField(help_text="Steps done.")
+    steps_total = serializers.IntegerField()
+    current = serializers.CharField(help_text="The step running or stopped at (a table, `account` or `finish`).")
+    report = ErasureReportSerializer(help_text="The counts so far.")
+    attempts = serializers.IntegerField(help_text="Failed runs; a failed run resumes from its step.")
+    last_error = serializers.CharField()
+    finished_at = serializers.DateTimeField(allow_null=True)
 
 
 class UserEraseView(APIView):
     permission_classes = [IsOrgAdmin]
 
     @extend_schema(
+        responses={200: ErasureJobSerializer},
+        operation_id="moderation_user_erase_status",
+        tags=["admin"],
+        description="The erasure's progress; 404 when none was requested or confirmed.",
+    )
+    def get(self, request, user_id: int):
+        user = access_user(actor=request.user, user_id=user_id, include_inactive=True)
+        return Response(ErasureJobSerializer(erasure.erasure_job_get(user=user)).data)
+
+    @extend_schema(
         request=UserEraseSerializer,
-        responses={200: ErasureReportSerializer},
+        responses={202: ErasureJobSerializer},
         operation_id="moderation_user_erase",
         tags=["admin"],
+        description="Confirms the erasure (and the person's own request, if any); it runs in the background: follow it with GET.",
     )
     def post(self, request, user_id: int):
         user = access_user(actor=request.user, user_id=user_id, include_inactive=True)
@@ -193,5 +220,29 @@ class UserEraseView(APIView):
         if not data.validated_data["confirm"]:
             message = _("Confirm the erasure: it cannot be undone.")
             raise ValidationFailed(message, code="confirmation_required", fields={"confirm": [message]})
-        report = privacy.user_erase(actor=request.user, user=user)
-        return Response(ErasureReportSerializer(report).data, status=status.HTTP_200_OK)
+        job = erasure.erasure_confirm(actor=request.user, user=user)
+        job.refresh_from_db()  # eager (embedded) mode ran it already
+        return Response(ErasureJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class MeExportView(APIView):
+    @extend_schema(
+        responses={200: OpenApiResponse(response=OpenApiTypes.OBJECT, description="Everything held about me: the admins' export.")},
+        operation_id="me_export",
+        tags=["people"],
+    )
+    def get(self, request):
+        return Response(privacy.user_export(user=request.user))
+
+
+class MeErasureRequestView(APIView):
+    @extend_schema(
+        request=None,
+        responses={202: ErasureJobSerializer},
+        operation_id="me_erasure_request",
+        tags=["people"],
+        description="Ask to have my account and personal data erased; an admin confirms. Idempotent.",
+    )
+    def post(self, request):
+        job = erasure.erasure_request(user=request.user)
+        return Response(ErasureJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -428,6 +428,9 @@ OUTBOX_RETENTION = timedelta(days=env.int("OUTBOX_RETENTION_DAYS", default=7))
 # After a failed publish the process stops trying the broker for this long and
 # leaves delivery to the sweeper, so requests do not each pay the connect timeout.
 OUTBOX_BROKER_BACKOFF_SECONDS = env.float("OUTBOX_BROKER_BACKOFF_SECONDS", default=15.0)
+# Personal-data erasures whose worker died resume from their step (moderation.erasure).
+ERASURE_STALE_AFTER = timedelta(minutes=env.int("ERASURE_STALE_AFTER_MINUTES", default=10))
+CELERY_BEAT_SCHEDULE["erasure-jobs-resume"] = {"task": "moderation.tasks.erasure_jobs_resume_task", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["outbox-sweep"] = {"task": "notifications.tasks.outbox_sweep_task", "schedule": 15.0}
 CELERY_BEAT_SCHEDULE["outbox-prune"] = {"task": "notifications.tasks.outbox_prune_task", "schedule": 3600.0}
 
