@@ -440,6 +440,22 @@ def database_fingerprint(url: str) -> dict[str, tuple[int, str]]:
     return state
 
 
+def json_differences(left, right, path: str = "", found: list | None = None) -> list:
+    """The first paths where two JSON documents differ (for a report)."""
+    found = [] if found is None else found
+    if len(found) >= 8:
+        return found
+    if isinstance(left, dict) and isinstance(right, dict):
+        for key in sorted(set(left) | set(right)):
+            json_differences(left.get(key), right.get(key), f"{path}/{key}", found)
+    elif isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
+        for index, (a, b) in enumerate(zip(left, right, strict=True)):
+            json_differences(a, b, f"{path}/{index}", found)
+    elif left != right:
+        found.append([path, str(left)[:80], str(right)[:80]])
+    return found
+
+
 def files_fingerprint(root: Path) -> dict[str, str]:
     import hashlib
 
@@ -590,6 +606,8 @@ def scenario_backup(fcm, *, photos: int) -> dict:
                 "pg_restore_s": round(db_restored_s * scale),
                 "note": "linear extrapolation from this run (pg_dump/pg_restore time per MB of database); not run",
             }
+        if not result["feed_same"]:
+            result["feed_differences"] = json_differences(json.loads(answers["source"]["feed"]), json.loads(answers["restored"]["feed"]))
         result["ok"] = (
             not differing and not result["files_differing"] and result["feed_same"] and result["photos_same"] and result["audit_log_same"]
         )
