@@ -172,9 +172,7 @@ def test_a_chunked_20_mib_upload_is_413_and_not_read_to_the_end():
         assert payload["error"]["code"] == "too_large"
         assert received < chunks  # refused once past the limit, not after spooling it all
         # Declared too large: refused before the first byte is read.
-        status, payload, received, _ = asyncio.run(
-            _send_chunked(handler, issue_token(employee), body, content_type, declared=len(body))
-        )
+        status, payload, received, _ = asyncio.run(_send_chunked(handler, issue_token(employee), body, content_type, declared=len(body)))
         assert (status, payload["error"]["code"], received) == (413, "too_large", 0)
     finally:
         handler.close()

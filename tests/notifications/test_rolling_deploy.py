@@ -75,4 +75,3 @@ def test_the_plain_layer_drops_frames_of_old_workers():
     # Why the layer exists: the hub alone cannot tell where a group-less frame belongs.
     north, south, _ = asyncio.run(exchange(RedisPubSubChannelLayer))
     assert north == ["new-1"] and south == []
-
