@@ -8,7 +8,14 @@ One module per use case, re-exported here.
 """
 
 from moderation.services.decisions import case_resolve, comment_restore, post_restore, signal_restore
-from moderation.services.keywords import MAX_KEYWORDS, content_flag_keywords, keywords_matched, keywords_set, on_content_published
+from moderation.services.keywords import (
+    MAX_KEYWORDS,
+    content_flag_keywords,
+    keywords_matched,
+    keywords_set,
+    on_content_published,
+    on_signal_text_published,
+)
 from moderation.services.locks import comment_lock_guard, comments_lock
 from moderation.services.mutes import MAX_MUTE_DAYS, user_mute, user_unmute
 from moderation.services.reports import report_create
@@ -24,6 +31,7 @@ __all__ = [
     "keywords_matched",
     "keywords_set",
     "on_content_published",
+    "on_signal_text_published",
     "post_restore",
     "report_create",
     "signal_restore",

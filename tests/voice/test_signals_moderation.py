@@ -63,3 +63,15 @@ def test_own_foreign_and_unknown_signals_cannot_be_reported(api, store, other_or
     outsider = UserFactory(organization=other_org)
     foreign = api(outsider).post("/api/v1/reports", {"target_type": "signal", "target_id": signal.pk, "reason": "spam"}, format="json")
     assert foreign.status_code == 400 and "target_id" in foreign.json()["error"]["fields"]
+
+
+def test_a_listed_keyword_queues_a_signal_like_a_post(api, store, admin_user, django_capture_on_commit_callbacks):
+    from moderation import services as moderation_services
+
+    moderation_services.keywords_set(actor=admin_user, keywords=["idiot"])
+    with django_capture_on_commit_callbacks(execute=True):
+        flagged = voice.signal_create(author=store["staff"], kind="friction", title="The idiot rota", body="b", anonymous=True)
+        voice.signal_create(author=store["staff"], kind="idea", title="Fresh coffee", body="b")
+    [case] = api(admin_user).get("/api/v1/moderation/reports").json()["results"]
+    assert case["target"]["signal_id"] == flagged.pk and case["flagged_keywords"] == ["idiot"]
+    assert case["target"]["author"] is None
