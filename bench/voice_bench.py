@@ -231,9 +231,9 @@ def main() -> None:
 Command: `{" ".join([Path(sys.executable).name, *sys.argv])}`. Server: bench/api_bench.py's (uvicorn, 4 processes,
 `DEBUG=False`, PostgreSQL, Redis); one client on 127.0.0.1 (httpx), {args.requests} requests per row, one at a time.
 Server time is the `Server-Timing` header. Data: {total:,} signals in one organisation of {PEOPLE:,} people and
-{LOCATIONS} locations (database `feedapp_benchvoice`), seeded with COPY by the same script. The list is 5 queries
-per page in either sort (auth 2, signals 1, photos 1, timelines 1; tests/voice/test_signals_api.py), the insights 5
-plus auth (tests/voice/test_signals_api.py), each an index-only scan of `signal_insights_idx`; the answer is kept
+{LOCATIONS} locations (database `feedapp_benchvoice`), seeded with COPY by the same script. The list is 6
+queries per page in either sort (auth 2, signals with their people 1, photos 1, timelines 1, my supports 1;
+tests/voice/test_signals_api.py), the insights 5 plus auth (same file), each an index-only scan of `signal_insights_idx`; the answer is kept
 `VOICE_INSIGHTS_CACHE_SECONDS` (60) per scope, so "as served" is what leaders opening the page get and V1c is the
 cost of the first open of a scope in a minute.
 
