@@ -120,6 +120,7 @@ def expected_card(scene, leader, group) -> dict:
         "award": None,
         "goal": None,
         "key_moment": None,
+        "signal": None,
     }
 
 
