@@ -128,6 +128,7 @@ def main() -> None:
     rows += read_json(DATA_DIR / "rows-ws.json") or []
     for via in ("http", "service"):  # bench/poll_bench.py, run on its own (its own database)
         rows += read_json(DATA_DIR / f"rows-poll-{via}.json") or []
+    rows += read_json(DATA_DIR / "rows-voice.json") or []  # bench/voice_bench.py (its own database; run on its own)
     rows += push_rows(read_json(DATA_DIR / "push-p1.json"), read_json(DATA_DIR / "push-p2.json"))
     media = read_json(DATA_DIR / "media.json")
     rows += media_rows(media) if media else []

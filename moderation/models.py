@@ -23,6 +23,8 @@ class TargetType(models.TextChoices):
     POST = "post", _("Post")
     COMMENT = "comment", _("Comment")
     USER = "user", _("User")
+    SIGNAL = "signal", _("Signal")
+    SIGNAL_ENTRY = "signal_entry", _("Signal timeline entry")
 
 
 class ReportReason(models.TextChoices):
@@ -54,7 +56,7 @@ class ReportCase(models.Model):
     """One target's open reports: a row of the moderation queue."""
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation"))
-    target_type = models.CharField(max_length=8, choices=TargetType.choices, verbose_name=_("target type"))
+    target_type = models.CharField(max_length=16, choices=TargetType.choices, verbose_name=_("target type"))
     target_id = models.BigIntegerField(verbose_name=_("target id"))
     # The post itself, or the comment's post: who may moderate it follows its audience.
     post = models.ForeignKey("feed.Post", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("post"))
@@ -63,6 +65,12 @@ class ReportCase(models.Model):
     )
     target_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("reported person")
+    )
+    # A signal, or a signal's timeline entry (and its signal): admins moderate them; the queue row
+    # never names an anonymous signal's author (moderation.serializers).
+    signal = models.ForeignKey("voice.Signal", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("signal"))
+    signal_entry = models.ForeignKey(
+        "voice.SignalEntry", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("timeline entry")
     )
     status = models.CharField(max_length=8, choices=CaseStatus.choices, default=CaseStatus.OPEN, verbose_name=_("status"))
     report_count = models.PositiveIntegerField(default=0, verbose_name=_("reports"))
@@ -89,7 +97,7 @@ class ReportCase(models.Model):
             models.UniqueConstraint(
                 fields=["organization", "target_type", "target_id"], condition=Q(status="open"), name="reportcase_one_open_per_target"
             ),
-            models.CheckConstraint(condition=Q(target_type__in=["post", "comment", "user"]), name="reportcase_target_known"),
+            models.CheckConstraint(condition=Q(target_type__in=TargetType.values), name="reportcase_target_known"),
             models.CheckConstraint(condition=Q(status="open") | Q(resolved_at__isnull=False), name="reportcase_resolved_has_time"),
         ]
         indexes = [
@@ -109,7 +117,7 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("reported by")
     )
     source = models.CharField(max_length=8, choices=ReportSource.choices, default=ReportSource.USER, verbose_name=_("source"))
-    target_type = models.CharField(max_length=8, choices=TargetType.choices, verbose_name=_("target type"))
+    target_type = models.CharField(max_length=16, choices=TargetType.choices, verbose_name=_("target type"))
     target_id = models.BigIntegerField(verbose_name=_("target id"))
     reason = models.CharField(max_length=16, choices=ReportReason.choices, verbose_name=_("reason"))
     note = models.CharField(max_length=1000, blank=True, verbose_name=_("note"))

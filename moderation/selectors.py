@@ -47,8 +47,16 @@ def case_list(*, actor: User, status: str | None = CaseStatus.OPEN) -> QuerySet[
         queryset = queryset.filter(status=status)
     if not actor.is_org_admin:
         queryset = queryset.filter(post__isnull=False).filter(_moderated_posts_q(actor, "post_id"))
+    # A signal's author is not loaded: the queue row shows its content only.
     return queryset.select_related(
-        "post", f"post__author__{AVATAR}", "comment", f"comment__author__{AVATAR}", f"target_user__{AVATAR}", "resolved_by"
+        "post",
+        f"post__author__{AVATAR}",
+        "comment",
+        f"comment__author__{AVATAR}",
+        f"target_user__{AVATAR}",
+        "resolved_by",
+        "signal",
+        "signal_entry",
     ).order_by("first_reported_at", "id")
 
 

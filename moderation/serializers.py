@@ -67,8 +67,9 @@ class TargetSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     post_id = serializers.IntegerField(allow_null=True)
     comment_id = serializers.IntegerField(allow_null=True)
+    signal_id = serializers.IntegerField(allow_null=True, help_text="A reported signal, or the signal of a reported timeline entry.")
     body = serializers.CharField(help_text="The reported text (first 500 characters); empty for a person.")
-    author = UserSummarySerializer(allow_null=True, help_text="Who wrote it, or the reported person.")
+    author = UserSummarySerializer(allow_null=True, help_text="Who wrote it, or the reported person; null for a signal or timeline entry.")
     hidden = serializers.BooleanField()
     removed = serializers.BooleanField()
 
@@ -137,11 +138,14 @@ def _target(case: ReportCase) -> dict[str, Any]:
             "id": case.target_id,
             "post_id": None,
             "comment_id": None,
+            "signal_id": None,
             "body": "",
             "author": user_summary(person) if person is not None else None,
             "hidden": False,
             "removed": person is None or not person.is_active,
         }
+    if case.target_type in (TargetType.SIGNAL, TargetType.SIGNAL_ENTRY):
+        return _signal_target(case)
     content = case.comment if case.target_type == TargetType.COMMENT else case.post
     post = case.post
     return {
@@ -149,10 +153,30 @@ def _target(case: ReportCase) -> dict[str, Any]:
         "id": case.target_id,
         "post_id": case.post_id,
         "comment_id": case.comment_id,
+        "signal_id": None,
         "body": (content.body or "")[:EXCERPT] if content is not None else "",
         "author": user_summary(content.author) if content is not None else None,
         "hidden": bool(content is not None and content.hidden_at) or bool(post is not None and post.hidden_at),
         "removed": content is None or content.removed_at is not None or (post is not None and post.removed_at is not None),
+    }
+
+
+def _signal_target(case: ReportCase) -> dict[str, Any]:
+    """The reported signal or timeline entry: its words, never its author (an anonymous signal's
+    author is hidden from moderators too; a named one is on the signal's own card)."""
+    signal, entry = case.signal, case.signal_entry
+    text = entry.message if entry is not None else (f"{signal.title}\n{signal.body}" if signal is not None else "")
+    hidden = entry.hidden_at if entry is not None else (signal.hidden_at if signal is not None else None)
+    return {
+        "type": case.target_type,
+        "id": case.target_id,
+        "post_id": None,
+        "comment_id": None,
+        "signal_id": case.signal_id,
+        "body": text[:EXCERPT],
+        "author": None,
+        "hidden": hidden is not None,
+        "removed": signal is None,
     }
 
 

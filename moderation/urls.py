@@ -12,6 +12,7 @@ urlpatterns = [
     path("moderation/posts/<int:post_id>/lock-comments", views.CommentLockView.as_view(), name="moderation-post-lock-comments"),
     path("moderation/posts/<int:post_id>/unlock-comments", views.CommentUnlockView.as_view(), name="moderation-post-unlock-comments"),
     path("moderation/comments/<int:comment_id>/restore", views.CommentRestoreView.as_view(), name="moderation-comment-restore"),
+    path("moderation/signals/<int:signal_id>/restore", views.SignalRestoreView.as_view(), name="moderation-signal-restore"),
     path("moderation/users/<int:user_id>/mute", views.UserMuteView.as_view(), name="moderation-user-mute"),
     path("moderation/users/<int:user_id>/unmute", views.UserUnmuteView.as_view(), name="moderation-user-unmute"),
     path("moderation/keywords", views.KeywordsView.as_view(), name="moderation-keywords"),

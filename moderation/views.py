@@ -123,6 +123,15 @@ class CommentRestoreView(APIView):
         return Response({"target_type": "comment", "id": comment.pk, "hidden": comment.hidden_at is not None})
 
 
+class SignalRestoreView(APIView):
+    @extend_schema(request=NoteSerializer, responses={200: VisibilitySerializer}, operation_id="moderation_signals_restore", tags=TAGS)
+    def post(self, request, signal_id: int):
+        selectors.ensure_admin(request.user)
+        data = _valid(NoteSerializer, request)
+        signal = services.signal_restore(actor=request.user, signal_id=signal_id, note=data["note"])
+        return Response({"target_type": "signal", "id": signal.pk, "hidden": signal.hidden_at is not None})
+
+
 class CommentLockView(APIView):
     locked = True
 

@@ -514,6 +514,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 )
 
 # Voice: an open signal reminds its owner after the organisation's promise, escalates at twice it.
+# How long GET /signals/insights keeps its figures per scope (0: computed on every request).
+VOICE_INSIGHTS_CACHE_SECONDS = env.int("VOICE_INSIGHTS_CACHE_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE["voice-signals-promise"] = {"task": "voice.tasks.signals_promise_process_task", "schedule": 300.0}
 # Surveys open, remind and close within a minute of their times (voice.tasks; each step happens once).
 CELERY_BEAT_SCHEDULE["voice-surveys-tick"] = {"task": "voice.tasks.surveys_tick_task", "schedule": 60.0}

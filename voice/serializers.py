@@ -176,6 +176,7 @@ class InsightsSignalSerializer(serializers.Serializer):
 
 
 class SignalInsightsSerializer(serializers.Serializer):
+    computed_at = serializers.DateTimeField(help_text="When these figures were computed (they are kept up to a minute).")
     promise_hours = serializers.IntegerField()
     total = serializers.IntegerField()
     by_key_moment = InsightsRowSerializer(many=True)

@@ -14,7 +14,7 @@ from typing import Any
 from accounts.models import User
 from feed.cards import iso, user_summary
 from media.serializers import media_representation
-from voice.models import Signal, SignalEntry
+from voice.models import Signal, SignalEntry, SignalImage, SignalSupport
 
 
 def shows_author(signal: Signal, viewer: User | None) -> bool:
@@ -69,24 +69,45 @@ def signal_summary(signal: Signal) -> dict[str, Any]:
     }
 
 
+def _page_extras(signals: Sequence[Signal], viewer: User) -> tuple[dict, dict, dict]:
+    """Photos, visible timelines and the viewer's own support of a page: three simple queries."""
+    ids = [signal.pk for signal in signals]
+    images: dict[int, list] = {}
+    for image in SignalImage.objects.filter(signal_id__in=ids).select_related("media").order_by("signal_id", "position"):
+        images.setdefault(image.signal_id, []).append(image)
+    entries: dict[int, list] = {}
+    people = ("actor", "actor__avatar__media", "owner", "owner__avatar__media")
+    for entry in SignalEntry.objects.filter(signal_id__in=ids, hidden_at__isnull=True).select_related(*people).order_by("created_at", "id"):
+        entries.setdefault(entry.signal_id, []).append(entry)
+    supports = {
+        signal_id: {"group_id": group_id, "note": note}
+        for signal_id, group_id, note in SignalSupport.objects.filter(user=viewer, signal_id__in=ids).values_list(
+            "signal_id", "group_id", "note"
+        )
+    }
+    return images, entries, supports
+
+
 def signal_cards(*, signals: Sequence[Signal], viewer: User) -> list[dict[str, Any]]:
-    """Signals from voice.selectors.signals (related rows loaded, `my_support_*` annotated)."""
+    """Signals from voice.selectors.signals (people, group and key moment loaded): four queries a page."""
+    if not signals:
+        return []
+    images, timelines, supports = _page_extras(signals, viewer)
     cards = []
     for signal in signals:
         mine = signal.author_id == viewer.pk
         card = signal_summary(signal)
-        entries = getattr(signal, "timeline", None)
-        if entries is None:
-            entries = list(signal.entries.filter(hidden_at__isnull=True).select_related("actor", "owner").order_by("created_at", "id"))
-        supported = getattr(signal, "my_support_id", None) is not None
+        entries = timelines.get(signal.pk, [])
+        my_support = supports.get(signal.pk)
+        supported = my_support is not None
         card.update(
             {
                 "author": user_summary(signal.author) if shows_author(signal, viewer) else None,
                 "mine": mine,
                 "body": signal.body,
-                "images": [media_representation(image.media) for image in signal.images.all()],
+                "images": [media_representation(image.media) for image in images.get(signal.pk, [])],
                 "supported_by_me": supported,
-                "my_support": {"group_id": signal.my_support_group_id, "note": signal.my_support_note} if supported else None,
+                "my_support": my_support,
                 "announcement_post_id": signal.announcement_id,
                 # Kudos for the fix: whom the app offers to thank (an ordinary POST /kudos names them).
                 "thanks_to": user_summary(signal.owner)

@@ -7,8 +7,15 @@ audit log through `accounts.audit.audit_record`, in the action's own transaction
 One module per use case, re-exported here.
 """
 
-from moderation.services.decisions import case_resolve, comment_restore, post_restore
-from moderation.services.keywords import MAX_KEYWORDS, content_flag_keywords, keywords_matched, keywords_set, on_content_published
+from moderation.services.decisions import case_resolve, comment_restore, post_restore, signal_restore
+from moderation.services.keywords import (
+    MAX_KEYWORDS,
+    content_flag_keywords,
+    keywords_matched,
+    keywords_set,
+    on_content_published,
+    on_signal_text_published,
+)
 from moderation.services.locks import comment_lock_guard, comments_lock
 from moderation.services.mutes import MAX_MUTE_DAYS, user_mute, user_unmute
 from moderation.services.reports import report_create
@@ -24,8 +31,10 @@ __all__ = [
     "keywords_matched",
     "keywords_set",
     "on_content_published",
+    "on_signal_text_published",
     "post_restore",
     "report_create",
+    "signal_restore",
     "user_mute",
     "user_unmute",
 ]

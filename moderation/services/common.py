@@ -10,9 +10,17 @@ from feed.models import Comment, Post
 from moderation import events
 from moderation.models import ReportCase, TargetType
 from notifications import services as notifications
+from voice.models import Signal, SignalEntry
+from voice.services import signals_workflow
 
 
 def _author_id(case: ReportCase) -> int | None:
+    # Told only to the author themselves (moderation.decided goes to them alone): no one else
+    # learns who wrote an anonymous signal.
+    if case.signal_entry_id is not None:
+        return case.signal_entry.actor_id
+    if case.signal_id is not None:
+        return case.signal.author_id
     if case.comment_id is not None:
         return case.comment.author_id
     if case.post_id is not None:
@@ -21,7 +29,19 @@ def _author_id(case: ReportCase) -> int | None:
 
 
 def _set_visibility(*, actor: User | None, case: ReportCase, visible: bool, reason: str) -> bool:
-    """Hide or show the case's post or comment; True when that changed anything."""
+    """Hide or show the case's post, comment, signal or timeline entry; True when that changed anything."""
+    if case.target_type == TargetType.SIGNAL_ENTRY:
+        entry = SignalEntry.objects.get(pk=case.signal_entry_id)
+        if (entry.hidden_at is None) == visible:
+            return False
+        signals_workflow.signal_entry_set_visibility(actor=actor, entry=entry, visible=visible)
+        return True
+    if case.target_type == TargetType.SIGNAL:
+        signal = Signal.objects.get(pk=case.signal_id)
+        if (signal.hidden_at is None) == visible:
+            return False
+        signals_workflow.signal_set_visibility(actor=actor, signal=signal, visible=visible, reason=reason)
+        return True
     if case.target_type == TargetType.COMMENT:
         comment = Comment.objects.select_related("post").get(pk=case.comment_id)
         if comment.removed_at is not None or (comment.hidden_at is None) == visible:

@@ -14,11 +14,15 @@ from moderation import events, selectors
 from moderation.models import CaseStatus, Report, ReportCase, Resolution, TargetType
 from moderation.services.common import _set_visibility, _tell_author
 from notifications import services as notifications
-from server.api.exceptions import Conflict, ValidationFailed
+from server.api.exceptions import Conflict, NotFound, ValidationFailed
+from voice.models import Signal
 
 
 def _remove(*, actor: User, case: ReportCase) -> bool:
-    """Delete the case's post or comment as a moderator; False when its author had already deleted it."""
+    """Delete the case's post or comment as a moderator; False when its author had already deleted it.
+    A signal or timeline entry is hidden for good (other signals and supporters point at it)."""
+    if case.target_type in (TargetType.SIGNAL, TargetType.SIGNAL_ENTRY):
+        return _set_visibility(actor=actor, case=case, visible=False, reason=_("Removed by a moderator."))
     if case.target_type == TargetType.COMMENT:
         comment = Comment.objects.select_related("post").get(pk=case.comment_id)
         if comment.removed_at is not None:
@@ -135,6 +139,19 @@ def post_restore(*, actor: User, post_id: int, note: str = "") -> Post:
         _restore(actor=actor, case_like=target, note=note)
         post.refresh_from_db()
         return post
+
+
+def signal_restore(*, actor: User, signal_id: int, note: str = "") -> Signal:
+    """Show a hidden signal again (admins; and close its open queue row as restored)."""
+    selectors.ensure_admin(actor)
+    with transaction.atomic():
+        signal = Signal.objects.filter(pk=signal_id, organization_id=actor.organization_id).first()
+        if signal is None:
+            raise NotFound()
+        target = ReportCase(organization_id=signal.organization_id, target_type=TargetType.SIGNAL, target_id=signal.pk, signal=signal)
+        _restore(actor=actor, case_like=target, note=note)
+        signal.refresh_from_db()
+        return signal
 
 
 def comment_restore(*, actor: User, comment_id: int, note: str = "") -> Comment:

@@ -15,6 +15,7 @@ from moderation import selectors
 from moderation.models import FlaggedKeyword, Report, ReportReason, ReportSource, TargetType
 from moderation.services.reports import _add_report
 from server.api.exceptions import ValidationFailed
+from voice.models import Signal
 
 logger = logging.getLogger("moderation.services")
 
@@ -81,6 +82,43 @@ def on_content_published(sender, *, organization_id, author_id, post_id, comment
         )
     except Exception:
         logger.exception("Keyword flag failed for post %s comment %s", post_id, comment_id)
+
+
+def signal_flag_keywords(*, organization_id: int, signal_id: int, text: str, previous_text: str | None = None) -> Report | None:
+    """A signal whose words contain a listed keyword joins the queue like a post (its author unnamed)."""
+    keywords = selectors.keyword_list(organization_id=organization_id)
+    matched = keywords_matched(keywords=keywords, body=text) if keywords else []
+    if matched and previous_text:
+        already = set(keywords_matched(keywords=keywords, body=previous_text))
+        matched = [keyword for keyword in matched if keyword not in already]
+    if not matched:
+        return None
+    with transaction.atomic():
+        signal = Signal.objects.filter(pk=signal_id, organization_id=organization_id).first()
+        if signal is None:
+            return None
+        return _add_report(
+            organization=Organization.objects.get(pk=organization_id),
+            reporter=None,
+            source=ReportSource.KEYWORD,
+            target_type=TargetType.SIGNAL,
+            target_id=signal.pk,
+            post=None,
+            comment=None,
+            user=None,
+            reason=ReportReason.OTHER,
+            note=_("Matched keywords: %(keywords)s") % {"keywords": ", ".join(matched)},
+            keywords=matched,
+            signal=signal,
+            excerpt=" ".join(text.split())[:200],
+        )
+
+
+def on_signal_text_published(sender, *, organization_id, signal_id, text, previous_text=None, **kwargs) -> None:
+    try:
+        signal_flag_keywords(organization_id=organization_id, signal_id=signal_id, text=text, previous_text=previous_text)
+    except Exception:
+        logger.exception("Keyword flag failed for signal %s", signal_id)
 
 
 def keywords_set(*, actor: User, keywords: list[str]) -> list[str]:

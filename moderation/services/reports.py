@@ -16,8 +16,20 @@ from moderation.models import CaseStatus, Report, ReportCase, ReportReason, Repo
 from moderation.services.common import _set_visibility, _tell_author
 from notifications import services as notifications
 from server.api.exceptions import Conflict, NotFound, ValidationFailed
+from voice.models import Signal, SignalEntry
+from voice.selectors.signals import access_signal
 
 EXCERPT = 200
+
+
+def _signal_target_of(*, reporter: User, target_type: str, target_id: int) -> tuple[Signal, SignalEntry | None]:
+    """A signal, or a line of its public timeline, as the reporter sees it (404 → the caller's 400)."""
+    if target_type == TargetType.SIGNAL:
+        return access_signal(user=reporter, signal_id=target_id), None
+    entry = SignalEntry.objects.filter(pk=target_id, organization_id=reporter.organization_id, hidden_at__isnull=True).first()
+    if entry is None:
+        raise NotFound()
+    return access_signal(user=reporter, signal_id=entry.signal_id), entry
 
 
 def _target_of(*, reporter: User, target_type: str, target_id: int) -> tuple[Post | None, Comment | None, User | None]:
@@ -42,7 +54,15 @@ def _excerpt(post: Post | None, comment: Comment | None) -> str:
 
 
 def _open_case_locked(
-    *, organization_id: int, target_type: str, target_id: int, post: Post | None, comment: Comment | None, user: User | None
+    *,
+    organization_id: int,
+    target_type: str,
+    target_id: int,
+    post: Post | None,
+    comment: Comment | None,
+    user: User | None,
+    signal: Signal | None = None,
+    signal_entry: SignalEntry | None = None,
 ) -> ReportCase:
     """The target's open queue row, created if needed, locked until the caller's transaction ends."""
     for _attempt in range(3):
@@ -64,6 +84,8 @@ def _open_case_locked(
                     post=post,
                     comment=comment,
                     target_user=user,
+                    signal=signal,
+                    signal_entry=signal_entry,
                 )
         except IntegrityError:
             continue
@@ -83,9 +105,19 @@ def _add_report(
     reason: str,
     note: str,
     keywords: list[str] | None = None,
+    signal: Signal | None = None,
+    signal_entry: SignalEntry | None = None,
+    excerpt: str | None = None,
 ) -> Report:
     case = _open_case_locked(
-        organization_id=organization.pk, target_type=target_type, target_id=target_id, post=post, comment=comment, user=user
+        organization_id=organization.pk,
+        target_type=target_type,
+        target_id=target_id,
+        post=post,
+        comment=comment,
+        user=user,
+        signal=signal,
+        signal_entry=signal_entry,
     )
     already = _("You have already reported this.")
     if reporter is not None and Report.objects.filter(reporter=reporter, target_type=target_type, target_id=target_id).exists():
@@ -130,7 +162,7 @@ def _add_report(
             "reason": reason,
             "source": source,
             "report_count": case.report_count,
-            "excerpt": _excerpt(post, comment),
+            "excerpt": excerpt if excerpt is not None else _excerpt(post, comment),
         }
         notifications.emit(
             events.REPORT_CREATED,
@@ -169,6 +201,8 @@ def report_create(*, reporter: User, target_type: str, target_id: int, reason: s
     """A colleague reports a post, comment or person they can see; once per target (409 after)."""
     if reason not in ReportReason.values:
         raise ValidationFailed(_("Unknown reason."), fields={"reason": [_("Unknown reason.")]})
+    if target_type in (TargetType.SIGNAL, TargetType.SIGNAL_ENTRY):
+        return _signal_report_create(reporter=reporter, target_type=target_type, target_id=target_id, reason=reason, note=note)
     post, comment, user = _target_of(reporter=reporter, target_type=target_type, target_id=target_id)
     author_id = comment.author_id if comment else post.author_id if post else user.pk
     if author_id == reporter.pk:
@@ -186,4 +220,35 @@ def report_create(*, reporter: User, target_type: str, target_id: int, reason: s
             user=user,
             reason=reason,
             note=note.strip(),
+        )
+
+
+def _signal_report_create(*, reporter: User, target_type: str, target_id: int, reason: str, note: str) -> Report:
+    """A signal or a timeline entry: moderated by admins; the report carries the content, never the
+    author of an anonymous signal (only its author may learn they wrote it)."""
+    try:
+        signal, entry = _signal_target_of(reporter=reporter, target_type=target_type, target_id=target_id)
+    except NotFound:
+        message = _("There is nothing to report with this id.")
+        raise ValidationFailed(message, code="unknown_target", fields={"target_id": [message]})
+    author_id = entry.actor_id if entry is not None else signal.author_id
+    if author_id == reporter.pk:
+        raise ValidationFailed(_("You cannot report yourself or your own content."), code="cannot_report_self")
+    text = entry.message if entry is not None else f"{signal.title}\n{signal.body}"
+    with transaction.atomic():
+        organization = Organization.objects.get(pk=reporter.organization_id)
+        return _add_report(
+            organization=organization,
+            reporter=reporter,
+            source=ReportSource.USER,
+            target_type=target_type,
+            target_id=target_id,
+            post=None,
+            comment=None,
+            user=None,
+            reason=reason,
+            note=note.strip(),
+            signal=signal,
+            signal_entry=entry,
+            excerpt=" ".join(text.split())[:EXCERPT],
         )

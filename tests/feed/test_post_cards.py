@@ -121,6 +121,7 @@ def expected_card(scene, leader, group) -> dict:
         "goal": None,
         "key_moment": None,
         "poll": None,
+        "signal": None,
     }
 
 

@@ -12,6 +12,7 @@ from tests.feed.factories import CommentFactory, PostFactory, group_post
 from tests.moderation.conftest import report
 from tests.security.harness import all_routes
 from tests.security.matrix import accepted_only
+from voice.models import Signal
 
 MODERATION_ROUTES = [route for route in all_routes() if route.pattern.startswith("api/v1/moderation")]
 
@@ -128,7 +129,8 @@ def test_employees_get_403_on_every_moderation_route(api, employee, leader, admi
     comment = CommentFactory(post=post, author=leader)
     report(api(colleagues[0]), "post", post.pk)
     case = ReportCase.objects.get()
-    ids = {"report_id": case.pk, "post_id": post.pk, "comment_id": comment.pk, "user_id": colleagues[1].pk}
+    signal = Signal.objects.create(organization=leader.organization, author=leader, kind="idea", title="t", body="b")
+    ids = {"report_id": case.pk, "post_id": post.pk, "comment_id": comment.pk, "user_id": colleagues[1].pk, "signal_id": signal.pk}
     client = api(employee)
     assert MODERATION_ROUTES
     failures = []

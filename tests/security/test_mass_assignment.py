@@ -30,6 +30,7 @@ ALLOWED = {
     ("post", "/api/v1/invitations", "role"),  # admin only; the invitee's role
     ("patch", "/api/v1/users/{user_id}", "role"),  # admin only, own organisation
     ("post", "/api/v1/groups/{group_id}/members", "role"),  # admin only: member or manager
+    ("post", "/api/v1/signals/{signal_id}/assign", "owner_id"),  # leaders and admins; the new owner must be a leader or admin
 }
 
 

@@ -258,8 +258,8 @@ def test_list_query_count_is_independent_of_page_size(api, org, store, sort, siz
         api(store["colleague"]).put(f"/api/v1/signals/{card['id']}/support", {"group_id": store["group"].pk}, format="json")
         api(store["manager"]).post(f"/api/v1/signals/{card['id']}/status", {"status": "acknowledged", "message": "Seen"}, format="json")
     client = api(store["colleague"])
-    # Auth (token + user), the page of signals, its photos, its timelines.
-    with django_assert_num_queries(5):
+    # Auth (token + user), the page of signals (people, group, key moment), its photos, timelines, my supports.
+    with django_assert_num_queries(6):
         response = client.get("/api/v1/signals", {"sort": sort, "page_size": 100})
     assert len(response.json()["results"]) == size
 

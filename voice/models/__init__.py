@@ -1,5 +1,15 @@
 """Voice's models, one module per use case (signals, surveys); re-exported here for Django."""
 
+from voice.models.signals import (
+    Signal,
+    SignalEntry,
+    SignalEntryKind,
+    SignalImage,
+    SignalKind,
+    SignalStatus,
+    SignalSupport,
+    SignalVisibility,
+)
 from voice.models.surveys import (  # noqa: F401
     Every,
     QuestionKind,
@@ -11,16 +21,6 @@ from voice.models.surveys import (  # noqa: F401
     SurveyQuestion,
     SurveyResponse,
     SurveyResponseGroup,
-)
-from voice.models.signals import (
-    Signal,
-    SignalEntry,
-    SignalEntryKind,
-    SignalImage,
-    SignalKind,
-    SignalStatus,
-    SignalSupport,
-    SignalVisibility,
 )
 
 __all__ = [

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, MembershipRole, Role, User
 from server.api.exceptions import NotFound
-from voice.models import Signal, SignalEntry, SignalImage, SignalStatus, SignalSupport, SignalVisibility
+from voice.models import Signal, SignalStatus, SignalSupport, SignalVisibility
 
 SORTS = {"recent": ("-created_at", "-id"), "support": ("-support_count", "-id")}
 
@@ -35,25 +35,21 @@ def visible_q(*, user: User) -> Q:
     )
 
 
+_PERSON_FIELDS = ("id", "name", "avatar__user_id", "avatar__media__id", "avatar__media__status")
+
+
 def _loaded(signals: QuerySet[Signal], *, user: User) -> QuerySet[Signal]:
-    mine = SignalSupport.objects.filter(signal=OuterRef("pk"), user=user)
-    return (
-        signals.select_related("author", "author__avatar__media", "owner", "owner__avatar__media", "group", "key_moment")
-        .annotate(
-            my_support_id=Subquery(mine.values("pk")[:1]),
-            my_support_group_id=Subquery(mine.values("group_id")[:1]),
-            my_support_note=Subquery(mine.values("note")[:1]),
-        )
-        .prefetch_related(
-            Prefetch("images", queryset=SignalImage.objects.select_related("media").order_by("position")),
-            Prefetch(
-                "entries",
-                queryset=SignalEntry.objects.filter(hidden_at__isnull=True)
-                .select_related("actor", "actor__avatar__media", "owner", "owner__avatar__media")
-                .order_by("created_at", "id"),
-                to_attr="timeline",
-            ),
-        )
+    """The signals with their people, group and key moment in one query; a page's photos, timelines
+    and the viewer's own support come in three more, batched (voice.signal_cards.attach_page)."""
+    people = [f"{who}__{field}" for who in ("author", "owner") for field in _PERSON_FIELDS]
+    return signals.select_related("author", "author__avatar__media", "owner", "owner__avatar__media", "group", "key_moment").only(
+        *[field.attname for field in Signal._meta.concrete_fields],
+        *people,
+        "group__id",
+        "group__name",
+        "group__kind",
+        "key_moment__id",
+        "key_moment__title",
     )
 
 

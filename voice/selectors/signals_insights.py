@@ -1,7 +1,8 @@
 """What a leader opens every Monday: signals of their groups (an admin: of the organisation) in numbers.
 
 Five queries whatever the number of signals: two grouped counts, two short lists, one aggregate
-(medians by PostgreSQL's percentile_cont; on SQLite, the embedded default, in Python).
+(medians by PostgreSQL's percentile_cont; on SQLite, the embedded default, in Python), each an
+index-only scan of signal_insights_idx; the answer is cached a minute per scope.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet, Sum
 from django.utils import timezone
@@ -111,13 +114,31 @@ def _timings(signals: QuerySet[Signal], *, promise: timedelta, now: datetime) ->
     }
 
 
-def signal_insights(*, user: User, group_id: int | None = None, since: datetime | None = None, until: datetime | None = None) -> dict:
+def signal_insights(
+    *, user: User, group_id: int | None = None, since: datetime | None = None, until: datetime | None = None, fresh: bool = False
+) -> dict:
+    """The figures, kept VOICE_INSIGHTS_CACHE_SECONDS (default 60) per scope: a dashboard read every
+    Monday by every leader need not scan every signal on each open. Admins of one organisation share
+    one entry; a leader's is their own (their groups). `fresh` skips the cache (the bench's cold figure)."""
+    scope = "admin" if user.is_org_admin else f"user-{user.pk}"
+    key = f"voice:insights:{user.organization_id}:{scope}:{group_id}:{since and since.isoformat()}:{until and until.isoformat()}"
+    seconds = settings.VOICE_INSIGHTS_CACHE_SECONDS
+    if seconds and not fresh and (cached := cache.get(key)) is not None:
+        return cached
+    body = _compute(user=user, group_id=group_id, since=since, until=until)
+    if seconds:
+        cache.set(key, body, seconds)
+    return body
+
+
+def _compute(*, user: User, group_id: int | None, since: datetime | None, until: datetime | None) -> dict:
     signals = insights_scope(user=user, group_id=group_id, since=since, until=until)
     hours = user.organization.voice_first_response_hours
     timings = _timings(signals, promise=timedelta(hours=hours), now=timezone.now())
     by_key_moment = _rows(signals, "key_moment_id", "key_moment__title")
     by_group = _rows(signals, "group_id", "group__name")
     return {
+        "computed_at": iso(timezone.now()),
         "promise_hours": hours,
         "by_key_moment": by_key_moment,
         "by_group": by_group,

@@ -17,7 +17,7 @@ from media import services as media_services
 from notifications.services import emit
 from server.api.exceptions import Conflict, NotAllowed, NotFound, ValidationFailed
 from server.api.text import clean_text
-from voice import events
+from voice import events, hooks
 from voice.models import Signal, SignalImage, SignalStatus, SignalSupport, SignalVisibility
 from voice.selectors.signals import admin_ids
 from voice.signal_cards import signal_summary
@@ -117,6 +117,7 @@ def signal_create(
             )
             SignalImage.objects.bulk_create([SignalImage(signal=signal, media=media, position=i) for i, media in enumerate(images)])
         signal = Signal.objects.select_related("author", "owner", "group", "key_moment").get(pk=signal.pk)
+        _published(signal, previous_text=None)
         recipients = [signal.owner_id] if signal.owner_id else admin_ids(organization_id=signal.organization_id)
         recipients = [user_id for user_id in recipients if user_id != author.pk]
         if recipients:
@@ -128,6 +129,15 @@ def signal_create(
                 addressed=[{"user_id": user_id, "reason": events.SIGNAL_NEW.name} for user_id in recipients],
             )
     return signal
+
+
+def _text(signal: Signal) -> str:
+    return f"{signal.title}\n{signal.body}"
+
+
+def _published(signal: Signal, *, previous_text: str | None) -> None:
+    fields = {"organization_id": signal.organization_id, "signal_id": signal.pk, "text": _text(signal), "previous_text": previous_text}
+    transaction.on_commit(lambda: hooks.signal_text_published.send(sender=Signal, **fields))
 
 
 def _lock_own_open(*, actor: User, signal: Signal) -> Signal:
@@ -168,10 +178,13 @@ def signal_update(
         changes["group"] = _own_group(user=actor, group_id=group_id)
     with transaction.atomic():
         signal = _lock_own_open(actor=actor, signal=signal)
+        previous_text = _text(signal)
         for name, value in changes.items():
             setattr(signal, name, value)
         signal.updated_at = timezone.now()
         signal.save()
+        if _text(signal) != previous_text:
+            _published(signal, previous_text=previous_text)
         if "visibility" in changes or "group" in changes:
             media_ids = list(SignalImage.objects.filter(signal=signal).values_list("media_id", flat=True))
             if media_ids:
