@@ -133,6 +133,7 @@ def main() -> None:
     media = read_json(DATA_DIR / "media.json")
     rows += media_rows(media) if media else []
     rows += read_json(DATA_DIR / "rows-search.json") or []
+    rows += read_json(DATA_DIR / "rows-console.json") or []  # bench/console_bench.py (K1)
     body = "\n".join(
         [
             f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))} at commit `{git_commit()}`, scale {args.scale}"
