@@ -380,6 +380,23 @@ class AcknowledgementReminder(models.Model):
         constraints = [models.UniqueConstraint(fields=["post", "offset_minutes"], name="ack_reminder_once_per_offset")]
 
 
+class AcknowledgementNudge(models.Model):
+    """A leader's "remind now" of a mandatory read: who asked, when, how many were reminded.
+
+    The latest one per post sets when the next may go (at most one an hour, feed.services.remind_now).
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="acknowledgement_nudges")
+    sent_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipient_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("acknowledgement reminder sent by hand")
+        verbose_name_plural = _("acknowledgement reminders sent by hand")
+        indexes = [models.Index(fields=["post", "sent_at"], name="ack_nudge_latest_idx")]
+
+
 class AcknowledgementEscalation(models.Model):
     """After the deadline: who still had not acknowledged, as sent to the author and group managers."""
 

@@ -143,8 +143,10 @@ register_card_payload(kind=PostKind.KEY_MOMENT, serializer=KeyMomentPostCardSeri
 
 
 class PostReminderSerializer(serializers.Serializer):
-    deadline = serializers.DateTimeField()
-    offset_minutes = serializers.IntegerField(help_text="How long before the deadline this reminder was due.")
+    deadline = serializers.DateTimeField(allow_null=True, help_text="null: a reminder sent by hand for a post without a deadline.")
+    offset_minutes = serializers.IntegerField(
+        allow_null=True, help_text="How long before the deadline this reminder was due; null: sent by hand (remind now)."
+    )
 
 
 class PostEscalationSerializer(serializers.Serializer):
@@ -203,6 +205,19 @@ class ReachGroupSerializer(serializers.Serializer):
     audience_count = serializers.IntegerField()
     seen_count = serializers.IntegerField()
     acknowledged_count = serializers.IntegerField()
+
+
+class NotAcknowledgedSerializer(serializers.Serializer):
+    """Someone in a mandatory read's audience who has not acknowledged it yet."""
+
+    user = UserSummarySerializer()
+    seen_at = serializers.DateTimeField(allow_null=True, help_text="When it was first on their screen; null: not yet.")
+
+
+class RemindResultSerializer(serializers.Serializer):
+    reminded_count = serializers.IntegerField(help_text="People notified; 0: everyone had acknowledged (nothing sent).")
+    sent_at = serializers.DateTimeField()
+    next_remind_at = serializers.DateTimeField(help_text="The next reminder of this post can go from this time.")
 
 
 class ReachSerializer(serializers.Serializer):

@@ -30,6 +30,7 @@ from feed.selectors.posts import (
     post_reach,
     viewers_of,
 )
+from feed.selectors.reach import not_acknowledged_list
 from feed.selectors.reactions import reaction_list
 from feed.selectors.scheduled import scheduled_post_list
 
@@ -54,6 +55,7 @@ __all__ = [
     "key_moment_counts",
     "key_moment_list",
     "may_moderate",
+    "not_acknowledged_list",
     "post_reach",
     "post_updates",
     "posts_by_id",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from feed import services as feed
 from feed.services import goals
 from feed.services.mandatory_reads import mandatory_reads_process
+from feed.services.remind_now import post_remind_now
 
 
 def post_created(world) -> None:
@@ -31,6 +32,8 @@ def post_updated(world) -> None:
     world.settings.FEED_ACK_REMINDER_OFFSETS_MINUTES = [24 * 60]
     mandatory_reads_process(now=deadline - timedelta(hours=23))  # a reminder
     mandatory_reads_process(now=deadline + timedelta(minutes=1))  # the summary after the deadline
+    must_read = feed.post_create(author=world.leader, body="Read the rota", kind="announcement", requires_acknowledgement=True)
+    post_remind_now(actor=world.leader, post=must_read)  # a reminder by hand, without a deadline
 
 
 def post_deleted(world) -> None:
