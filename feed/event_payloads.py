@@ -96,8 +96,10 @@ class KeyMomentEventCardSerializer(serializers.Serializer):
     title = serializers.CharField()
     description = serializers.CharField()
     expected_behaviour = serializers.CharField()
-    position = serializers.IntegerField()
-    change = serializers.ChoiceField(choices=["created", "updated"])
+    position = serializers.IntegerField(help_text="In the journey; an archived one keeps its last position.")
+    change = serializers.ChoiceField(
+        choices=["created", "updated", "archived", "restored"], help_text="archived: drop it from the tab; restored: it is back, last."
+    )
 
 
 class KeyMomentUpdatedSerializer(serializers.Serializer):

@@ -162,9 +162,7 @@ class Comment(models.Model):
     body = models.TextField(verbose_name=_("text"))
     # A reply names the comment it answers; replies are one level deep (a reply's parent has none),
     # which comment_create checks: a thread is a list of comments, each with its replies.
-    parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies", verbose_name=_("reply to")
-    )
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies", verbose_name=_("reply to"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
     edited_at = models.DateTimeField(null=True, blank=True, verbose_name=_("edited"))
     removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("removed"))
@@ -345,6 +343,9 @@ class KeyMoment(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
     updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated"))
+    # Archived: out of the journey (positions 1..n count the others), the tab and new kudos; kudos
+    # that cite it keep it. Leaders and admins list archived ones and bring them back (last).
+    archived_at = models.DateTimeField(null=True, blank=True, verbose_name=_("archived"))
 
     class Meta:
         verbose_name = _("key moment")

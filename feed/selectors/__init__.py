@@ -18,7 +18,7 @@ from feed.selectors.feed import (
     posts_by_id,
     visible_posts,
 )
-from feed.selectors.goals import access_goal, access_key_moment, goal_list, key_moment_counts, key_moment_list
+from feed.selectors.goals import access_goal, access_key_moment, goal_list, goal_update_list, key_moment_counts, key_moment_list
 from feed.selectors.posts import (
     access_comment,
     access_post,
@@ -51,6 +51,7 @@ __all__ = [
     "feed_pinned",
     "feed_visible",
     "goal_list",
+    "goal_update_list",
     "groups_of_organization",
     "key_moment_counts",
     "key_moment_list",

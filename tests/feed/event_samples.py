@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from feed import services as feed
-from feed.services import goals
+from feed.services import archive, goals
 from feed.services.mandatory_reads import mandatory_reads_process
 from feed.services.remind_now import post_remind_now
 
@@ -86,6 +86,8 @@ def key_moment_updated(world) -> None:
         actor=world.leader, title="Greeting at the door", description="Within 10 seconds", expected_behaviour="Say hello"
     )
     goals.key_moment_update(actor=world.leader, key_moment=moment, expected_behaviour="Smile and say hello")
+    archive.key_moment_set_archived(actor=world.leader, key_moment=moment, archived=True)
+    archive.key_moment_set_archived(actor=world.leader, key_moment=moment, archived=False)
 
 
 SAMPLES = {
