@@ -37,9 +37,12 @@ def test_an_archived_key_moment_leaves_the_journey_and_comes_back_last(api, lead
     # Archiving again changes nothing; restoring puts it at the end.
     assert api(leader).patch(f"/api/v1/key-moments/{moments[0].pk}", {"archived": True}, format="json").status_code == 200
     assert len(events) == 1
-    assert api(AdminFactory(organization=leader.organization)).patch(
-        f"/api/v1/key-moments/{moments[0].pk}", {"archived": False}, format="json"
-    ).json()["archived_at"] is None
+    assert (
+        api(AdminFactory(organization=leader.organization))
+        .patch(f"/api/v1/key-moments/{moments[0].pk}", {"archived": False}, format="json")
+        .json()["archived_at"]
+        is None
+    )
     assert journey(api(employee)) == [("Kassa", 1), ("Uit", 2), ("In", 3)]
 
 

@@ -33,7 +33,9 @@ def test_unacknowledged_is_my_to_do_list(api, org, leader, group, member):
     group_todo = services.post_create(author=leader, body="Team", kind="announcement", requires_acknowledgement=True, group_ids=[group.pk])
     services.post_create(author=leader, body="Gewoon nieuws", kind="announcement")
     other_group = GroupFactory(organization=org)
-    services.post_create(author=leader, body="Niet voor jou", kind="announcement", requires_acknowledgement=True, group_ids=[other_group.pk])
+    services.post_create(
+        author=leader, body="Niet voor jou", kind="announcement", requires_acknowledgement=True, group_ids=[other_group.pk]
+    )
     assert ids(api(member), unacknowledged="true") == [group_todo.pk, todo.pk]
     assert ids(api(leader), unacknowledged="true") == []  # my own announcements are not on my list
     # An admin sees every post, but their to-do list holds only what is addressed to them.
@@ -56,7 +58,11 @@ def test_the_to_do_list_is_a_fixed_number_of_queries(api, org, leader, django_as
     member = MembershipFactory(group=group).user
     for index in range(21):
         services.post_create(
-            author=leader, body=f"Lees {index}", kind="announcement", requires_acknowledgement=True, group_ids=[group.pk] if index % 2 else None
+            author=leader,
+            body=f"Lees {index}",
+            kind="announcement",
+            requires_acknowledgement=True,
+            group_ids=[group.pk] if index % 2 else None,
         )
     client = api(member)
     client.get("/api/v1/me")

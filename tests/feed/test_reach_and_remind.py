@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def announcement(leader, group):
-    return services.post_create(author=leader, body="Lees het protocol", kind="announcement", requires_acknowledgement=True, group_ids=[group.pk])
+    return services.post_create(
+        author=leader, body="Lees het protocol", kind="announcement", requires_acknowledgement=True, group_ids=[group.pk]
+    )
 
 
 def test_a_colleague_who_joined_later_and_acknowledged_is_counted_at_once(api, leader, group, announcement):
