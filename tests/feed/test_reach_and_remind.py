@@ -120,3 +120,25 @@ def test_nobody_left_to_remind_sends_nothing_and_does_not_count(api, leader, ann
     response = api(leader).post(f"/api/v1/posts/{announcement.pk}/remind")
     assert response.status_code == 200 and response.json()["reminded_count"] == 0
     assert events == [] and not AcknowledgementNudge.objects.exists()
+
+
+def test_a_retried_remind_with_its_idempotency_key_replays_the_answer(api, org, leader, events):
+    UserFactory(organization=org, date_joined=timezone.now() - timedelta(days=1))
+    post = services.post_create(author=leader, body="Lees", kind="announcement", requires_acknowledgement=True)
+    events.clear()
+    client = api(leader)
+    first = client.post(f"/api/v1/posts/{post.pk}/remind", format="json", HTTP_IDEMPOTENCY_KEY="remind-1")
+    retry = client.post(f"/api/v1/posts/{post.pk}/remind", format="json", HTTP_IDEMPOTENCY_KEY="remind-1")
+    assert first.status_code == retry.status_code == 200 and retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json() and len(events) == 1
+
+
+def test_a_retried_reply_creates_one_comment(api, org, leader, employee):
+    post = services.post_create(author=leader, body="Wie helpt?")
+    parent = services.comment_create(author=leader, post=post, body="Graag reacties")
+    body = {"body": "Ik", "parent_id": parent.pk}
+    client = api(employee)
+    first = client.post(f"/api/v1/posts/{post.pk}/comments", body, format="json", HTTP_IDEMPOTENCY_KEY="reply-1")
+    retry = client.post(f"/api/v1/posts/{post.pk}/comments", body, format="json", HTTP_IDEMPOTENCY_KEY="reply-1")
+    assert first.status_code == retry.status_code == 201 and retry.json()["id"] == first.json()["id"]
+    assert post.comments.filter(parent=parent).count() == 1
