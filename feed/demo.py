@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.demo import DemoContext
-from accounts.models import Membership
+from accounts.models import Membership, User
 from feed.models import (
     Acknowledgement,
     Comment,
@@ -123,10 +123,19 @@ KEY_MOMENTS = [
 
 
 def seed(context: DemoContext) -> None:
+    _backdate_staff(context)
     _seed_history(context)
     _seed_goals_and_journey(context)
     _seed_mandatory_read(context)
     _seed_poll(context)
+
+
+def _backdate_staff(context: DemoContext) -> None:
+    """The history reaches 60 days back and the staff were there all along: joined (and in their
+    groups) before it starts, so every post's reach counts them as its audience."""
+    history_start = timezone.now() - timedelta(days=61)
+    User.objects.filter(organization=context.organization, date_joined__gt=history_start).update(date_joined=history_start)
+    Membership.objects.filter(group__organization=context.organization, created_at__gt=history_start).update(created_at=history_start)
 
 
 def _seed_history(context: DemoContext) -> None:

@@ -18,8 +18,10 @@ from feed.serializers import ReactionCountsSerializer, post_card_variants
 
 
 class ReminderSerializer(serializers.Serializer):
-    deadline = serializers.DateTimeField()
-    offset_minutes = serializers.IntegerField(help_text="This reminder goes this long before the deadline.")
+    deadline = serializers.DateTimeField(allow_null=True, help_text="null: a reminder sent by hand for a post without a deadline.")
+    offset_minutes = serializers.IntegerField(
+        allow_null=True, help_text="This reminder goes this long before the deadline; null: sent by hand (remind now)."
+    )
 
 
 class EscalationSerializer(serializers.Serializer):
@@ -94,8 +96,10 @@ class KeyMomentEventCardSerializer(serializers.Serializer):
     title = serializers.CharField()
     description = serializers.CharField()
     expected_behaviour = serializers.CharField()
-    position = serializers.IntegerField()
-    change = serializers.ChoiceField(choices=["created", "updated"])
+    position = serializers.IntegerField(help_text="In the journey; an archived one keeps its last position.")
+    change = serializers.ChoiceField(
+        choices=["created", "updated", "archived", "restored"], help_text="archived: drop it from the tab; restored: it is back, last."
+    )
 
 
 class KeyMomentUpdatedSerializer(serializers.Serializer):

@@ -171,9 +171,7 @@ class Comment(models.Model):
     language = models.CharField(max_length=2, choices=Language.choices, blank=True, default="", verbose_name=_("language"))
     # A reply names the comment it answers; replies are one level deep (a reply's parent has none),
     # which comment_create checks: a thread is a list of comments, each with its replies.
-    parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies", verbose_name=_("reply to")
-    )
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies", verbose_name=_("reply to"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
     edited_at = models.DateTimeField(null=True, blank=True, verbose_name=_("edited"))
     removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("removed"))
@@ -358,6 +356,9 @@ class KeyMoment(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by"))
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
     updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated"))
+    # Archived: out of the journey (positions 1..n count the others), the tab and new kudos; kudos
+    # that cite it keep it. Leaders and admins list archived ones and bring them back (last).
+    archived_at = models.DateTimeField(null=True, blank=True, verbose_name=_("archived"))
 
     class Meta:
         verbose_name = _("key moment")
@@ -391,6 +392,23 @@ class AcknowledgementReminder(models.Model):
         verbose_name = _("acknowledgement reminder")
         verbose_name_plural = _("acknowledgement reminders")
         constraints = [models.UniqueConstraint(fields=["post", "offset_minutes"], name="ack_reminder_once_per_offset")]
+
+
+class AcknowledgementNudge(models.Model):
+    """A leader's "remind now" of a mandatory read: who asked, when, how many were reminded.
+
+    The latest one per post sets when the next may go (at most one an hour, feed.services.remind_now).
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="acknowledgement_nudges")
+    sent_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipient_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("acknowledgement reminder sent by hand")
+        verbose_name_plural = _("acknowledgement reminders sent by hand")
+        indexes = [models.Index(fields=["post", "sent_at"], name="ack_nudge_latest_idx")]
 
 
 class AcknowledgementEscalation(models.Model):

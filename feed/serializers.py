@@ -145,8 +145,10 @@ register_card_payload(kind=PostKind.KEY_MOMENT, serializer=KeyMomentPostCardSeri
 
 
 class PostReminderSerializer(serializers.Serializer):
-    deadline = serializers.DateTimeField()
-    offset_minutes = serializers.IntegerField(help_text="How long before the deadline this reminder was due.")
+    deadline = serializers.DateTimeField(allow_null=True, help_text="null: a reminder sent by hand for a post without a deadline.")
+    offset_minutes = serializers.IntegerField(
+        allow_null=True, help_text="How long before the deadline this reminder was due; null: sent by hand (remind now)."
+    )
 
 
 class PostEscalationSerializer(serializers.Serializer):
@@ -205,6 +207,19 @@ class ReachGroupSerializer(serializers.Serializer):
     audience_count = serializers.IntegerField()
     seen_count = serializers.IntegerField()
     acknowledged_count = serializers.IntegerField()
+
+
+class NotAcknowledgedSerializer(serializers.Serializer):
+    """Someone in a mandatory read's audience who has not acknowledged it yet."""
+
+    user = UserSummarySerializer()
+    seen_at = serializers.DateTimeField(allow_null=True, help_text="When it was first on their screen; null: not yet.")
+
+
+class RemindResultSerializer(serializers.Serializer):
+    reminded_count = serializers.IntegerField(help_text="People notified; 0: everyone had acknowledged (nothing sent).")
+    sent_at = serializers.DateTimeField()
+    next_remind_at = serializers.DateTimeField(help_text="The next reminder of this post can go from this time.")
 
 
 class ReachSerializer(serializers.Serializer):
@@ -364,6 +379,24 @@ class GoalProgressSerializer(serializers.Serializer):
     note = BodyField(required=False, default="", help_text="What happened; the text of the feed post.")
 
 
+class GoalHistorySerializer(serializers.Serializer):
+    """One progress report of a goal, as `GET /goals/{id}/updates` lists them."""
+
+    id = serializers.IntegerField()
+    note = serializers.CharField()
+    previous_value = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False)
+    current_value = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False)
+    reached_target = serializers.BooleanField()
+    post_id = serializers.IntegerField(allow_null=True, help_text="The goal_update post in the feed; null once it is deleted.")
+    author = UserSummarySerializer()
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["author"] = user_summary(instance.author)
+        return data
+
+
 class GoalUpdateResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     note = serializers.CharField()
@@ -385,6 +418,7 @@ class KeyMomentSerializer(serializers.Serializer):
     groups = GroupRefSerializer(many=True)
     kudos_this_month = serializers.SerializerMethodField()
     updated_at = serializers.DateTimeField()
+    archived_at = serializers.DateTimeField(allow_null=True, help_text="Set: out of the journey (leaders and admins list these).")
 
     def get_audience(self, key_moment) -> str:
         return "organization" if key_moment.org_wide else "groups"
@@ -409,3 +443,6 @@ class KeyMomentPatchSerializer(serializers.Serializer):
     expected_behaviour = BodyField(required=False)
     position = serializers.IntegerField(min_value=1, max_value=10_000, required=False, help_text="Move to this place; the others shift.")
     group_ids = IdListField(required=False, max_length=MAX_GROUPS_PER_POST)
+    archived = serializers.BooleanField(
+        required=False, help_text="true: out of the journey and the tab; false: back, at the end of the journey."
+    )

@@ -1,6 +1,6 @@
 """Unknown query parameters and body fields are refused (400 `unknown_field`), not ignored.
 
-An app could not tell that a filter did nothing (`?author=` on the feed) or that a field was
+An app could not tell that a filter did nothing (`?writer=` on the feed) or that a field was
 dropped (a password sent with `PATCH /me`). What an operation takes is what its OpenAPI schema
 lists (server/api/contract.py), so the schema documents every accepted parameter by construction.
 """
@@ -30,8 +30,8 @@ def _refused(response, *names: str, fields: dict | None = None) -> None:
 @pytest.mark.parametrize(
     "path, params, unknown",
     [
-        ("/api/v1/feed", {"author": "1"}, ["author"]),
-        ("/api/v1/feed", {"search": "x", "unacknowledged": "true"}, ["search", "unacknowledged"]),
+        ("/api/v1/feed", {"writer": "1"}, ["writer"]),
+        ("/api/v1/feed", {"search": "x", "unread": "true"}, ["search", "unread"]),
         ("/api/v1/kudos", {"colour": "1"}, ["colour"]),
         ("/api/v1/me", {"fields": "id"}, ["fields"]),
     ],
@@ -49,7 +49,7 @@ def test_pagination_parameters_and_documented_filters_are_accepted(api, employee
 
 def test_unknown_body_fields_are_refused_and_nothing_is_written(api, employee, leader):
     post = PostFactory(author=leader)
-    _refused(api(employee).post(f"/api/v1/posts/{post.pk}/comments", {"body": "Hi", "parent_id": 3}, format="json"), "parent_id")
+    _refused(api(employee).post(f"/api/v1/posts/{post.pk}/comments", {"body": "Hi", "thread_id": 3}, format="json"), "thread_id")
     assert post.comments.count() == 0
     # `poll` was the example here until polls came (issue #21); tests/feed/test_polls_api.py refuses unknown keys inside it.
     _refused(api(leader).post("/api/v1/posts", {"body": "Vote!", "quiz": {"options": ["a", "b"]}}, format="json"), "quiz")

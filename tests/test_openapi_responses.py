@@ -110,7 +110,10 @@ def _build_world(api, org, admin_user, leader, employee):
     )
     ok(me.post("/api/v1/posts", {"body": "Wie heeft mijn sleutels gezien?", "group_ids": [team.pk]}, format="json"), 201)
     mine = ok(me.post("/api/v1/posts", {"body": "Wie ruilt zaterdag?", "group_ids": [team.pk]}, format="json"), 201)
-    ok(them.post(f"/api/v1/posts/{mine['id']}/comments", {"body": "Ik!"}, format="json"), 201)
+    answer = ok(them.post(f"/api/v1/posts/{mine['id']}/comments", {"body": "Ik!"}, format="json"), 201)
+    # An edit that mentions me (comment.updated) and my reply to it (reason reply).
+    ok(them.patch(f"/api/v1/comments/{answer['id']}", {"body": f"Ik! @[user:{employee.pk}]"}, format="json"))
+    ok(me.post(f"/api/v1/posts/{mine['id']}/comments", {"body": "Top", "parent_id": answer["id"]}, format="json"), 201)
     ok(them.put(f"/api/v1/posts/{mine['id']}/reaction", {"type": "heart"}, format="json"))
 
     value = CompanyValueFactory(organization=org, name="Samen sterk")

@@ -22,6 +22,7 @@ from feed.selectors.goals import (
     access_goal,
     access_key_moment,
     goal_list,
+    goal_update_list,
     goals_visible,
     key_moment_counts,
     key_moment_list,
@@ -38,6 +39,7 @@ from feed.selectors.posts import (
     post_reach,
     viewers_of,
 )
+from feed.selectors.reach import not_acknowledged_list
 from feed.selectors.reactions import reaction_list
 from feed.selectors.scheduled import scheduled_post_list
 
@@ -58,12 +60,14 @@ __all__ = [
     "feed_pinned",
     "feed_visible",
     "goal_list",
+    "goal_update_list",
     "goals_visible",
     "groups_of_organization",
     "key_moment_counts",
     "key_moment_list",
     "key_moments_visible",
     "may_moderate",
+    "not_acknowledged_list",
     "post_reach",
     "post_updates",
     "posts_by_id",

@@ -9,7 +9,7 @@ from django.db.models import Exists, Expression, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Group, Membership, User
-from feed.models import Goal, GoalGroup, GoalStatus, KeyMoment, KeyMomentGroup
+from feed.models import Goal, GoalGroup, GoalStatus, GoalUpdate, KeyMoment, KeyMomentGroup
 from server.api.exceptions import NotFound
 
 
@@ -48,6 +48,11 @@ def goals_visible(*, user: User, group_id: int | None = None) -> QuerySet[Goal]:
     return goal_list(user=user, group_id=group_id).select_related(None).prefetch_related(None).order_by()
 
 
+def goal_update_list(*, goal: Goal) -> QuerySet[GoalUpdate]:
+    """A goal's progress history (the caller already has access to the goal), newest first."""
+    return GoalUpdate.objects.filter(goal=goal).select_related("author", "author__avatar__media").order_by("-created_at", "-id")
+
+
 def access_goal(*, user: User, goal_id: int) -> Goal:
     goal = (
         _visible_to(Goal.objects.filter(pk=goal_id), user, GoalGroup, "goal", owner_field="owner_id")
@@ -70,10 +75,16 @@ def _month_start(user: User) -> datetime:
 key_moment_counts: dict[str, Callable[[datetime], Expression]] = {}
 
 
-def key_moment_list(*, user: User) -> QuerySet[KeyMoment]:
-    """The customer journey in order, with how many kudos cite each step this month."""
+def key_moment_list(*, user: User, archived: bool | None = False) -> QuerySet[KeyMoment]:
+    """The customer journey in order, with how many kudos cite each step this month.
+
+    `archived`: False the journey (default), True only archived ones, None both.
+    """
+    queryset = KeyMoment.objects.all()
+    if archived is not None:
+        queryset = queryset.filter(archived_at__isnull=not archived)
     queryset = (
-        _visible_to(KeyMoment.objects.all(), user, KeyMomentGroup, "key_moment", owner_field="created_by_id")
+        _visible_to(queryset, user, KeyMomentGroup, "key_moment", owner_field="created_by_id")
         .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name", "pk")))
         .order_by("position", "id")
     )
@@ -85,14 +96,17 @@ def key_moment_list(*, user: User) -> QuerySet[KeyMoment]:
 
 def key_moments_visible(*, user: User, group_id: int | None = None) -> QuerySet[KeyMoment]:
     """The key moments the user may see (key_moment_list's rule, without its counts), narrowed to a group's."""
-    queryset = _visible_to(KeyMoment.objects.all(), user, KeyMomentGroup, "key_moment", owner_field="created_by_id")
+    # Archived ones left the journey: search does not bring them back.
+    current = KeyMoment.objects.filter(archived_at__isnull=True)
+    queryset = _visible_to(current, user, KeyMomentGroup, "key_moment", owner_field="created_by_id")
     if group_id is not None:
         queryset = queryset.filter(Exists(KeyMomentGroup.objects.filter(key_moment=OuterRef("pk"), group_id=group_id)))
     return queryset
 
 
-def access_key_moment(*, user: User, key_moment_id: int) -> KeyMoment:
-    key_moment = key_moment_list(user=user).filter(pk=key_moment_id).first()
+def access_key_moment(*, user: User, key_moment_id: int, include_archived: bool = False) -> KeyMoment:
+    """A key moment the user may see; archived ones only with `include_archived` (not for new kudos)."""
+    key_moment = key_moment_list(user=user, archived=None if include_archived else False).filter(pk=key_moment_id).first()
     if key_moment is None:
         raise NotFound()
     return key_moment

@@ -81,27 +81,29 @@ def access_comment(*, user: User, comment_id: int, lock: bool = False) -> Commen
     return comment
 
 
+def _reached(post: Post, user_ref: str) -> Q:
+    """The person (`user_ref` names their id) saw or acknowledged the post: they count, whenever they joined."""
+    return Q(Exists(PostSeen.objects.filter(post=post, user=OuterRef(user_ref)))) | Q(
+        Exists(Acknowledgement.objects.filter(post=post, user=OuterRef(user_ref)))
+    )
+
+
 def audience_users(*, post: Post) -> QuerySet[User]:
-    """Who the post was addressed to when it was published.
+    """Who the post was addressed to when it was published, and who came later and read it.
 
     Equivalent to a snapshot for joiners: people who joined the organisation (or the
-    group) after publishing are not counted, so reach does not drop when a store
-    hires. People who left (deactivated, or removed from the group) are no longer
-    in it, so "not acknowledged" never lists someone who cannot see the post.
+    group) after publishing are not counted unless they saw or acknowledged it, so reach
+    does not drop when a store hires, and a newcomer who acknowledged is counted at once.
+    People who left (deactivated, or removed from the group) are no longer in it, so "not
+    acknowledged" never lists someone who cannot see the post. The author is not in their
+    own audience.
     """
     published_at = post.published_at or timezone.now()
-    users = User.objects.filter(organization_id=post.organization_id, is_active=True)
+    users = User.objects.filter(organization_id=post.organization_id, is_active=True).exclude(pk=post.author_id)
     if post.org_wide:
-        return users.filter(date_joined__lte=published_at)
-    return users.filter(
-        Exists(
-            Membership.objects.filter(
-                user=OuterRef("pk"),
-                group_id__in=PostGroup.objects.filter(post=post).values("group_id"),
-                created_at__lte=published_at,
-            )
-        )
-    )
+        return users.filter(Q(date_joined__lte=published_at) | _reached(post, "pk"))
+    in_groups = Membership.objects.filter(user=OuterRef("pk"), group_id__in=PostGroup.objects.filter(post=post).values("group_id"))
+    return users.filter(Q(Exists(in_groups.filter(created_at__lte=published_at))) | (Q(Exists(in_groups)) & _reached(post, "pk")))
 
 
 def viewers_of(*, post: Post) -> QuerySet[User]:
@@ -120,28 +122,33 @@ def audience_user_ids(*, post: Post) -> list[int]:
 
 
 def post_reach(*, post: Post) -> dict[str, Any]:
-    """Audience size, seen and acknowledged, in total and per group: two queries."""
-    seen = Exists(PostSeen.objects.filter(post=post, user=OuterRef("pk")))
+    """Audience size, seen and acknowledged, in total and per group: two queries.
+
+    An acknowledgement counts as seen too (a phone may acknowledge before it reports the impression).
+    """
     acknowledged = Exists(Acknowledgement.objects.filter(post=post, user=OuterRef("pk")))
     totals = audience_users(post=post).aggregate(
         audience_count=Count("pk"),
-        seen_count=Count("pk", filter=Q(seen)),
+        seen_count=Count("pk", filter=_reached(post, "pk")),
         acknowledged_count=Count("pk", filter=Q(acknowledged)),
     )
 
     published_at = post.published_at or timezone.now()
-    member_seen = Exists(PostSeen.objects.filter(post=post, user=OuterRef("user_id")))
     member_acknowledged = Exists(Acknowledgement.objects.filter(post=post, user=OuterRef("user_id")))
-    memberships = Membership.objects.filter(user__is_active=True, group__organization_id=post.organization_id)
+    memberships = Membership.objects.filter(user__is_active=True, group__organization_id=post.organization_id).exclude(
+        user_id=post.author_id
+    )
     if post.org_wide:
-        memberships = memberships.filter(user__date_joined__lte=published_at)
+        memberships = memberships.filter(Q(user__date_joined__lte=published_at) | _reached(post, "user_id"))
     else:
-        memberships = memberships.filter(group_id__in=PostGroup.objects.filter(post=post).values("group_id"), created_at__lte=published_at)
+        memberships = memberships.filter(group_id__in=PostGroup.objects.filter(post=post).values("group_id")).filter(
+            Q(created_at__lte=published_at) | _reached(post, "user_id")
+        )
     by_group = (
         memberships.values("group_id", "group__name", "group__kind")
         .annotate(
             audience_count=Count("user_id", distinct=True),
-            seen_count=Count("user_id", filter=Q(member_seen), distinct=True),
+            seen_count=Count("user_id", filter=_reached(post, "user_id"), distinct=True),
             acknowledged_count=Count("user_id", filter=Q(member_acknowledged), distinct=True),
         )
         .order_by("group__name", "group_id")

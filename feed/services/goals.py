@@ -198,11 +198,14 @@ def key_moment_card(key_moment: KeyMoment, *, change: str) -> dict[str, Any]:
 
 
 def _renumber(*, organization_id: int, moved: KeyMoment | None, position: int | None) -> None:
-    """Positions 1..n in journey order, with `moved` placed at `position` (None: keep its place)."""
+    """Positions 1..n in journey order, with `moved` placed at `position` (None: keep its place).
+
+    Archived key moments are out of the journey: they keep the position they had.
+    """
     # All rows locked in primary-key order: two concurrent reorders wait, never deadlock.
-    journey = list(KeyMoment.objects.select_for_update().filter(organization_id=organization_id).order_by("pk"))
+    journey = list(KeyMoment.objects.select_for_update().filter(organization_id=organization_id, archived_at__isnull=True).order_by("pk"))
     journey.sort(key=lambda item: (item.position, item.pk))
-    if moved is not None and position is not None:
+    if moved is not None and position is not None and any(item.pk == moved.pk for item in journey):
         target = next(item for item in journey if item.pk == moved.pk)
         journey.remove(target)
         journey.insert(max(0, min(position - 1, len(journey))), target)

@@ -185,6 +185,8 @@ def post_acknowledge(*, user: User, post: Post, acknowledged_at: datetime | None
     try:
         with transaction.atomic():
             acknowledgement = Acknowledgement.objects.create(post=post, user=user, acknowledged_at=moment, recorded_at=now)
+            # Acknowledged is seen: reach counts it at once, whether or not the phone reports the impression.
+            PostSeen.objects.bulk_create([PostSeen(post=post, user=user, seen_at=moment)], ignore_conflicts=True)
             notifications.emit(
                 events.ANNOUNCEMENT_ACKNOWLEDGED,
                 organization_id=post.organization_id,

@@ -11,6 +11,7 @@ from feed import selectors
 from feed.models import GoalStatus
 from feed.serializers import (
     GoalCreateSerializer,
+    GoalHistorySerializer,
     GoalPatchSerializer,
     GoalProgressSerializer,
     GoalSerializer,
@@ -19,9 +20,10 @@ from feed.serializers import (
     KeyMomentSerializer,
     KeyMomentWriteSerializer,
 )
+from feed.services import archive
 from feed.services import goals as goal_services
 from feed.views.common import _int_param
-from server.api.exceptions import ValidationFailed
+from server.api.exceptions import NotAllowed, ValidationFailed
 from server.api.pagination import KeysetPagination
 from server.api.views import APIView
 
@@ -34,7 +36,9 @@ def _goal_response(request, goal_id: int, status_code: int = status.HTTP_200_OK)
 class GoalListView(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("status", str, enum=GoalStatus.values, description="Default: every status but archived."),
+            OpenApiParameter(
+                "status", str, enum=GoalStatus.values, description="Default: every status but archived (`archived`: leaders and admins)."
+            ),
             OpenApiParameter("group", int),
         ],
         responses={200: GoalSerializer(many=True)},
@@ -45,6 +49,8 @@ class GoalListView(APIView):
         goal_status = request.query_params.get("status") or None
         if goal_status is not None and goal_status not in GoalStatus.values:
             raise ValidationFailed(_("Unknown status."), fields={"status": [_("Unknown status.")]})
+        if goal_status == GoalStatus.ARCHIVED and not request.user.is_leader_or_admin:
+            raise NotAllowed(_("Only leaders and admins see archived goals."))
         queryset = selectors.goal_list(user=request.user, status=goal_status, group_id=_int_param(request, "group"))
         paginator = KeysetPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
@@ -73,6 +79,13 @@ class GoalDetailView(APIView):
 
 
 class GoalProgressView(APIView):
+    @extend_schema(responses={200: GoalHistorySerializer(many=True)}, operation_id="goals_updates_list", tags=["goals"])
+    def get(self, request, goal_id: int):
+        goal = selectors.access_goal(user=request.user, goal_id=goal_id)
+        paginator = KeysetPagination()
+        page = paginator.paginate_queryset(selectors.goal_update_list(goal=goal), request, view=self)
+        return paginator.get_paginated_response(GoalHistorySerializer(page, many=True).data)
+
     @extend_schema(
         request=GoalProgressSerializer, responses={201: GoalUpdateResultSerializer}, operation_id="goals_updates_create", tags=["goals"]
     )
@@ -95,15 +108,23 @@ class GoalProgressView(APIView):
 
 
 def _key_moment_response(request, key_moment_id: int, status_code: int = status.HTTP_200_OK) -> Response:
-    key_moment = selectors.access_key_moment(user=request.user, key_moment_id=key_moment_id)
+    key_moment = selectors.access_key_moment(user=request.user, key_moment_id=key_moment_id, include_archived=True)
     return Response(KeyMomentSerializer(key_moment).data, status=status_code)
 
 
 class KeyMomentListView(APIView):
-    @extend_schema(responses={200: KeyMomentSerializer(many=True)}, operation_id="key_moments_list", tags=["goals"])
+    @extend_schema(
+        parameters=[OpenApiParameter("archived", bool, description="`true`: the archived ones instead (leaders and admins).")],
+        responses={200: KeyMomentSerializer(many=True)},
+        operation_id="key_moments_list",
+        tags=["goals"],
+    )
     def get(self, request):
+        archived = request.query_params.get("archived", "").lower() in ("true", "1")
+        if archived and not request.user.is_leader_or_admin:
+            raise NotAllowed(_("Only leaders and admins see archived key moments."))
         paginator = KeysetPagination()
-        page = paginator.paginate_queryset(selectors.key_moment_list(user=request.user), request, view=self)
+        page = paginator.paginate_queryset(selectors.key_moment_list(user=request.user, archived=archived), request, view=self)
         return paginator.get_paginated_response(KeyMomentSerializer(page, many=True).data)
 
     @extend_schema(
@@ -125,8 +146,13 @@ class KeyMomentDetailView(APIView):
         request=KeyMomentPatchSerializer, responses={200: KeyMomentSerializer}, operation_id="key_moments_update", tags=["goals"]
     )
     def patch(self, request, key_moment_id: int):
-        key_moment = selectors.access_key_moment(user=request.user, key_moment_id=key_moment_id)
+        key_moment = selectors.access_key_moment(user=request.user, key_moment_id=key_moment_id, include_archived=True)
         data = KeyMomentPatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        goal_services.key_moment_update(actor=request.user, key_moment=key_moment, **data.validated_data)
+        changes = dict(data.validated_data)
+        archived = changes.pop("archived", None)
+        if changes or archived is None:
+            goal_services.key_moment_update(actor=request.user, key_moment=key_moment, **changes)
+        if archived is not None:
+            archive.key_moment_set_archived(actor=request.user, key_moment=key_moment, archived=archived)
         return _key_moment_response(request, key_moment_id)

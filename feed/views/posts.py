@@ -12,9 +12,16 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from feed import selectors, services
-from feed.cards import iso, post_card, post_cards
-from feed.serializers import PostCardSerializer, PostCreateSerializer, PostUpdateSerializer, ReachSerializer
-from feed.services import mandatory_reads
+from feed.cards import iso, post_card, post_cards, user_summary
+from feed.serializers import (
+    NotAcknowledgedSerializer,
+    PostCardSerializer,
+    PostCreateSerializer,
+    PostUpdateSerializer,
+    ReachSerializer,
+    RemindResultSerializer,
+)
+from feed.services import mandatory_reads, remind_now
 from feed.views.common import _card
 from server.api.exceptions import NotAllowed, ValidationFailed
 from server.api.pagination import KeysetPagination
@@ -97,6 +104,27 @@ class PostReachView(APIView):
         if not request.user.is_leader_or_admin:
             raise NotAllowed(_("Only leaders and admins see reach."))
         return Response(selectors.post_reach(post=post))
+
+
+class PostNotAcknowledgedView(APIView):
+    @extend_schema(responses={200: NotAcknowledgedSerializer(many=True)}, operation_id="posts_reach_not_acknowledged", tags=["feed"])
+    def get(self, request, post_id: int):
+        post = selectors.access_post(user=request.user, post_id=post_id)
+        if not request.user.is_leader_or_admin:
+            raise NotAllowed(_("Only leaders and admins see reach."))
+        paginator = KeysetPagination()
+        page = paginator.paginate_queryset(selectors.not_acknowledged_list(post=post), request, view=self)
+        return paginator.get_paginated_response([{"user": user_summary(person), "seen_at": iso(person.seen_at)} for person in page])
+
+
+class PostRemindView(APIView):
+    @extend_schema(request=None, responses={200: RemindResultSerializer}, operation_id="posts_remind", tags=["feed"])
+    def post(self, request, post_id: int):
+        post = selectors.access_post(user=request.user, post_id=post_id)
+        reminded = remind_now.post_remind_now(actor=request.user, post=post)
+        return Response(
+            {"reminded_count": reminded.reminded_count, "sent_at": iso(reminded.sent_at), "next_remind_at": iso(reminded.next_remind_at)}
+        )
 
 
 class PostReachExportView(APIView):

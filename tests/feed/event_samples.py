@@ -10,8 +10,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from feed import services as feed
-from feed.services import goals, polls
+from feed.services import archive, goals, polls
 from feed.services.mandatory_reads import mandatory_reads_process
+from feed.services.remind_now import post_remind_now
 
 
 def post_created(world) -> None:
@@ -32,6 +33,8 @@ def post_updated(world) -> None:
     world.settings.FEED_ACK_REMINDER_OFFSETS_MINUTES = [24 * 60]
     mandatory_reads_process(now=deadline - timedelta(hours=23))  # a reminder
     mandatory_reads_process(now=deadline + timedelta(minutes=1))  # the summary after the deadline
+    must_read = feed.post_create(author=world.leader, body="Read the rota", kind="announcement", requires_acknowledgement=True)
+    post_remind_now(actor=world.leader, post=must_read)  # a reminder by hand, without a deadline
 
 
 def post_deleted(world) -> None:
@@ -84,6 +87,8 @@ def key_moment_updated(world) -> None:
         actor=world.leader, title="Greeting at the door", description="Within 10 seconds", expected_behaviour="Say hello"
     )
     goals.key_moment_update(actor=world.leader, key_moment=moment, expected_behaviour="Smile and say hello")
+    archive.key_moment_set_archived(actor=world.leader, key_moment=moment, archived=True)
+    archive.key_moment_set_archived(actor=world.leader, key_moment=moment, archived=False)
 
 
 def poll_updated(world) -> None:

@@ -27,3 +27,15 @@ def test_demo_feed_is_lived_in_and_idempotent(api):
     assert poll.voter_count == PollVote.objects.count() > len(context.everyone) // 2 and poll.results == "after_vote"
     page = api(context.employees[0]).get("/api/v1/feed").json()
     assert page["results"][0]["pinned"] and page["next"]
+
+
+def test_pinned_demo_announcements_show_their_real_audience(api):
+    from accounts.models import User
+
+    context = accounts_demo.seed()
+    demo.seed(context)
+    for post in Post.objects.filter(pinned=True, requires_acknowledgement=True):
+        reach = api(post.author).get(f"/api/v1/posts/{post.pk}/reach").json()
+        everyone_else = User.objects.filter(organization=post.organization, is_active=True).exclude(pk=post.author_id).count()
+        assert reach["audience_count"] == everyone_else > 0
+        assert reach["acknowledged_count"] == Acknowledgement.objects.filter(post=post).exclude(user=post.author).count() > 0

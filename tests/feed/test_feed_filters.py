@@ -57,8 +57,13 @@ def test_the_to_do_list_is_a_fixed_number_of_queries(api, org, leader, django_as
     group = GroupFactory(organization=org)
     member = MembershipFactory(group=group).user
     for index in range(21):
-        group_ids = [group.pk] if index % 2 else None
-        services.post_create(author=leader, body=f"Lees {index}", kind="announcement", requires_acknowledgement=True, group_ids=group_ids)
+        services.post_create(
+            author=leader,
+            body=f"Lees {index}",
+            kind="announcement",
+            requires_acknowledgement=True,
+            group_ids=[group.pk] if index % 2 else None,
+        )
     client = api(member)
     client.get("/api/v1/me")
     with django_assert_num_queries(4):  # token, pinned block, page, cards

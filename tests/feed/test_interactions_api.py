@@ -174,27 +174,29 @@ def test_seen_batches_are_idempotent_and_skip_posts_the_user_cannot_see(api, lea
     assert client.post("/api/v1/posts/seen", {"ids": list(range(201))}, format="json").status_code == 400
 
 
-def test_reach_counts_the_audience_at_publish_time(api, org, group, leader, employee):
+def test_reach_counts_the_audience_at_publish_time_and_newcomers_who_read_it(api, org, group, leader, employee):
+    MembershipFactory(group=group, user=leader)  # the author is not in their own audience
     early = [MembershipFactory(group=group).user for _ in range(3)]
     post = group_post(group, author=leader, kind="announcement", requires_acknowledgement=True)
-    late = MembershipFactory(group=group).user  # joined after publishing: not in the audience
-    for person in [*early[:2], late]:
-        api(person).post("/api/v1/posts/seen", {"ids": [post.pk]}, format="json")
+    late = MembershipFactory(group=group).user  # joined after publishing: counted once they acknowledge
+    MembershipFactory(group=group)  # joined after publishing and never opened it: not in the audience
+    api(early[1]).post("/api/v1/posts/seen", {"ids": [post.pk]}, format="json")
+    # Acknowledged without the impression reported first: it counts as seen, at once.
     api(early[0]).post(f"/api/v1/posts/{post.pk}/acknowledge", {}, format="json")
     api(late).post(f"/api/v1/posts/{post.pk}/acknowledge", {}, format="json")
 
     response = api(leader).get(f"/api/v1/posts/{post.pk}/reach")
     assert response.status_code == 200
     assert response.json() == {
-        "audience_count": 3,
-        "seen_count": 2,
-        "acknowledged_count": 1,
+        "audience_count": 4,
+        "seen_count": 3,
+        "acknowledged_count": 2,
         "by_group": [
             {
                 "group": {"id": group.pk, "name": group.name, "kind": group.kind},
-                "audience_count": 3,
-                "seen_count": 2,
-                "acknowledged_count": 1,
+                "audience_count": 4,
+                "seen_count": 3,
+                "acknowledged_count": 2,
             }
         ],
     }
@@ -213,7 +215,7 @@ def test_reach_is_a_fixed_number_of_queries(api, org, leader, django_assert_num_
     # token+user, post access, totals, by group
     with django_assert_num_queries(4):
         body = client.get(f"/api/v1/posts/{post.pk}/reach").json()
-    assert body["audience_count"] == people + 1 and body["seen_count"] == people
+    assert body["audience_count"] == people and body["seen_count"] == people  # the author is not in it
 
 
 def test_admin_of_another_organisation_gets_404_on_reach(api, leader):

@@ -109,12 +109,12 @@ def test_without_photos_the_text_may_not_be_empty(api, leader):
 
 
 def test_a_deadline_is_set_moved_and_cleared_on_a_mandatory_read(api, leader, settings):
+    UserFactory(organization=leader.organization, date_joined=timezone.now() - timedelta(days=1))  # in the audience
     post = services.post_create(author=leader, body="Lees dit", kind="announcement", requires_acknowledgement=True)
     deadline = timezone.now() + timedelta(hours=30)
     response = patch(api(leader), post, acknowledgement_deadline=deadline.isoformat())
     assert response.status_code == 200 and response.json()["acknowledgement_deadline"]
     settings.FEED_ACK_REMINDER_OFFSETS_MINUTES = [24 * 60]
-    UserFactory(organization=leader.organization)
     assert mandatory_reads_process(now=deadline - timedelta(hours=23))["reminded"] == 1
     # Moved: the reminders of the new deadline are due again.
     assert patch(api(leader), post, acknowledgement_deadline=later(days=3)).status_code == 200

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from feed import services as feed_services
-from feed.services import goals, polls
+from feed.services import archive, goals, polls
 from moderation import services as moderation_services
 from moderation.models import ReportCase
 from recognition import services as recognition_services
@@ -36,9 +36,22 @@ from voice.services.surveys import survey_create, survey_respond
 
 ROLES_B = ("admin_b", "leader_b", "employee_b")
 # Kwargs a route may be called with on organisation B's own objects.
-OWN_IDS = {"user_id": lambda world: world.employee_b.pk, "group_id": lambda world: world.group_b.pk}
+OWN_IDS = {
+    "user_id": lambda world: world.employee_b.pk,
+    "group_id": lambda world: world.group_b.pk,
+    # B's own announcement and goal: their lists (reactions, not acknowledged, history...) hold only B's.
+    "post_id": lambda world: world.once(
+        "markers.post_b",
+        lambda: feed_services.post_create(author=world.leader_b, body="B's own", kind="announcement", requires_acknowledgement=True),
+    ).pk,
+    "goal_id": lambda world: world.once(
+        "markers.goal_b", lambda: goals.goal_create(actor=world.leader_b, title="B's goal", why="B", how_to_help="B")
+    ).pk,
+}
 # Lists that answer only with a query parameter (a 400 without it would check nothing).
 REQUIRED_QUERY = {"post-create": {"status": "scheduled"}}
+# Lists with a second view worth walking: the archived goals and key moments.
+EXTRA_QUERIES = {"goal-list": [{"status": "archived"}], "key-moment-list": [{"archived": "true"}]}
 
 
 def seed_markers(world, marker: str) -> list[str]:
@@ -61,6 +74,10 @@ def seed_markers(world, marker: str) -> list[str]:
     polls.poll_vote(user=world.employee_a, post_id=poll_post.pk, option_ids=[poll_post.poll.options.get(position=0).pk])
     goal = goals.goal_create(actor=world.leader_a, title=f"{marker} goal", why=f"{marker} why", how_to_help=f"{marker} help")
     goals.goal_progress_add(actor=world.leader_a, goal=goal, note=f"{marker} goal update")
+    archived_goal = goals.goal_create(actor=world.leader_a, title=f"{marker} archived goal", why="x", how_to_help="y")
+    goals.goal_update(actor=world.leader_a, goal=archived_goal, status="archived")
+    archived_moment = goals.key_moment_create(actor=world.leader_a, title=f"{marker} archived key moment", expected_behaviour="z")
+    archive.key_moment_set_archived(actor=world.leader_a, key_moment=archived_moment, archived=True)
     key_moment = goals.key_moment_create(
         actor=world.leader_a, title=f"{marker} key moment", description=f"{marker} description", expected_behaviour=f"{marker} behaviour"
     )
@@ -133,6 +150,8 @@ def seed_markers(world, marker: str) -> list[str]:
         "poll option",
         "goal",
         "goal update",
+        "archived goal",
+        "archived key moment",
         "key moment",
         "value",
         "kudos",
@@ -172,6 +191,7 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
     assert marker in own.get("/api/v1/feed").content.decode()
     assert marker in own.get("/api/v1/posts", {"status": "scheduled"}).content.decode()
     assert marker in own.get("/api/v1/signals").content.decode()
+    assert f"{marker} archived key moment" in own.get("/api/v1/key-moments", {"archived": "true"}).content.decode()
     assert marker in own.get("/api/v1/users", {"search": marker}).content.decode()
     assert marker in api(world.leader_a).get("/api/v1/notifications").content.decode()
     assert marker in own.get("/api/v1/recognition/wall").content.decode()
@@ -195,11 +215,12 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
     } <= walked
     assert {"feed", "user-list", "kudos-list", "notification-list", "recognition-leaderboard", "recognition-insights"} <= walked
     assert {"signal-list", "signal-insights"} <= walked
+    assert {"post-reactions", "post-reach-not-acknowledged", "goal-updates", "post-comments"} <= walked
     leaks = []
     for role in ROLES_B:
         client = api(getattr(world, role))
         for name, path in routes:
-            for params in ({}, {"search": marker}, {"q": marker}, {"page_size": 100}):
+            for params in ({}, {"search": marker}, {"q": marker}, {"page_size": 100}, *EXTRA_QUERIES.get(name, [])):
                 response = client.get(path, {**params, **REQUIRED_QUERY.get(name, {})})
                 if response.status_code >= 500:
                     leaks.append(f"{role} GET {path} {params}: {response.status_code}")
