@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", views.ConsoleLoginView.as_view(), name="login"),
     path("logout/", views.ConsoleLogoutView.as_view(), name="logout"),
     path("reach/", views.ReachPage.as_view(), name="reach"),
+    path("reach/<int:post_id>/remind/", views.RemindNowView.as_view(), name="remind"),
     path("engagement/", views.EngagementPage.as_view(), name="engagement"),
     path("recognition/", views.RecognitionPage.as_view(), name="recognition"),
     path("voice/", views.VoicePage.as_view(), name="voice"),

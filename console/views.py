@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -24,9 +23,8 @@ from django.views.generic import TemplateView
 
 from console.charts import Chart
 from console.forms import ConsoleLoginForm
-from feed.models import Acknowledgement
-from feed.selectors import audience_users
 from feed.selectors import insights as feed_insights
+from feed.selectors.reach import not_acknowledged_list
 from recognition import reports as recognition_reports
 from recognition.models import AwardResult, RoundStatus
 from recognition.selectors import round_list
@@ -191,13 +189,11 @@ class ReachPage(ConsolePage):
         )
         not_acknowledged, not_acknowledged_count = [], 0
         if selected and selected["post"].requires_acknowledgement:
-            missing = audience_users(post=selected["post"]).exclude(
-                Exists(Acknowledgement.objects.filter(post=selected["post"], user=OuterRef("pk")))
-            )
+            missing = not_acknowledged_list(post=selected["post"])
             if not self.scope.whole_organization:
                 missing = missing.filter(pk__in=self.scope.members().values("pk"))
             not_acknowledged_count = missing.count()
-            not_acknowledged = list(missing.order_by("name", "id").values_list("name", flat=True)[:NOT_ACKNOWLEDGED_SHOWN])
+            not_acknowledged = [person.name for person in missing[:NOT_ACKNOWLEDGED_SHOWN]]
         return [summary, over_time, by_group], {
             "selected": selected,
             "not_acknowledged": not_acknowledged,
@@ -490,3 +486,29 @@ def _score(point: dict[str, Any], question_id: int) -> float | None:
         if question["id"] == question_id:
             return question["enps"] if question.get("enps") is not None else question.get("mean")
     return None
+
+
+class RemindNowView(ConsolePage):
+    """`Remind now` from the reach page (htmx): feed's post_remind_now, the rules of POST /posts/{id}/remind."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, post_id: int):
+        from django.utils.html import format_html
+
+        from feed.selectors import access_post
+        from feed.services.remind_now import post_remind_now
+        from server.api.exceptions import ApplicationError
+
+        try:
+            post = access_post(user=request.user, post_id=post_id)
+            reminded = post_remind_now(actor=request.user, post=post)
+        except NotFound:
+            raise Http404 from None
+        except ApplicationError as error:
+            return HttpResponse(format_html('<p class="error" role="status">{}</p>', error.message))
+        message = _("Reminded %(n)d people. The next reminder is possible from %(time)s.") % {
+            "n": reminded.reminded_count,
+            "time": formats.time_format(timezone.localtime(reminded.next_remind_at), "TIME_FORMAT"),
+        }
+        return HttpResponse(format_html('<p class="ok" role="status">{}</p>', message))

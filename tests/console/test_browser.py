@@ -88,6 +88,10 @@ def test_leader_and_admin_walk_every_page(browser, live_server):
     drawn = sum(page_checked(browser, base, f"/console/{page}/", f"leader-{page}") for page in PAGES)
     assert drawn >= 6
     assert world.foreign_marker not in browser.page_source
+    # Remind now (htmx): the answer replaces the result area without a page load.
+    browser.get(f"{base}/console/reach/?post={world.announcement.pk}")
+    browser.find_element(By.ID, "remind-now").click()
+    WebDriverWait(browser, 20).until(lambda d: "Reminded" in d.find_element(By.ID, "remind-result").text)
     # Another group's page is not the leader's: the 404 page, no charts.
     browser.get(f"{base}/console/reach/?group={world.depot.pk}")
     assert "allergenenbeleid" not in browser.page_source

@@ -159,3 +159,20 @@ def test_surveys_page_shows_the_trend_and_suppresses_small_groups(world):
     kitchen = admin.get(f"/console/surveys/?survey={world.survey.pk}&group={world.depot.pk}&csv=survey-rate").content.decode()
     assert "suppressed" in kitchen
     assert admin.get("/console/surveys/?survey=999999").status_code == 404
+
+
+def test_remind_now_from_the_reach_page_once_an_hour(world, django_capture_on_commit_callbacks):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.leader)
+    page = client.get(f"/console/reach/?post={world.announcement.pk}")
+    assert 'id="remind-now"' in page.content.decode()
+    token = client.cookies["csrftoken"].value
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(f"/console/reach/{world.announcement.pk}/remind/", HTTP_X_CSRFTOKEN=token, HTTP_HX_REQUEST="true")
+    assert first.status_code == 200 and "Reminded" in first.content.decode()
+    again = client.post(f"/console/reach/{world.announcement.pk}/remind/", HTTP_X_CSRFTOKEN=token)
+    assert again.status_code == 200 and "less than an hour ago" in again.content.decode()
+    assert client.post(f"/console/reach/{world.foreign_post.pk}/remind/", HTTP_X_CSRFTOKEN=token).status_code == 404
+    assert client.post(f"/console/reach/{world.announcement.pk}/remind/").status_code == 403  # no CSRF token
+    employee = signed_in(world.employee)
+    assert employee.post(f"/console/reach/{world.announcement.pk}/remind/").status_code == 403
