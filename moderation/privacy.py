@@ -203,7 +203,9 @@ _REDACTION_PATHS = {
     "voice.SurveyOption": "question__survey__organization",
     "voice.SurveyAnswer": "response__instance__organization",
 }
-_NO_PERSONAL_DATA = {"auth.Permission", "auth.Group", "contenttypes.ContentType", "sessions.Session"}
+# server.ThrottleCounter: login rate-limit windows counted while Redis is down; the key is a
+# SHA-256 of the e-mail, or the client address; a row lives for one window (pruned hourly).
+_NO_PERSONAL_DATA = {"auth.Permission", "auth.Group", "contenttypes.ContentType", "sessions.Session", "server.ThrottleCounter"}
 
 
 def free_text_columns(model: type[Model]) -> tuple[list[models.Field], list[models.Field], list[models.Field]]:
