@@ -11,6 +11,17 @@ class VoiceConfig(AppConfig):
     def ready(self) -> None:
         self._ready_surveys()
         self._ready_signals()
+        self._ready_me()
+
+    def _ready_me(self) -> None:
+        """What /me tells the app about voice (accounts.capabilities; accounts imports no voice)."""
+        from accounts import capabilities
+
+        capabilities.register_capability("create_surveys", lambda user: user.role in ("leader", "admin"))
+        capabilities.register_organization_setting("survey_min_group_size", lambda organization: organization.survey_min_group_size)
+        capabilities.register_organization_setting(
+            "voice_first_response_hours", lambda organization: organization.voice_first_response_hours
+        )
 
     def _ready_surveys(self) -> None:
         from notifications import catalogue
