@@ -34,7 +34,9 @@ class VoiceConfig(AppConfig):
         from feed.serializers import register_card_payload
         from notifications import catalogue
         from voice import events, serializers
+        from voice.search import register_search
 
         catalogue.register(*events.SIGNAL_EVENT_TYPES, reasons=events.SIGNAL_REASONS)
         # The `signal` of a "you said, we did" post, for the OpenAPI schema.
         register_card_payload(kind=PostKind.YOU_SAID_WE_DID, serializer=serializers.SignalCardPayloadSerializer)
+        register_search()
