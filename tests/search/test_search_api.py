@@ -249,13 +249,13 @@ def test_one_type_costs_a_fixed_number_of_queries(api, django_assert_num_queries
 
 
 def test_an_erased_person_is_no_longer_found_by_name_in_people_or_text(api, leader, admin_user, employee):
-    from moderation.privacy import user_erase
+    from moderation.erasure import erasure_now
 
     erased = UserFactory(organization=employee.organization, name="Rosalie Verbeek")
     thanked = post(leader, "Dank aan Rosalie Verbeek voor de hulp bij de inventaris")
     client = api(employee)
     assert found(search(client, "verbeek", type="person")) == [erased.pk]
     assert found(search(client, "verbeek", type="post")) == [thanked.pk]
-    user_erase(actor=admin_user, user=erased)
+    erasure_now(actor=admin_user, user=erased)
     assert found(search(client, "verbeek")) == []  # the name, in people and in others' posts, gone at once
     assert found(search(client, "inventaris", type="post")) == [thanked.pk]
