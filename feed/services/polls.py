@@ -276,6 +276,11 @@ def _run_later(delay: float, job: Callable[[], Any]) -> None:
             connections.close_all()  # this thread's own connections
 
     loop = _server_loop()
+    if loop is None and connections["default"].vendor == "sqlite" and connections["default"].is_in_memory_db():
+        # Another thread's connection to an in-memory database sees an empty one (a management
+        # command or test on `sqlite://:memory:`, never a server): send the trailing frame now.
+        run()
+        return
     if loop is None:
         timer = threading.Timer(delay, run)
         timer.daemon = True
