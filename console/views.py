@@ -21,16 +21,11 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from console import snapshots
 from console.charts import Chart
 from console.forms import ConsoleLoginForm
 from feed.selectors import insights as feed_insights
-from feed.selectors.reach import not_acknowledged_list
-from recognition import reports as recognition_reports
-from recognition.models import AwardResult, RoundStatus
-from recognition.selectors import round_list
 from server.api.exceptions import NotAllowed, NotFound, ValidationFailed
-
-NOT_ACKNOWLEDGED_SHOWN = 100
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -85,6 +80,8 @@ class ConsolePage(LoginRequiredMixin, TemplateView):
         raise NotImplementedError
 
     def get(self, request, *args, **kwargs):
+        if self.section in snapshots.PAGES and not request.GET.get("csv"):
+            snapshots.viewed(page=self.section, user=request.user, group_id=self.group_id)
         charts, extra = self.charts()
         wanted = request.GET.get("csv")
         if wanted:
@@ -118,8 +115,8 @@ class ReachPage(ConsolePage):
     def charts(self):
         self.title = _("Reach")
         user = self.request.user
-        posts = feed_insights.recent_announcements(user=user, scope=self.scope)
-        reach = feed_insights.announcement_reach(posts=posts)
+        kept = snapshots.numbers(page="reach", user=user, scope=self.scope, group_id=self.group_id)
+        reach = kept["reach"]
         empty = _("No announcements in the last 90 days. Post one from the app, and see here who it reached.")
         summary = Chart(
             id="reach-summary",
@@ -146,7 +143,7 @@ class ReachPage(ConsolePage):
             percent=True,
         )
         mandatory = [row for row in reach if row["post"].requires_acknowledgement]
-        timeline = feed_insights.acknowledgement_timeline(posts=[row["post"] for row in mandatory], tz=user.organization.timezone)
+        timeline = kept["timeline"]
         days = feed_insights.TIMELINE_DAYS
         over_time = Chart(
             id="reach-over-time",
@@ -189,11 +186,8 @@ class ReachPage(ConsolePage):
         )
         not_acknowledged, not_acknowledged_count = [], 0
         if selected and selected["post"].requires_acknowledgement:
-            missing = not_acknowledged_list(post=selected["post"])
-            if not self.scope.whole_organization:
-                missing = missing.filter(pk__in=self.scope.members().values("pk"))
-            not_acknowledged_count = missing.count()
-            not_acknowledged = [person.name for person in missing[:NOT_ACKNOWLEDGED_SHOWN]]
+            missing = kept["not_acknowledged"].get(selected["post"].pk, {"count": 0, "names": []})
+            not_acknowledged_count, not_acknowledged = missing["count"], missing["names"]
         return [summary, over_time, by_group], {
             "selected": selected,
             "not_acknowledged": not_acknowledged,
@@ -217,7 +211,8 @@ class EngagementPage(ConsolePage):
     def charts(self):
         self.title = _("Engagement")
         user = self.request.user
-        numbers = feed_insights.engagement(user=user, scope=self.scope)
+        kept = snapshots.numbers(page="engagement", user=user, scope=self.scope, group_id=self.group_id)
+        numbers = kept["engagement"]
         active = Chart(
             id="active-weekly",
             title=_("Active people per week (opened the feed and saw a post), of %(n)d") % {"n": numbers["people_count"]},
@@ -244,8 +239,7 @@ class EngagementPage(ConsolePage):
             empty=_("No groups yet. Create teams and locations in the admin site."),
             stacked=True,
         )
-        reach = feed_insights.announcement_reach(posts=feed_insights.recent_announcements(user=user, scope=self.scope))
-        rates = feed_insights.mandatory_read_rate(reach=reach)
+        rates = kept["read_rate"]
         read_rate = Chart(
             id="read-rate",
             title=_("Read rate of announcements to acknowledge, per group (last 90 days)"),
@@ -275,8 +269,8 @@ class RecognitionPage(ConsolePage):
     def charts(self):
         self.title = _("Recognition")
         user = self.request.user
-        people = None if self.scope.whole_organization else self.scope.members().values("pk")
-        weekly = recognition_reports.kudos_per_week(organization=user.organization, people=people)
+        kept = snapshots.numbers(page="recognition", user=user, scope=self.scope, group_id=self.group_id)
+        weekly = kept["weekly"]
         weeks = sorted({row["week"] for row in weekly})
         values = sorted({row["value"] or "" for row in weekly})
         counts = {(row["week"], row["value"] or ""): row["count"] for row in weekly}
@@ -291,7 +285,7 @@ class RecognitionPage(ConsolePage):
             empty=_("No kudos in the last 12 weeks. Thank a colleague from the app to start."),
             stacked=True,
         )
-        insight = recognition_reports.insights(user=user, group_id=self.group_id)
+        insight = kept["insight"]
         per_group: dict[str, int] = {}
         for row in insight["per_group"]:
             per_group[row["group"].name] = per_group.get(row["group"].name, 0) + row["kudos_count"]
@@ -305,14 +299,10 @@ class RecognitionPage(ConsolePage):
             rows=[[row["month"], row["group"].name, row["kudos_count"], row["nomination_count"]] for row in insight["per_group"]],
             empty=_("Nobody in these groups received kudos in the last 6 months."),
         )
-        rounds = list(round_list(user=user, status=RoundStatus.ANNOUNCED)[:12])
-        winners = {
-            result.round_id: result for result in AwardResult.objects.filter(round__in=rounds, is_winner=True).select_related("nominee")
-        }
         return [kudos_weekly, kudos_groups], {
             "not_recognised": insight["not_recognised"],
             "not_recognised_count": insight["not_recognised_count"],
-            "rounds": [(round, winners.get(round.pk)) for round in rounds],
+            "rounds": kept["rounds"],
         }
 
 

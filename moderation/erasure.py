@@ -347,3 +347,11 @@ def erasure_jobs_resume() -> int:
     for job_id in job_ids:
         tasks.user_erasure_run_task.delay(job_id)
     return len(job_ids)
+
+
+def erasure_now(*, actor: User, user: User) -> ErasureJob:
+    """Confirm and run the whole job in this process (management commands, tests); the API queues it."""
+    job = erasure_confirm(actor=actor, user=user)
+    erasure_run(job_id=job.pk)
+    job.refresh_from_db()
+    return job

@@ -21,7 +21,20 @@ from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import AuthToken, Invitation, Membership, User
-from feed.models import Acknowledgement, Comment, CommentMention, Goal, GoalUpdate, KeyMoment, Poll, PollVote, Post, PostSeen, Reaction
+from feed.models import (
+    Acknowledgement,
+    AcknowledgementNudge,
+    Comment,
+    CommentMention,
+    Goal,
+    GoalUpdate,
+    KeyMoment,
+    Poll,
+    PollVote,
+    Post,
+    PostSeen,
+    Reaction,
+)
 from media.models import Media, UserAvatar
 from moderation.audit import audit_entries_about
 from moderation.models import ErasureJob, Mute, Report, ReportCase
@@ -64,6 +77,7 @@ EXPORT_SECTIONS: tuple[Section, ...] = (
     Section("comments", Comment, "author"),
     Section("mentions", CommentMention, "user"),
     Section("reactions", Reaction, "user"),
+    Section("reminders_sent", AcknowledgementNudge, "sent_by"),
     Section("acknowledgements", Acknowledgement, "user"),
     Section("posts_seen", PostSeen, "user"),
     # Their own choices in polls (anonymous ones too: the export goes to the person themselves).
@@ -105,6 +119,7 @@ EXPORT_SECTIONS: tuple[Section, ...] = (
 
 # (model, field) deliberately left out of the export, with the reason.
 EXPORT_EXCLUDED: dict[tuple[str, str], str] = {
+    ("console.ConsoleView", "user"): "which console page a leader opened, kept a day to refresh its numbers, then deleted",
     ("accounts.LoginCode", "user"): "single-use password codes: hashes of secrets, deleted on erasure",
     ("accounts.LoginCode", "issued_by"): "codes handed over are exported as audit_entries (actor)",
     ("recognition.KudosRecipient", "giver"): "a copy of Kudos.giver for a constraint; the rows are in kudos_given",
@@ -203,7 +218,9 @@ _REDACTION_PATHS = {
     "voice.SurveyOption": "question__survey__organization",
     "voice.SurveyAnswer": "response__instance__organization",
 }
-_NO_PERSONAL_DATA = {"auth.Permission", "auth.Group", "contenttypes.ContentType", "sessions.Session"}
+# server.ThrottleCounter: login rate-limit windows counted while Redis is down; the key is a
+# SHA-256 of the e-mail, or the client address; a row lives for one window (pruned hourly).
+_NO_PERSONAL_DATA = {"auth.Permission", "auth.Group", "contenttypes.ContentType", "sessions.Session", "server.ThrottleCounter"}
 
 
 def free_text_columns(model: type[Model]) -> tuple[list[models.Field], list[models.Field], list[models.Field]]:

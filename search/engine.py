@@ -66,6 +66,17 @@ def _simple_match(provider: SearchProvider, query: SearchQuery) -> Q:
     return match
 
 
+def matching(rows: QuerySet, *, provider: SearchProvider, query: SearchQuery) -> QuerySet:
+    """`rows` narrowed to those the query matches, as search matches them, in their own order and
+    unranked: for a list that filters by text (the feed's `?q=`). PostgreSQL: the stored vector
+    (or the trigram name match); SQLite: every term a substring of a text field."""
+    if _vendor(rows) != "postgresql":
+        return rows.filter(_simple_match(provider, query))
+    if provider.trigram_field:
+        return rows.filter(sql.trigram_match(query, _column(rows.model, provider.trigram_field)))
+    return rows.filter(sql.vector_match(query, provider.vector_column))
+
+
 def _page_rows(*, provider: SearchProvider, query: SearchQuery, rows: QuerySet) -> QuerySet:
     """The matching rows as values (id, search_rank, search_at, snippet source), unordered."""
     model = rows.model

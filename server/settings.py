@@ -224,6 +224,9 @@ CELERY_BEAT_SCHEDULE["feed-publish-due-posts"] = {"task": "feed.tasks.posts_publ
 CELERY_BEAT_SCHEDULE["feed-mandatory-reads"] = {"task": "feed.tasks.mandatory_reads_process_task", "schedule": 300.0}
 # Polls (issue #21): announce polls whose closing time passed; `poll.updated` frames go out at
 # most once per this many seconds per post (whole seconds: the cache's expiry resolution).
+# The web console's heavy numbers, kept fresh for the scopes people opened (console/snapshots.py).
+CONSOLE_SNAPSHOT_SECONDS = env.int("CONSOLE_SNAPSHOT_SECONDS", default=1200)
+CELERY_BEAT_SCHEDULE["console-snapshots"] = {"task": "console.tasks.console_snapshots_refresh_task", "schedule": 600.0}
 CELERY_BEAT_SCHEDULE["feed-polls-close-due"] = {"task": "feed.tasks.polls_close_due_task", "schedule": 60.0}
 POLL_FRAME_INTERVAL_SECONDS = 1
 # How long before an acknowledgement deadline reminders go out (minutes; default a day and two hours).

@@ -109,9 +109,10 @@ class SurveyResponseView(APIView):
     )
     def post(self, request, survey_id: int):
         survey = survey_selectors.access_survey_to_answer(user=request.user, survey_id=survey_id)
+        answering = services.survey_answering(user=request.user, survey=survey)  # 404/403/409 before the body
         data = ResponseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.survey_respond(user=request.user, survey=survey, answers=data.validated_data["answers"])
+        services.survey_respond(user=request.user, survey=survey, answers=data.validated_data["answers"], answering=answering)
         return Response({}, status=status.HTTP_201_CREATED)
 
 

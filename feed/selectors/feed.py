@@ -19,6 +19,9 @@ from django.utils import timezone
 from accounts.models import Membership, User
 from feed.cards import AUTHOR_RELATED
 from feed.models import Acknowledgement, Post, PostGroup
+from search import registry as search_registry
+from search.engine import matching
+from search.query import SearchQuery
 from server.api.pagination import keyset_filter, parse_ordering
 from server.db import CompiledModelQuery, Slot
 
@@ -196,8 +199,22 @@ def _run_feed_query(
     limit: int,
     author_id: int | None = None,
     unacknowledged: bool = False,
+    text: SearchQuery | None = None,
 ) -> list[Post]:
     """Runs the precompiled SQL of this request's shape with its values filled in."""
+    if text is not None:
+        return _searched_feed_query(
+            user=user,
+            group_id=group_id,
+            kind=kind,
+            author_id=author_id,
+            unacknowledged=unacknowledged,
+            text=text,
+            pinned=pinned,
+            cursor=cursor,
+            reverse=reverse,
+            limit=limit,
+        )
     db = connections[router.db_for_read(Post)]
     query = _compiled_feed_query(
         db.alias,
@@ -217,6 +234,34 @@ def _run_feed_query(
     return query.fetch(values)
 
 
+def _searched_feed_query(
+    *,
+    user: User,
+    group_id: int | None,
+    kind: str | None,
+    author_id: int | None,
+    unacknowledged: bool,
+    text: SearchQuery,
+    pinned: bool,
+    cursor: list[Any] | None,
+    reverse: bool,
+    limit: int,
+) -> list[Post]:
+    """`?q=`: the same rule and order, narrowed by search's match for posts (search.engine.matching:
+    the stored vector on PostgreSQL, substrings on SQLite). Not precompiled: the tsquery's shape
+    follows the text, and the match, not the building of the query, is this request's cost."""
+    visible = feed_visible(user=user, group_id=group_id, kind=kind, author_id=author_id, unacknowledged=unacknowledged)
+    visible = matching(visible, provider=search_registry.get("post"), query=text)
+    if pinned:
+        return list(_pinned(visible))
+    queryset = _stream(visible)
+    if cursor is not None:
+        queryset = queryset.filter(keyset_filter(FEED_ORDERING, cursor, after=not reverse))
+    if reverse:
+        queryset = queryset.reverse()
+    return list(queryset[:limit])
+
+
 def feed_page(
     *,
     user: User,
@@ -224,6 +269,7 @@ def feed_page(
     kind: str | None = None,
     author_id: int | None = None,
     unacknowledged: bool = False,
+    text: SearchQuery | None = None,
     cursor: list[Any] | None,
     reverse: bool,
     limit: int,
@@ -237,6 +283,7 @@ def feed_page(
         kind=kind or None,
         author_id=author_id,
         unacknowledged=unacknowledged,
+        text=text,
         pinned=False,
         cursor=cursor,
         reverse=reverse,
@@ -245,7 +292,13 @@ def feed_page(
 
 
 def feed_pinned(
-    *, user: User, group_id: int | None = None, kind: str | None = None, author_id: int | None = None, unacknowledged: bool = False
+    *,
+    user: User,
+    group_id: int | None = None,
+    kind: str | None = None,
+    author_id: int | None = None,
+    unacknowledged: bool = False,
+    text: SearchQuery | None = None,
 ) -> list[Post]:
     """The pinned block on top of the first page, newest pin first, authors loaded."""
     return _run_feed_query(
@@ -254,6 +307,7 @@ def feed_pinned(
         kind=kind or None,
         author_id=author_id,
         unacknowledged=unacknowledged,
+        text=text,
         pinned=True,
         cursor=None,
         reverse=False,

@@ -17,6 +17,7 @@ from feed.cards import post_cards, removed_card
 from feed.models import Post, PostKind
 from feed.serializers import FeedUpdatesSerializer, PostCardSerializer
 from feed.views.common import _int_param
+from search.query import parse_query
 from server.api.exceptions import ValidationFailed
 from server.api.pagination import KeysetPagination
 from server.api.schema import ErrorSerializer
@@ -33,6 +34,13 @@ class FeedView(APIView):
                 "unacknowledged",
                 bool,
                 description="`true`: my to-do list, the posts addressed to me that ask for acknowledgement and I have not acknowledged.",
+            ),
+            OpenApiParameter(
+                "q",
+                str,
+                description="Only posts whose text matches, as `GET /search` matches posts (the same syntax: words, "
+                '`"phrase"`, `-word`, `or`; at most 200 characters), in the feed\'s own order. Pinned posts too. '
+                "Blank: no filter.",
             ),
         ],
         # A cursor page of cards (the schema wraps lists in the page envelope); on the first
@@ -51,6 +59,9 @@ class FeedView(APIView):
             "kind": kind,
             "author_id": _int_param(request, "author"),
             "unacknowledged": request.query_params.get("unacknowledged", "").lower() in ("true", "1"),
+            # `q` absent or blank (like `kind`): the feed, from its precompiled queries; else a
+            # search query, refused when too long like GET /search's.
+            "text": parse_query(q) if (q := request.query_params.get("q", "")).strip() else None,
         }
         paginator = KeysetPagination()
 

@@ -14,7 +14,7 @@ from feed.serializers import PostCardSerializer
 from feed.services import polls as poll_services
 from feed.views.common import _card
 from server.api.exceptions import NotAllowed
-from server.api.pagination import KeysetPagination
+from server.api.pagination import CURSOR_PARAM, KeysetPagination, decode_cursor
 from server.api.views import APIView
 
 
@@ -46,11 +46,15 @@ class PollVotersView(APIView):
     @extend_schema(responses={200: PollVoterSerializer(many=True)}, operation_id="polls_voters", tags=["feed"])
     def get(self, request, post_id: int):
         poll = poll_selectors.access_poll(user=request.user, post_id=post_id)
+        paginator = KeysetPagination()
+        # A malformed cursor or page size is a 400 for everyone who may open the post, as on every list.
+        paginator.get_page_size(request)
+        if cursor := request.query_params.get(CURSOR_PARAM):
+            decode_cursor(cursor)
         if poll.anonymous:
             raise NotAllowed(_("Nobody sees who voted what in an anonymous poll."), code="poll_anonymous")
         if poll.post.author_id != request.user.pk:
             raise NotAllowed(_("Only the author sees who voted what."))
-        paginator = KeysetPagination()
         page = paginator.paginate_queryset(poll_selectors.poll_voters(poll=poll), request, view=self)
         return paginator.get_paginated_response(
             [

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from server.obs import context
 
 # Attributes every LogRecord has; anything else on a record was passed with `extra=`.
+_SECRET_EXTRA_KEYS = frozenset({"args", "kwargs", "return_value"})
 _RESERVED = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id", "user_id", "organization_id"}
 
 
@@ -43,6 +44,10 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
+                if isinstance(value, dict):
+                    # Celery's task lines carry the task's arguments (`data.args`): codes and ids
+                    # that must not reach a log. The task's name, id and timing stay.
+                    value = {k: v for k, v in value.items() if k not in _SECRET_EXTRA_KEYS}
                 entry[key] = value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

@@ -29,8 +29,8 @@ def test_login_returns_token_expiry_and_profile(api, employee):
         "settings": {
             "leaderboard_enabled": False,
             "kudos_value_required": False,
-            "survey_min_group_size": None,
-            "voice_first_response_hours": None,
+            "survey_min_group_size": 5,
+            "voice_first_response_hours": 72,
         },
     }
     token = AuthToken.objects.get(user=employee)

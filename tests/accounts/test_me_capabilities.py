@@ -56,8 +56,10 @@ def test_what_the_capabilities_say_is_what_the_feed_allows(api, org, employee):
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("leader", {"announce": True, "create_goals": True, "moderate": False, "run_awards": False, "post_org_wide": True}),
-        ("admin", {"announce": True, "create_goals": True, "moderate": True, "run_awards": True, "post_org_wide": True}),
+        ("leader", {"announce": True, "create_goals": True, "moderate": False, "run_awards": False, "post_org_wide": True,
+                    "create_surveys": True}),
+        ("admin", {"announce": True, "create_goals": True, "moderate": True, "run_awards": True, "post_org_wide": True,
+                   "create_surveys": True}),
     ],
 )
 def test_leaders_and_admins(api, org, role, expected):
@@ -86,8 +88,8 @@ def test_kudos_left_this_month_and_the_organisation_settings(api, org, employee,
     assert body["organization"]["settings"] == {
         "leaderboard_enabled": True,
         "kudos_value_required": False,
-        "survey_min_group_size": None,
-        "voice_first_response_hours": None,
+        "survey_min_group_size": 5,
+        "voice_first_response_hours": 72,
     }
     assert body["organization"]["slug"] == org.slug
 

@@ -176,3 +176,24 @@ def test_remind_now_from_the_reach_page_once_an_hour(world, django_capture_on_co
     assert client.post(f"/console/reach/{world.announcement.pk}/remind/").status_code == 403  # no CSRF token
     employee = signed_in(world.employee)
     assert employee.post(f"/console/reach/{world.announcement.pk}/remind/").status_code == 403
+
+
+def test_heavy_numbers_are_kept_and_refreshed_by_beat_for_the_scopes_people_open(world):
+    from console import snapshots
+    from console.models import ConsoleView
+    from feed.models import Acknowledgement
+
+    leader = signed_in(world.leader)
+    before = leader.get("/console/reach/?csv=reach-summary").content.decode()
+    assert leader.get("/console/reach/").status_code == 200
+    assert ConsoleView.objects.filter(user=world.leader, page="reach").exists()
+    from feed.selectors.reach import not_acknowledged_list
+
+    newcomer = not_acknowledged_list(post=world.announcement).exclude(pk=world.leader.pk).first()
+    Acknowledgement.objects.create(post=world.announcement, user=newcomer, acknowledged_at=world.announcement.published_at)
+    assert leader.get("/console/reach/?csv=reach-summary").content.decode() == before  # kept
+    assert snapshots.refresh_recent() >= 1  # what beat runs
+    after = leader.get("/console/reach/?csv=reach-summary").content.decode()
+    assert after != before
+    row = next(r for r in csv.reader(io.StringIO(after)) if r[0].startswith("Nieuwe check-in"))
+    assert row[4] == "4"

@@ -120,8 +120,8 @@ def expected_card(scene, leader, group) -> dict:
         "award": None,
         "goal": None,
         "key_moment": None,
-        "poll": None,
         "signal": None,
+        "poll": None,
     }
 
 

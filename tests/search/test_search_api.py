@@ -14,6 +14,7 @@ from recognition import services as recognition_services
 from tests.factories import GroupFactory, LeaderFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.feed.factories import PostFactory, group_post
 from tests.security.matrix import changed_tables, snapshot
+from voice.services import signals as signal_services
 
 pytestmark = pytest.mark.django_db
 
@@ -232,25 +233,29 @@ def test_one_type_costs_a_fixed_number_of_queries(api, django_assert_num_queries
         goals.key_moment_create(actor=leader, title=f"Schoonmaak {n}", expected_behaviour="b", group_ids=[group.pk])
         recognition_services.kudos_give(giver=employee, recipient_ids=[leader.pk], message=f"Schoonmaak top {n}")
         UserFactory(organization=employee.organization, name=f"Schoonmaak Collega {n}")
+        signal_services.signal_create(author=employee, kind="friction", title=f"Schoonmaak {n}", body="b", group_id=group.pk)
     client = api(employee)
     client.get("/api/v1/me")
     # Authentication (1), the page (1), its cards (post: 2, comment: 2, goal: 2, key moment: 2, kudos: 2, person: 2).
     for type in ("post", "comment", "goal", "key_moment", "kudos", "person"):
         with django_assert_num_queries(4):
             assert len(found(search(client, "schoonmaak", type=type))) == count
+    # A signal's card is GET /signals/{id}'s: the signals, their photos, timelines and my support (4).
+    with django_assert_num_queries(6):
+        assert len(found(search(client, "schoonmaak", type="signal"))) == count
     # Every type: authentication, then a page and its cards per type.
-    with django_assert_num_queries(1 + 6 * 3):
-        assert len(found(search(client, "schoonmaak"))) == 6 * min(count, 3)
+    with django_assert_num_queries(1 + 6 * 3 + 5):
+        assert len(found(search(client, "schoonmaak"))) == 7 * min(count, 3)
 
 
 def test_an_erased_person_is_no_longer_found_by_name_in_people_or_text(api, leader, admin_user, employee):
-    from moderation.privacy import user_erase
+    from moderation.erasure import erasure_now
 
     erased = UserFactory(organization=employee.organization, name="Rosalie Verbeek")
     thanked = post(leader, "Dank aan Rosalie Verbeek voor de hulp bij de inventaris")
     client = api(employee)
     assert found(search(client, "verbeek", type="person")) == [erased.pk]
     assert found(search(client, "verbeek", type="post")) == [thanked.pk]
-    user_erase(actor=admin_user, user=erased)
+    erasure_now(actor=admin_user, user=erased)
     assert found(search(client, "verbeek")) == []  # the name, in people and in others' posts, gone at once
     assert found(search(client, "inventaris", type="post")) == [thanked.pk]

@@ -198,7 +198,7 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
     assert marker in own.get(f"/api/v1/moderation/reports/{ReportCase.objects.get(organization=world.org_a).pk}").content.decode()
     assert marker in b"".join(own.get("/api/v1/moderation/audit-log.csv").streaming_content).decode()
     searched = own.get("/api/v1/search", {"q": marker}).json()["results"]
-    assert {row["type"] for row in searched} >= {"person", "post", "comment", "goal", "key_moment", "kudos"}
+    assert {row["type"] for row in searched} >= {"person", "post", "comment", "goal", "key_moment", "kudos", "signal"}
 
     routes = _get_routes(world)
     walked = {name for name, _ in routes}
@@ -230,7 +230,7 @@ def test_no_route_shows_organisation_a_markers_to_organisation_b(world, api, dja
     # Search, each type, also narrowed to organisation A's group (a query id, not a body id).
     for role in ROLES_B:
         client = api(getattr(world, role))
-        for type in ("person", "post", "comment", "goal", "key_moment", "kudos"):
+        for type in ("person", "post", "comment", "goal", "key_moment", "kudos", "signal"):
             for params in ({"type": type}, {"type": type, "group": world.group_a.pk}, {"group": world.group_a.pk}):
                 response = client.get("/api/v1/search", {"q": marker, **params})
                 if response.status_code != 200 or marker.encode() in response.content:

@@ -97,7 +97,22 @@ def test_feed(api, world):
             "admin_b": set(),
         },
     )
-    # Search finds exactly what the feed shows (the same audience rule).
+    # The feed's `?q=` and search find exactly what the feed shows (the same audience rule).
+    _check(
+        api,
+        world,
+        list_url="/api/v1/feed",
+        list_params={"q": "number"},
+        detail_url=None,
+        made=made,
+        expected={
+            "admin": everything,
+            "leader_x": {"org_wide", "group_x", "own_in_y"},
+            "employee_x": {"org_wide", "group_x"},
+            "employee_y": {"org_wide", "group_y", "own_in_y"},
+            "admin_b": set(),
+        },
+    )
     _check(
         api,
         world,
@@ -263,6 +278,8 @@ def test_the_wall_of_fame_shows_each_role_the_winners_of_its_categories(api, wor
         winners = api(world.people[role]).get("/api/v1/recognition/wall").json()["winners"]
         seen = {name for name, pk in rounds.items() if pk in {w["round_id"] for w in winners}}
         assert seen == expected[role], f"{role} sees {sorted(seen)} on the wall"
+
+
 def _survey(world: Org, creator, group=None, opens_in=None) -> int:
     now = timezone.now()
     opens_at = now + opens_in if opens_in else None
@@ -296,4 +313,36 @@ def test_surveys(api, world):
             "employee_y": {"org_wide", "group_y"},
             "admin_b": set(),
         },
+    )
+
+
+def test_signals_listed_and_searched(api, world):
+    from voice.services.signals import signal_create
+
+    def raise_signal(author, **fields) -> int:
+        return signal_create(author=author, kind="friction", title="Tegelvloer los", body="Bij de ingang", **fields).pk
+
+    x, y = world.people["employee_x"], world.people["employee_y"]
+    made = {
+        "org_wide": raise_signal(y),
+        "leaders_x": raise_signal(x, visibility="leaders", group_id=world.group_x.pk),
+        "leaders_y_anonymous": raise_signal(y, visibility="leaders", group_id=world.group_y.pk, anonymous=True),
+    }
+    expected = {
+        "admin": set(made),
+        "leader_x": {"org_wide", "leaders_x"},
+        "employee_x": {"org_wide", "leaders_x"},
+        "employee_y": {"org_wide", "leaders_y_anonymous"},
+        "admin_b": set(),
+    }
+    _check(api, world, list_url="/api/v1/signals", detail_url="/api/v1/signals/{id}", made=made, expected=expected)
+    # Search finds exactly what the list shows (the same audience rule).
+    _check(
+        api,
+        world,
+        list_url="/api/v1/search",
+        list_params={"q": "tegelvloer", "type": "signal"},
+        detail_url=None,
+        made=made,
+        expected=expected,
     )

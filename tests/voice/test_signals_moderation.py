@@ -78,7 +78,7 @@ def test_a_listed_keyword_queues_a_signal_like_a_post(api, store, admin_user, dj
 
 
 def test_erasure_by_the_remove_rule_empties_their_signals_and_withdraws_their_support(api, org, store, admin_user):
-    from moderation.privacy import user_erase
+    from moderation.erasure import erasure_now
     from voice.models import Signal
 
     org.erasure_keeps_content = False
@@ -86,7 +86,7 @@ def test_erasure_by_the_remove_rule_empties_their_signals_and_withdraws_their_su
     own = _anonymous_signal(store)
     other = voice.signal_create(author=store["colleague"], kind="idea", title="Music", body="Softer", group_id=store["group"].pk)
     voice.signal_support(user=store["staff"], signal=other, group_id=store["group"].pk)
-    user_erase(actor=admin_user, user=store["staff"])
+    erasure_now(actor=admin_user, user=store["staff"])
     own.refresh_from_db()
     assert (own.title, own.body, own.hidden_at is not None) == ("", "", True)
     assert api(store["colleague"]).get(f"/api/v1/signals/{own.pk}").status_code == 404

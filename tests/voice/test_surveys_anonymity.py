@@ -14,7 +14,8 @@ import pytest
 from django.contrib import admin
 from django.db import connection
 
-from moderation.privacy import user_erase, user_export
+from moderation.erasure import erasure_now
+from moderation.privacy import user_export
 from server.models import IdempotencyRecord
 from tests.factories import AdminFactory, GroupFactory, MembershipFactory, UserFactory
 from tests.voice.survey_helpers import answers_for, make_survey
@@ -154,7 +155,7 @@ def test_named_answers_are_exported_and_erased_anonymous_ones_stay(api, org):
     assert "my words on Anonymous" not in str(export)
     assert len(export["survey_participations"]) == 2
 
-    user_erase(actor=admin_user, user=person)
+    erasure_now(actor=admin_user, user=person)
     assert not SurveyResponse.objects.filter(instance__survey=named).exists()
     assert not SurveyParticipation.objects.filter(user=person).exists()
     assert SurveyAnswer.objects.filter(text="my words on Anonymous").exists()

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Group, Organization, User
+from accounts.models import Group, Language, Organization, User
 
 
 class SignalKind(models.TextChoices):
@@ -55,6 +55,9 @@ class Signal(models.Model):
     kind = models.CharField(max_length=16, choices=SignalKind.choices, verbose_name=_("kind"))
     title = models.CharField(max_length=500, verbose_name=_("title"))
     body = models.TextField(verbose_name=_("text"))
+    # The language of title and body (detected, else the author's): the stemming of the stored
+    # `search_vector` (voice/migrations, search.sql), which holds title and body only, never the author.
+    language = models.CharField(max_length=2, choices=Language.choices, blank=True, default="", verbose_name=_("language"))
     key_moment = models.ForeignKey(
         "feed.KeyMoment", on_delete=models.SET_NULL, null=True, blank=True, related_name="signals", verbose_name=_("key moment")
     )

@@ -15,6 +15,7 @@ from feed.selectors import access_key_moment
 from feed.services.posts import ensure_not_muted
 from media import services as media_services
 from notifications.services import emit
+from search.language import text_language
 from server.api.exceptions import Conflict, NotAllowed, NotFound, ValidationFailed
 from server.api.text import clean_text
 from voice import events, hooks
@@ -98,6 +99,7 @@ def signal_create(
             kind=kind,
             title=title,
             body=body,
+            language=text_language(f"{title} {body}", writer=author),
             key_moment=key_moment,
             group=group,
             visibility=visibility,
@@ -181,6 +183,8 @@ def signal_update(
         previous_text = _text(signal)
         for name, value in changes.items():
             setattr(signal, name, value)
+        if "title" in changes or "body" in changes:
+            signal.language = text_language(f"{signal.title} {signal.body}", writer=actor)
         signal.updated_at = timezone.now()
         signal.save()
         if _text(signal) != previous_text:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
@@ -270,8 +271,16 @@ def _participate(*, instance_id: int, user: User) -> bool:
         return cursor.fetchone() is not None
 
 
-def survey_respond(*, user: User, survey: Survey, answers: list[dict[str, Any]], now: dt.datetime | None = None) -> None:
-    """Submit `user`'s answers to the survey's open instance, once (409 `already_submitted` after).
+@dataclass(frozen=True)
+class Answering:
+    """Who may answer what now: the open instance, and the groups the answers will be tagged with."""
+
+    instance_id: int
+    group_ids: list[int]
+
+
+def survey_answering(*, user: User, survey: Survey, now: dt.datetime | None = None) -> Answering:
+    """May `user` answer `survey` now? 404 outside its audience (403 for its creator and admins), 409 when not open.
 
     Plain lookups, no subqueries: this is the hot path of a 100,000-person survey (S1), and
     Django spends more time compiling an Exists than PostgreSQL running it.
@@ -290,7 +299,24 @@ def survey_respond(*, user: User, survey: Survey, answers: list[dict[str, Any]],
         raise NotFound()  # not open yet: its audience does not see it
     if latest is None or latest[1] <= now:
         raise Conflict(_("This survey is not open."), code="survey_not_open")
-    instance_id = latest[0]
+    return Answering(instance_id=latest[0], group_ids=my_groups)
+
+
+def survey_respond(
+    *,
+    user: User,
+    survey: Survey,
+    answers: list[dict[str, Any]],
+    now: dt.datetime | None = None,
+    answering: Answering | None = None,
+) -> None:
+    """Submit `user`'s answers to the survey's open instance, once (409 `already_submitted` after).
+
+    `answering`: what `survey_answering` found (the view asks before it reads the body).
+    """
+    now = now or timezone.now()
+    answering = answering or survey_answering(user=user, survey=survey, now=now)
+    instance_id = answering.instance_id
     rows = _answer_rows(survey=survey, answers=answers)
     with transaction.atomic():
         if not _participate(instance_id=instance_id, user=user):
@@ -302,7 +328,7 @@ def survey_respond(*, user: User, survey: Survey, answers: list[dict[str, Any]],
             respondent=None if survey.anonymous else user,
         )
         SurveyResponseGroup.objects.bulk_create(
-            SurveyResponseGroup(response=response, group_id=group_id, instance_id=instance_id) for group_id in my_groups
+            SurveyResponseGroup(response=response, group_id=group_id, instance_id=instance_id) for group_id in answering.group_ids
         )
         for row in rows:
             row.response, row.instance_id = response, instance_id
