@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "server.obs.middleware.RequestContextMiddleware",  # X-Request-ID, HTTP metrics (server/obs)
     "server.api.timing.ServerTimingMiddleware",
+    "server.db_router.ReplicaReadMiddleware",  # replica reads, read-your-writes; inert without replicas
     "server.api.middleware.ApiJsonErrorsMiddleware",  # no HTML error page under /api/, DEBUG or not
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -127,6 +128,21 @@ if IS_POSTGRES and DATABASE_PREPARED_STATEMENTS:
     # psycopg only prepares when the connection allows it (Django sets None, "never"); the
     # statements that ask for it are the hot_cursor ones, Django's own cursors never do.
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+
+# Read replicas (server/db_router.py, docs/scaling.md): comma-separated URLs; empty, no replica and
+# every read on the primary. The feed, search and the console read a replica, except for a person
+# who wrote in the last READ_YOUR_WRITES_SECONDS (their own post must show at once).
+DATABASE_REPLICAS: list[str] = []
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    _alias = "replica" if _number == 1 else f"replica{_number}"
+    DATABASES[_alias] = env.db_url_config(_url)
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "OPTIONS"):
+        DATABASES[_alias][_key] = DATABASES["default"][_key] if _key != "OPTIONS" else dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}  # tests never read a second database by accident
+    DATABASE_REPLICAS.append(_alias)
+DATABASE_ROUTERS = ["server.db_router.ReplicaRouter"]
+DATABASE_REPLICA_PATHS = env.list("DATABASE_REPLICA_PATHS", default=["/api/v1/feed", "/api/v1/search", "/console/"])
+READ_YOUR_WRITES_SECONDS = env.int("READ_YOUR_WRITES_SECONDS", default=10)
 
 # Worker threads per ASGI process for HTTP requests (server/http.py): requests in flight per
 # process; more wait on the event loop. Keep DATABASE_POOL_MAX_SIZE at least this large.
