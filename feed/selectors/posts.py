@@ -168,4 +168,5 @@ def post_reach(*, post: Post) -> dict[str, Any]:
 
 
 def groups_of_organization(*, user: User, group_ids: list[int]) -> list[Group]:
-    return list(Group.objects.filter(organization_id=user.organization_id, pk__in=group_ids))
+    """Groups a post may go to: the organisation's, not archived (an archived group has no members)."""
+    return list(Group.objects.filter(organization_id=user.organization_id, pk__in=group_ids, archived_at__isnull=True))

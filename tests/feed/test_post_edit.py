@@ -216,3 +216,13 @@ def test_the_scheduled_list_is_a_fixed_number_of_queries(api, org, django_assert
     with django_assert_num_queries(3):
         response = client.get("/api/v1/posts", {"status": "scheduled", "page_size": page_size})
     assert len(response.json()["results"]) == page_size
+
+
+def test_an_archived_group_is_no_post_target(api, org, admin_user):
+    from accounts.services.groups import group_archive
+
+    group = GroupFactory(organization=org)
+    group_archive(actor=admin_user, group=group)
+    response = api(admin_user).post("/api/v1/posts", {"body": "Hallo", "group_ids": [group.pk]}, format="json")
+    assert response.status_code == 400
+    assert "group_ids" in response.json()["error"]["fields"]
