@@ -63,4 +63,8 @@ def fuzz_world(db, settings):
 )
 @pytest.mark.parametrize("role", ["admin", "leader", "employee"])
 def test_api_conforms_to_its_schema(fuzz_world, role, case):
+    # A generated `Host` header names a host outside ALLOWED_HOSTS and Django answers 400 before any
+    # view runs: that is the transport's contract, not an operation's (no route documents it).
+    if case.headers:
+        case.headers = {name: value for name, value in case.headers.items() if name.lower() != "host"}
     case.call_and_validate(headers={"Authorization": f"Bearer {fuzz_world.tokens[role]}"}, checks=CHECKS)
