@@ -316,7 +316,10 @@ def seed(scale: float, rng: random.Random) -> dict:
         counts.update(seed_recognition(rng, big.pk, user_ids, [p for p in post_ids if post_kind[p] == "kudos"][:n_kudos], published))
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # As autovacuum would have by now on a live deployment: statistics, and the visibility
+        # map that index-only scans need (the audience rule's postgroup_by_group_idx; without it
+        # the planner reads every post-group row of my groups from the heap: Q1 6 ms -> 2 ms).
+        cursor.execute("VACUUM ANALYZE")
     counts["seconds"] = round(time.perf_counter() - started, 1)
     return counts
 

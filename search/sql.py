@@ -12,7 +12,7 @@ API matches with a documented simpler rule (search.engine).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import migrations
@@ -84,30 +84,45 @@ class BaseTableSQL(Expression):
         return self.template.replace("{table}", table), list(self.params)
 
 
-def _tsquery(query: SearchQuery) -> tuple[str, list[Any]]:
+def query_values(query: SearchQuery) -> dict[str, Any]:
+    """The values a query's SQL takes, by name: what the expressions below bind, and what a
+    statement compiled once per shape (search.engine) is filled with on each call."""
+    terms = query.positive_terms or [query.text]
+    values = {"text": query.text, "head": query.head, "last": query.last, "prefix": f"'{query.last.lower()}':*", "terms": " ".join(terms)}
+    for index, term in enumerate(terms):
+        values[f"like{index}"], values[f"term{index}"] = _like(term), term
+    return values
+
+
+def query_shape(query: SearchQuery) -> tuple[bool, int]:
+    """What the SQL text of a query depends on (the rest are values): a prefix or not, and how
+    many words the trigram match tests one by one."""
+    return bool(query.last), len(query.positive_terms or [query.text])
+
+
+def _tsquery(query: SearchQuery, values: Mapping[str, Any]) -> tuple[str, list[Any]]:
     """Every language's reading of the query, OR-ed: a Dutch post matches its Dutch stems, an
     English one its English stems, and either its exact words (`simple`)."""
     if not query.last:
         sql = " || ".join(f"websearch_to_tsquery('{config}'::regconfig, %s)" for config in ("dutch", "english", "simple"))
-        return f"({sql})", [query.text] * 3
-    prefix = f"'{query.last.lower()}':*"
+        return f"({sql})", [values["text"]] * 3
     stemmed = [
         f"(websearch_to_tsquery('{config}'::regconfig, %s) && (plainto_tsquery('{config}'::regconfig, %s) "
         f"|| to_tsquery('simple'::regconfig, %s)))"
         for config in ("dutch", "english")
     ]
     simple = "(websearch_to_tsquery('simple'::regconfig, %s) && to_tsquery('simple'::regconfig, %s))"
-    params = [query.head, query.last, prefix] * 2 + [query.head, prefix]
+    params = [values["head"], values["last"], values["prefix"]] * 2 + [values["head"], values["prefix"]]
     return f"({' || '.join([*stemmed, simple])})", params
 
 
-def vector_match(query: SearchQuery, column: str) -> BaseTableSQL:
-    tsquery, params = _tsquery(query)
+def vector_match(query: SearchQuery, column: str, values: Mapping[str, Any] | None = None) -> BaseTableSQL:
+    tsquery, params = _tsquery(query, values or query_values(query))
     return BaseTableSQL(f"{{table}}.{column} @@ {tsquery}", params, output_field=BooleanField())
 
 
-def vector_rank(query: SearchQuery, column: str) -> BaseTableSQL:
-    tsquery, params = _tsquery(query)
+def vector_rank(query: SearchQuery, column: str, values: Mapping[str, Any] | None = None) -> BaseTableSQL:
+    tsquery, params = _tsquery(query, values or query_values(query))
     return BaseTableSQL(f"(ts_rank({{table}}.{column}, {tsquery}) * {RANK_SCALE})::integer", params, output_field=IntegerField())
 
 
@@ -119,9 +134,11 @@ def _text(columns: Sequence[str]) -> str:
     )
 
 
-def headline(query: SearchQuery, text_columns: Sequence[str], language_column: str | None) -> BaseTableSQL:
+def headline(
+    query: SearchQuery, text_columns: Sequence[str], language_column: str | None, values: Mapping[str, Any] | None = None
+) -> BaseTableSQL:
     """The matched words marked in their text (search.snippet), stemmed as the row's vector was."""
-    tsquery, params = _tsquery(query)
+    tsquery, params = _tsquery(query, values or query_values(query))
     if language_column:
         whens = " ".join(f"WHEN '{language}' THEN '{config}'::regconfig" for language, config in CONFIGS.items())
         config = f"CASE {{table}}.{language_column} {whens} ELSE 'simple'::regconfig END"
@@ -136,18 +153,19 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def trigram_match(query: SearchQuery, column: str) -> BaseTableSQL:
+def trigram_match(query: SearchQuery, column: str, values: Mapping[str, Any] | None = None) -> BaseTableSQL:
     """Names: every typed word is inside the name or close to one of its words (pg_trgm's strict
     word similarity, threshold 0.5: "Eline" finds "Elin"). Word by word, so each condition is a
     scan of the trigram GIN index and a common word ("de") costs a bitmap, not a similarity per name."""
-    terms = query.positive_terms or [query.text]
-    per_term = " AND ".join(f"({{table}}.{column} ILIKE %s OR %s <<%% {{table}}.{column})" for _ in terms)
-    params = [value for term in terms for value in (_like(term), term)]
+    values = values or query_values(query)
+    count = query_shape(query)[1]
+    per_term = " AND ".join(f"({{table}}.{column} ILIKE %s OR %s <<%% {{table}}.{column})" for _ in range(count))
+    params = [value for index in range(count) for value in (values[f"like{index}"], values[f"term{index}"])]
     return BaseTableSQL(f"({per_term})", params, output_field=BooleanField())
 
 
-def trigram_rank(query: SearchQuery, column: str) -> BaseTableSQL:
-    terms = query.positive_terms or [query.text]
+def trigram_rank(query: SearchQuery, column: str, values: Mapping[str, Any] | None = None) -> BaseTableSQL:
+    values = values or query_values(query)
     return BaseTableSQL(
-        f"(strict_word_similarity(%s, {{table}}.{column}) * {RANK_SCALE})::integer", [" ".join(terms)], output_field=IntegerField()
+        f"(strict_word_similarity(%s, {{table}}.{column}) * {RANK_SCALE})::integer", [values["terms"]], output_field=IntegerField()
     )

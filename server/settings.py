@@ -301,6 +301,9 @@ API_MAX_PAGE_SIZE = 100
 # Search ranks only this many most recent matches per type (search/engine.py): a common word
 # costs what a rare one does.
 SEARCH_RANK_WINDOW = env.int("SEARCH_RANK_WINDOW", default=200)
+# Check every search statement compiled once per shape against the one the ORM builds for the
+# same call (search.engine): on in the tests, off in production (it costs what compiling saves).
+SEARCH_VERIFY_COMPILED = env.bool("SEARCH_VERIFY_COMPILED", default=False)
 THROTTLE_CACHE_RETRY_SECONDS = env.float("THROTTLE_CACHE_RETRY_SECONDS", default=5.0)
 # No Retry-After beyond this, whatever the window (a phone should not give up for a day).
 THROTTLE_RETRY_AFTER_MAX_SECONDS = env.int("THROTTLE_RETRY_AFTER_MAX_SECONDS", default=900)

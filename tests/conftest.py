@@ -33,6 +33,8 @@ def _isolated_cache_and_eager_tasks(settings):
     app.conf.task_always_eager = True
     # No beat inside a test's ASGI application unless the test starts one (tests/test_embedded_scheduler.py).
     settings.EMBEDDED_SCHEDULER = False
+    # Every search statement compiled once per shape is checked against the ORM's (search.engine).
+    settings.SEARCH_VERIFY_COMPILED = True
     yield
     cache.clear()
 

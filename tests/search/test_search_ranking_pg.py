@@ -102,9 +102,7 @@ def test_people_by_trigram_similarity(api, employee):
 
 def test_the_vector_is_a_stored_generated_column_with_a_gin_index():
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT table_name FROM information_schema.columns WHERE column_name = 'search_vector' AND is_generated = 'ALWAYS'"
-        )
+        cursor.execute("SELECT table_name FROM information_schema.columns WHERE column_name = 'search_vector' AND is_generated = 'ALWAYS'")
         tables = {row[0] for row in cursor.fetchall()}
         cursor.execute("SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%USING gin%'")
         indexes = {row[0] for row in cursor.fetchall()}
