@@ -15,6 +15,7 @@ from accounts.models import User
 from feed.cards import iso, user_summary
 from media.serializers import media_representation
 from voice.models import Signal, SignalEntry, SignalImage, SignalSupport
+from voice.selectors.signals import PERSON_FIELDS
 
 
 def shows_author(signal: Signal, viewer: User | None) -> bool:
@@ -77,7 +78,16 @@ def _page_extras(signals: Sequence[Signal], viewer: User) -> tuple[dict, dict, d
         images.setdefault(image.signal_id, []).append(image)
     entries: dict[int, list] = {}
     people = ("actor", "actor__avatar__media", "owner", "owner__avatar__media")
-    for entry in SignalEntry.objects.filter(signal_id__in=ids, hidden_at__isnull=True).select_related(*people).order_by("created_at", "id"):
+    # Only what a user summary shows (id, name, avatar): every column of two people and their
+    # avatars per entry was most of the page's rows to read and instances to build.
+    summary = [f"{who}__{field}" for who in ("actor", "owner") for field in PERSON_FIELDS]
+    entries_query = (
+        SignalEntry.objects.filter(signal_id__in=ids, hidden_at__isnull=True)
+        .select_related(*people)
+        .only(*[field.attname for field in SignalEntry._meta.concrete_fields], *summary)
+        .order_by("created_at", "id")
+    )
+    for entry in entries_query:
         entries.setdefault(entry.signal_id, []).append(entry)
     supports = {
         signal_id: {"group_id": group_id, "note": note}

@@ -14,11 +14,11 @@ from rest_framework.response import Response
 
 from feed.views.common import _int_param
 from server.api.exceptions import NotAllowed, NotFound, ValidationFailed
-from server.api.pagination import KeysetPagination
+from server.api.pagination import KeysetPagination, parse_ordering
 from server.api.schema import ErrorSerializer
 from server.api.throttling import ScopedUserThrottle, UserRateThrottle
 from server.api.views import APIView
-from voice.models import SignalKind, SignalStatus
+from voice.models import Signal, SignalKind, SignalStatus
 from voice.selectors import signals as selectors
 from voice.selectors.signals_insights import signal_insights
 from voice.serializers import (
@@ -105,7 +105,11 @@ class SignalListView(APIView):
         )
         sort = _choice_param(request, "sort", list(selectors.SORTS)) or "recent"
         paginator = KeysetPagination()
-        page = paginator.paginate_queryset(selectors.signal_list(user=request.user, filters=filters, sort=sort), request, view=self)
+
+        def fetch(cursor, reverse, limit):
+            return selectors.signal_page(user=request.user, filters=filters, sort=sort, cursor=cursor, reverse=reverse, limit=limit)
+
+        page = paginator.paginate(request, ordering=parse_ordering(selectors.SORTS[sort]), model=Signal, fetch=fetch)
         return paginator.get_paginated_response(signal_cards(signals=page, viewer=request.user))
 
     @extend_schema(request=SignalCreateSerializer, responses={201: SignalSerializer}, operation_id="signals_create", tags=TAGS)
