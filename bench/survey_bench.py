@@ -221,6 +221,9 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print, do not touch docs/benchmarks.md")
     args = parser.parse_args()
     django_setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # a fresh database, or one a release behind
     world = seed(audience=args.audience, responses=args.responses)
     submit, results = world["submit"], world["results"]
     warmup = 10
