@@ -140,19 +140,30 @@ def _set_votes(*, poll: Poll, user: User, chosen: set[int]) -> bool:
     return True
 
 
+def _locked_open(poll: Poll) -> Poll:
+    """The poll's row lock, taken after every check that does not need it: each vote holds it, so
+    what runs under it bounds the votes per second of one poll (S1). Closing takes the same lock,
+    so whether it is still open is read again under it."""
+    locked = Poll.objects.select_for_update().only("post_id", "closed_at", "closes_at").get(pk=poll.pk)
+    if locked.is_closed():
+        raise Conflict(_("This poll is closed."), code="poll_closed")
+    return poll
+
+
 def poll_vote(*, user: User, post_id: int, option_ids: list[int]) -> None:
     """Vote, or change one's vote, while the poll is open (409 `poll_closed` after)."""
+    poll = poll_selectors.access_poll(user=user, post_id=post_id)
+    _open_for(user=user, poll=poll)
+    chosen = _choices(poll=poll, option_ids=option_ids)
     with transaction.atomic():
-        poll = poll_selectors.access_poll(user=user, post_id=post_id, lock=True)
-        _open_for(user=user, poll=poll)
-        _set_votes(poll=poll, user=user, chosen=_choices(poll=poll, option_ids=option_ids))
+        _set_votes(poll=_locked_open(poll), user=user, chosen=chosen)
 
 
 def poll_vote_withdraw(*, user: User, post_id: int) -> None:
+    poll = poll_selectors.access_poll(user=user, post_id=post_id)
+    _open_for(user=user, poll=poll)
     with transaction.atomic():
-        poll = poll_selectors.access_poll(user=user, post_id=post_id, lock=True)
-        _open_for(user=user, poll=poll)
-        _set_votes(poll=poll, user=user, chosen=set())
+        _set_votes(poll=_locked_open(poll), user=user, chosen=set())
 
 
 # --- Close ----------------------------------------------------------------------------------------
