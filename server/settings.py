@@ -196,7 +196,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # of the release that added it) instead of dropping it, for this long (server/worker.py, #25).
 CELERY_WORKER_CONSUMER = "server.worker:HandOnUnknownTaskConsumer"
 UNKNOWN_TASK_REQUEUE_SECONDS = env.int("UNKNOWN_TASK_REQUEUE_SECONDS", default=900)
-UNKNOWN_TASK_REQUEUE_PAUSE_SECONDS = env.float("UNKNOWN_TASK_REQUEUE_PAUSE_SECONDS", default=1.0)
+UNKNOWN_TASK_REQUEUE_PAUSE_SECONDS = env.float("UNKNOWN_TASK_REQUEUE_PAUSE_SECONDS", default=0.2)
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 # A request must never hang on a dead broker: publishing gives up quickly and the

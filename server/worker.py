@@ -4,8 +4,9 @@ During a rolling deploy old and new workers read the same queues. Celery's own c
 *rejects* (deletes) a message whose task name it has not registered, so a task the new
 release adds, queued by a new web process, was lost whenever an old worker took it: the
 rehearsal (`python -m tests.chaos.run rolling`) measured 62 of 225 dropped. This consumer
-puts such a message back at the end of its queue after a pause, for a worker that knows the
-task, for UNKNOWN_TASK_REQUEUE_SECONDS after this worker first saw it; then (a task nobody
+puts such a message back at the end of its queue after a pause (UNKNOWN_TASK_REQUEUE_PAUSE_SECONDS:
+with prefetch 1 the worker takes no other message meanwhile, so it does not spin on one it
+cannot run), for a worker that knows the task, for UNKNOWN_TASK_REQUEUE_SECONDS after this worker first saw it; then (a task nobody
 registers: removed, misspelt) it is dropped with Celery's error, as before.
 
 Set as `worker_consumer` (CELERY_WORKER_CONSUMER) in server/settings.py.

@@ -477,6 +477,8 @@ def _figures(stack, old, new, fcm, world, state, latencies, connections, timelin
             "posts_by_new_web": len(by_release["new"]),
             "done": sum(1 for p in by_release["new"] if notes.get(p) == "noted-by-new"),
             "dropped_by_old_workers_unregistered": old_log.count("Received unregistered task"),
+            # server/worker.py: an old worker puts the message back for a worker that knows the task.
+            "handed_back_by_old_workers": old_log.count("is not registered here"),
         },
         "outbox": {
             "events": events.count(),

@@ -758,7 +758,7 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=2000)
     parser.add_argument("--sockets", type=int, default=4, help="rolling: phones holding a socket")
     parser.add_argument("--phase", type=float, default=12, help="rolling: seconds each deploy step runs under load")
-    parser.add_argument("--pause", type=float, default=0.3, help="rolling: seconds a load client waits between requests")
+    parser.add_argument("--pause", type=float, default=0.5, help="rolling: seconds a load client waits between requests")
     args = parser.parse_args()
 
     manager, fcm = start_fake_fcm()
