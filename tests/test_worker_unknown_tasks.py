@@ -9,6 +9,7 @@ then runs it. Needs Redis (REDIS_URL).
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import uuid
@@ -27,7 +28,13 @@ NEW_TASK = "release.next.note_task"
 
 def release_app(queue: str, *, consumer: str | None) -> Celery:
     app = Celery(f"release-{queue}", broker=REDIS_URL, set_as_current=False)
-    app.conf.update(task_default_queue=queue, task_acks_late=True, worker_prefetch_multiplier=1, broker_connection_retry_on_startup=False)
+    app.conf.update(
+        worker_hijack_root_logger=False,
+        task_default_queue=queue,
+        task_acks_late=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=False,
+    )
     if consumer:
         app.conf.worker_consumer = consumer
     return app
@@ -38,8 +45,19 @@ def queued(queue: str) -> int:
 
 
 def run_worker_for(app: Celery, seconds: float) -> None:
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        time.sleep(seconds)
+    # start_worker makes its app the current and default one and sets up logging: both are put
+    # back, so later tests in this process still queue through the project's (eager) app.
+    from server.celery import app as project_app
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            time.sleep(seconds)
+    finally:
+        root.handlers[:], root.level = handlers, level
+        project_app.set_current()
+        project_app.set_default()
 
 
 @pytest.fixture
