@@ -325,10 +325,7 @@ def scenario_rolling(fcm, *, clients: int, sockets: int, phase: float, pause: fl
         from django.db import connection
         from django.db.migrations.loader import MigrationLoader
 
-        # A crashed earlier run may have left the expand behind: the deployed schema is the old one.
-        with connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE feed_post DROP COLUMN IF EXISTS {NOTE_COLUMN}")
-            cursor.execute("DELETE FROM django_migrations WHERE app = 'feed' AND name = %s", [MIGRATION_NAME])
+        forget_expand()  # a crashed earlier run may have left it behind: the deployed schema is the old one
         (feed_leaf,) = [name for app, name in MigrationLoader(connection).graph.leaf_nodes() if app == "feed"]
 
         releases = stack.tmp / "releases"
@@ -425,6 +422,17 @@ def scenario_rolling(fcm, *, clients: int, sockets: int, phase: float, pause: fl
             if release is not None:
                 release.stop_all()
         stack.stop()
+        if "releases" in locals():
+            shutil.rmtree(releases, ignore_errors=True)  # two copies of the tree; the logs stay
+        forget_expand()  # the synthetic release is not a real one: other runs start from the deployed schema
+
+
+def forget_expand() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE feed_post DROP COLUMN IF EXISTS {NOTE_COLUMN}")
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'feed' AND name = %s", [MIGRATION_NAME])
 
 
 def _figures(stack, old, new, fcm, world, state, latencies, connections, timeline, registered, *, commit, run_started, load) -> dict:
