@@ -34,7 +34,8 @@ test: setup
 	$(PY) -m pytest -n 2 --dist load $(PYTEST_ARGS)
 
 # Outage runs (slow, not in CI): Redis killed under load, a worker SIGKILLed mid fan-out,
-# FCM failing half the time. Starts its own Redis on port 6391 and uses PostgreSQL
+# FCM failing half the time, PostgreSQL stopped, backup/restore, a rolling deploy (old and new
+# release side by side). Starts its own Redis on port 6391 and uses PostgreSQL
 # (CHAOS_DATABASE_URL); figures go to tests/chaos/last_run.json and docs/reliability.md.
 chaos: setup
 	$(PY) -m tests.chaos.run all

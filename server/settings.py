@@ -192,6 +192,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Rolling deploys: a worker hands a task it has not registered back to the queue (for a worker
+# of the release that added it) instead of dropping it, for this long (server/worker.py, #25).
+CELERY_WORKER_CONSUMER = "server.worker:HandOnUnknownTaskConsumer"
+UNKNOWN_TASK_REQUEUE_SECONDS = env.int("UNKNOWN_TASK_REQUEUE_SECONDS", default=900)
+UNKNOWN_TASK_REQUEUE_PAUSE_SECONDS = env.float("UNKNOWN_TASK_REQUEUE_PAUSE_SECONDS", default=0.2)
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 # A request must never hang on a dead broker: publishing gives up quickly and the

@@ -5,7 +5,8 @@
     python -m tests.chaos.run fcm-flaky    # fake FCM answering 50 % UNAVAILABLE
     python -m tests.chaos.run postgres     # our own PostgreSQL stopped for 15 s during a 60 s load
     python -m tests.chaos.run backup       # pg_dump + media of a running deployment, restored and compared
-    python -m tests.chaos.run all          # the three, figures to tests/chaos/last_run.json
+    python -m tests.chaos.run rolling      # old and new release side by side: expand, workers, web one by one
+    python -m tests.chaos.run all          # every scenario, figures to tests/chaos/last_run.json
 
 Needs PostgreSQL (CHAOS_DATABASE_URL, default feedapp_chaos) and `redis-server` on the
 PATH: the run starts its own Redis on CHAOS_REDIS_PORT (6391) and stops only that one.
@@ -148,32 +149,48 @@ class Latencies:
 
 
 # --- scenario 1: Redis outage under load ---------------------------------------------------
-async def load_client(index: int, stack: Stack, world: dict, deadline: float, state: dict, latencies: Latencies) -> None:
+async def load_client(
+    index: int, stack: Stack | None, world: dict, deadline, state: dict, latencies: Latencies, balancer=None, pause: float = 0.05
+) -> None:
+    """`deadline`: a monotonic time, or a callable answering it; `balancer` (rolling deploy): each
+    attempt goes to the web process it picks, and acknowledged posts are recorded with when and
+    through which release."""
     import httpx
 
     rng = random.Random(index)
     person = world["people"][index]
     others = [p for p in world["people"] if p["id"] != person["id"]]
     headers = {"Authorization": f"Bearer {person['token']}"}
-    async with httpx.AsyncClient(base_url=stack.http, timeout=ANSWER_BUDGET + 3) as http:
+    via = {"release": None}
+    async with httpx.AsyncClient(base_url=stack.http if stack else "", timeout=ANSWER_BUDGET + 3) as http:
 
         async def send(method: str, path: str, body: dict, key: str | None) -> httpx.Response | None:
             """One logical request, retried with the same Idempotency-Key like a phone would."""
             for attempt in range(6):
                 started = time.monotonic()
+                url = path
+                if balancer is not None:
+                    _, via["release"], base = balancer.pick()
+                    url = base + path
                 try:
-                    response = await http.request(method, path, json=body, headers={**headers, **({"Idempotency-Key": key} if key else {})})
+                    response = await http.request(method, url, json=body, headers={**headers, **({"Idempotency-Key": key} if key else {})})
                     latencies.add(started, time.monotonic() - started, str(response.status_code))
+                    if balancer is not None:
+                        counts = state["requests_via"].setdefault(via["release"], {})
+                        counts[str(response.status_code)] = counts.get(str(response.status_code), 0) + 1
                     if response.status_code < 500 and response.status_code != 429:
                         return response
                 except httpx.HTTPError as error:
                     latencies.add(started, time.monotonic() - started, type(error).__name__)
+                    if balancer is not None:
+                        counts = state["requests_via"].setdefault(via["release"], {})
+                        counts[type(error).__name__] = counts.get(type(error).__name__, 0) + 1
                 state["retries"] += 1
                 await asyncio.sleep(min(4.0, 0.25 * 2**attempt))
             return None
 
         sequence = 0
-        while time.monotonic() < deadline:
+        while time.monotonic() < (deadline() if callable(deadline) else deadline):
             roll = rng.random()
             if roll < 0.55 or not state["posts"]:
                 sequence += 1
@@ -183,6 +200,9 @@ async def load_client(index: int, stack: Stack, world: dict, deadline: float, st
                 if response is not None and response.status_code == 201:
                     post_id = response.json()["id"]
                     state["posts"][body["body"]] = post_id
+                    if balancer is not None:
+                        state["acked_at"][post_id] = time.monotonic()
+                        state["posted_via"][post_id] = via["release"]
                     if rng.random() < 0.2:  # the answer "got lost": the phone sends the same request again
                         again = await send("POST", "/api/v1/posts", body, key)
                         state["replays"] += 1
@@ -202,7 +222,7 @@ async def load_client(index: int, stack: Stack, world: dict, deadline: float, st
                 response = await send("PUT", f"/api/v1/posts/{post_id}/reaction", {"type": rng.choice(["like", "clap", "heart"])}, None)
                 if response is not None and response.status_code == 200:
                     state["reactions"] += 1
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(pause)
 
 
 async def stream_client(stack: Stack, person: dict, stop: asyncio.Event, seen: dict) -> None:
@@ -728,7 +748,7 @@ def scenario_fcm_flaky(fcm, *, devices: int, rate: float) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenario", choices=["redis", "worker-kill", "fcm-flaky", "postgres", "backup", "all"])
+    parser.add_argument("scenario", choices=["redis", "worker-kill", "fcm-flaky", "postgres", "backup", "rolling", "all"])
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--outage", type=float, default=20)
     parser.add_argument("--outage-at", type=float, default=20)
@@ -736,6 +756,9 @@ def main() -> int:
     parser.add_argument("--pg-outage", type=float, default=15, help="postgres: seconds PostgreSQL stays down")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--devices", type=int, default=2000)
+    parser.add_argument("--sockets", type=int, default=4, help="rolling: phones holding a socket")
+    parser.add_argument("--phase", type=float, default=12, help="rolling: seconds each deploy step runs under load")
+    parser.add_argument("--pause", type=float, default=0.5, help="rolling: seconds a load client waits between requests")
     args = parser.parse_args()
 
     manager, fcm = start_fake_fcm()
@@ -754,6 +777,13 @@ def main() -> int:
         if args.scenario in ("backup", "all"):
             results["backup_restore"] = scenario_backup(fcm, photos=args.photos)
             print(json.dumps(results["backup_restore"], indent=2), flush=True)
+        if args.scenario in ("rolling", "all"):
+            from tests.chaos.rolling import scenario_rolling
+
+            results["rolling_deploy"] = scenario_rolling(
+                fcm, clients=args.clients, sockets=args.sockets, phase=args.phase, pause=args.pause
+            )
+            print(json.dumps(results["rolling_deploy"], indent=2, default=list), flush=True)
         if args.scenario in ("worker-kill", "all"):
             results["worker_kill"] = scenario_worker_kill(fcm, devices=args.devices, kill_at_share=0.3)
             print(json.dumps(results["worker_kill"], indent=2), flush=True)
