@@ -430,8 +430,11 @@ class SurveysPage(ConsolePage):
             series=[{"label": _("response rate %"), "data": [None if p["suppressed"] else _rate_pct(p["response_rate"]) for p in points]}],
             columns=[_("Round"), _("Responses"), _("Response rate %")],
             rows=[
-                [label, _("suppressed") if p["suppressed"] else p["response_count"],
-                 _("suppressed") if p["suppressed"] else _rate_pct(p["response_rate"])]
+                [
+                    label,
+                    _("suppressed") if p["suppressed"] else p["response_count"],
+                    _("suppressed") if p["suppressed"] else _rate_pct(p["response_rate"]),
+                ]
                 for label, p in zip(labels, points, strict=True)
             ],
             empty=_("This survey has not opened yet."),
@@ -461,8 +464,12 @@ class SurveysPage(ConsolePage):
             ],
             empty=_("This survey has no scale questions."),
         )
-        return [rate, scores], {"surveys": [pair[0] for pair in readable], "chosen": survey, "hint": hint,
-                                "min_group_size": trend["min_group_size"]}
+        return [rate, scores], {
+            "surveys": [pair[0] for pair in readable],
+            "chosen": survey,
+            "hint": hint,
+            "min_group_size": trend["min_group_size"],
+        }
 
 
 def _rate_pct(fraction: float | None) -> float | None:

@@ -288,9 +288,7 @@ def key_moment_update(
             _set_groups(
                 links=key_moment.audience_groups, make=lambda group: KeyMomentGroup(key_moment=key_moment, group=group), groups=groups
             )
-        key_moment.language = text_language(
-            f"{key_moment.title} {key_moment.description} {key_moment.expected_behaviour}", writer=actor
-        )
+        key_moment.language = text_language(f"{key_moment.title} {key_moment.description} {key_moment.expected_behaviour}", writer=actor)
         key_moment.updated_at = timezone.now()
         key_moment.save()
         if position is not None:

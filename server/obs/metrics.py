@@ -31,25 +31,29 @@ http_requests = Counter(
     "app_http_requests_total", "HTTP requests answered, by route template, method and status.", ["route", "method", "status"]
 )
 http_duration = Histogram(
-    "app_http_request_duration_seconds", "Server time of HTTP requests, by route template and method.", ["route", "method"],
+    "app_http_request_duration_seconds",
+    "Server time of HTTP requests, by route template and method.",
+    ["route", "method"],
     buckets=HTTP_BUCKETS,
 )
 ws_open = Gauge("app_websocket_connections", "WebSocket connections open.", multiprocess_mode="livesum")
 ws_connects = Counter("app_websocket_connects_total", "WebSocket connections accepted.")
 ws_closes = Counter("app_websocket_closes_total", "WebSocket connections closed, by close code.", ["code"])
 ws_frames = Counter("app_websocket_frames_sent_total", "Event frames written to sockets.")
-ws_dropped = Counter(
-    "app_websocket_frames_dropped_total", "Frames not written because the socket was too slow (closed with 1013)."
-)
+ws_dropped = Counter("app_websocket_frames_dropped_total", "Frames not written because the socket was too slow (closed with 1013).")
 delivery_step = Histogram(
-    "app_delivery_step_seconds", "Time of one outbox delivery step (inbox, realtime, push_plan, push_batch).", ["step"],
+    "app_delivery_step_seconds",
+    "Time of one outbox delivery step (inbox, realtime, push_plan, push_batch).",
+    ["step"],
     buckets=STEP_BUCKETS,
 )
 push_results = Counter("app_push_messages_total", "Push messages by outcome (sent, dead, retry, failed).", ["outcome"])
 push_tokens_invalidated = Counter("app_push_tokens_invalidated_total", "Device tokens deleted because FCM called them dead.")
 rate_limited = Counter("app_rate_limited_total", "Requests refused by a rate limit, by limit (throttle scope).", ["limit"])
 db_pool = Gauge(
-    "app_db_pool_connections", "Database pool connections by state (in_use, idle, waiting) in web processes.", ["state"],
+    "app_db_pool_connections",
+    "Database pool connections by state (in_use, idle, waiting) in web processes.",
+    ["state"],
     multiprocess_mode="livesum",
 )
 

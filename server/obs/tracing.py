@@ -24,9 +24,7 @@ def tracing_requested() -> bool:
     exporter = os.environ.get("OTEL_TRACES_EXPORTER", "")
     if exporter == "none" or os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return False
-    return bool(
-        exporter or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    )
+    return bool(exporter or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
 
 
 def configure(*, span_processor=None) -> bool:

@@ -56,10 +56,14 @@ def test_what_the_capabilities_say_is_what_the_feed_allows(api, org, employee):
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("leader", {"announce": True, "create_goals": True, "moderate": False, "run_awards": False, "post_org_wide": True,
-                    "create_surveys": True}),
-        ("admin", {"announce": True, "create_goals": True, "moderate": True, "run_awards": True, "post_org_wide": True,
-                   "create_surveys": True}),
+        (
+            "leader",
+            {"announce": True, "create_goals": True, "moderate": False, "run_awards": False, "post_org_wide": True, "create_surveys": True},
+        ),
+        (
+            "admin",
+            {"announce": True, "create_goals": True, "moderate": True, "run_awards": True, "post_org_wide": True, "create_surveys": True},
+        ),
     ],
 )
 def test_leaders_and_admins(api, org, role, expected):

@@ -82,9 +82,21 @@ def test_no_page_shows_another_organisations_data(world):
         for page in PAGES:
             html = client.get(page).content.decode()
             assert world.foreign_marker not in html, page
-            for chart in ("reach-summary", "reach-over-time", "reach-groups", "active-weekly", "activity-groups", "read-rate",
-                          "kudos-weekly", "kudos-groups", "voice-key-moments", "voice-groups", "voice-response", "survey-rate",
-                          "survey-scores"):
+            for chart in (
+                "reach-summary",
+                "reach-over-time",
+                "reach-groups",
+                "active-weekly",
+                "activity-groups",
+                "read-rate",
+                "kudos-weekly",
+                "kudos-groups",
+                "voice-key-moments",
+                "voice-groups",
+                "voice-response",
+                "survey-rate",
+                "survey-scores",
+            ):
                 response = client.get(f"{page}?csv={chart}")
                 if response.status_code == 200:
                     assert world.foreign_marker not in response.content.decode()
@@ -116,7 +128,7 @@ def test_recognition_and_engagement_numbers(world):
 
 
 def test_csv_cells_are_never_spreadsheet_formulas(world):
-    world.announcement.body = "=HYPERLINK(\"http://evil\")"
+    world.announcement.body = '=HYPERLINK("http://evil")'
     world.announcement.save()
     text = signed_in(world.leader).get("/console/reach/?csv=reach-summary").content.decode()
     assert "'=HYPERLINK" in text

@@ -45,12 +45,20 @@ def build_world() -> World:
     User.objects.filter(organization=org).update(date_joined=now - dt.timedelta(days=60))
     Membership.objects.filter(group__organization=org).update(created_at=now - dt.timedelta(days=60))
     announcement = group_post(
-        store, author=leader, kind=PostKind.ANNOUNCEMENT, body="Nieuwe check-in procedure vanaf maandag",
-        requires_acknowledgement=True, published_at=published,
+        store,
+        author=leader,
+        kind=PostKind.ANNOUNCEMENT,
+        body="Nieuwe check-in procedure vanaf maandag",
+        requires_acknowledgement=True,
+        published_at=published,
     )
     depot_announcement = group_post(
-        depot, author=admin, kind=PostKind.ANNOUNCEMENT, body="Keuken: nieuw allergenenbeleid",
-        requires_acknowledgement=True, published_at=published,
+        depot,
+        author=admin,
+        kind=PostKind.ANNOUNCEMENT,
+        body="Keuken: nieuw allergenenbeleid",
+        requires_acknowledgement=True,
+        published_at=published,
     )
     for i, person in enumerate(staff[:3]):
         PostSeen.objects.create(post=announcement, user=person, seen_at=published + dt.timedelta(hours=i + 1))
@@ -68,12 +76,18 @@ def build_world() -> World:
     from voice.services.surveys import survey_create, survey_respond
 
     world_signal = signal_create(
-        author=staff[1], kind="friction", title="Late check-out asked daily", body="Guests ask, we may not decide.",
-        group_id=store.pk, anonymous=True,
+        author=staff[1],
+        kind="friction",
+        title="Late check-out asked daily",
+        body="Guests ask, we may not decide.",
+        group_id=store.pk,
+        anonymous=True,
     )
     signal_create(author=cooks[0], kind="idea", title="Softer kitchen music", body="The guests hear it.", group_id=depot.pk)
     survey = survey_create(
-        actor=admin, title="Pulse Noord", closes_at=now + dt.timedelta(days=5),
+        actor=admin,
+        title="Pulse Noord",
+        closes_at=now + dt.timedelta(days=5),
         questions=[{"kind": "scale_0_10", "text": "How likely are you to recommend working here?"}],
     )
     question = survey.questions.get()
@@ -86,8 +100,9 @@ def build_world() -> World:
     foreign_group = GroupFactory(organization=other, name=f"{marker} group")
     MembershipFactory(group=foreign_group, user=stranger)
     colleague = MembershipFactory(group=foreign_group, user=UserFactory(organization=other, name=f"{marker} colleague")).user
-    foreign = group_post(foreign_group, author=stranger, kind=PostKind.ANNOUNCEMENT, body=f"{marker} announcement",
-                         requires_acknowledgement=True)
+    foreign = group_post(
+        foreign_group, author=stranger, kind=PostKind.ANNOUNCEMENT, body=f"{marker} announcement", requires_acknowledgement=True
+    )
     PostSeen.objects.create(post=foreign, user=stranger)
     KudosFactory(giver=stranger, recipients=[colleague], value=CompanyValueFactory(organization=other, name=f"{marker} value"))
     PostFactory(author=stranger, body=f"{marker} post")

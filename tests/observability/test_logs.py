@@ -63,9 +63,7 @@ def test_the_request_id_travels_from_the_response_into_the_delivery_logs(api, or
     # The delivery task is not run by the request: the sweeper finds the event later, in
     # another context, as a worker would after a broker outage.
     with mock.patch("notifications.tasks._publish_or_leave_to_sweeper"):
-        response = api(leader).post(
-            "/api/v1/posts", {"body": "Nieuwe kassa's", "kind": "announcement"}, HTTP_X_REQUEST_ID="req-travel-1"
-        )
+        response = api(leader).post("/api/v1/posts", {"body": "Nieuwe kassa's", "kind": "announcement"}, HTTP_X_REQUEST_ID="req-travel-1")
     assert response.status_code == 201
     assert response["X-Request-ID"] == "req-travel-1"
     event = OutboxEvent.objects.get()
@@ -139,7 +137,15 @@ def test_a_session_logs_no_password_token_code_or_message_body(api, org, json_lo
 
     lines = [json.dumps(line) for line in json_log()]
     assert lines, "the session logged something"
-    for secret in (password, "Wrong-Guess-5512", "Activate-Secret-3307", token, new_token, code, "BODY-MARKER-post-77",
-                   "BODY-MARKER-comment-78"):
+    for secret in (
+        password,
+        "Wrong-Guess-5512",
+        "Activate-Secret-3307",
+        token,
+        new_token,
+        code,
+        "BODY-MARKER-post-77",
+        "BODY-MARKER-comment-78",
+    ):
         leaks = [line for line in lines if secret in line]
         assert not leaks, f"{secret[:6]}… found in the logs: {leaks}"

@@ -76,9 +76,7 @@ def test_a_scripted_session_shows_in_every_http_push_and_delivery_metric(
     reader = UserFactory(organization=org)
     DeviceFactory(user=reader)
     with django_capture_on_commit_callbacks(execute=True):
-        created = api(leader).post(
-            "/api/v1/posts", {"body": "Nieuwe kassa's", "kind": "announcement", "requires_acknowledgement": True}
-        )
+        created = api(leader).post("/api/v1/posts", {"body": "Nieuwe kassa's", "kind": "announcement", "requires_acknowledgement": True})
     assert created.status_code == 201, created.content
     post_id = created.json()["id"]
     with django_capture_on_commit_callbacks(execute=True):
@@ -103,9 +101,15 @@ def test_a_scripted_session_shows_in_every_http_push_and_delivery_metric(
     assert sample(after, "app_outbox_oldest_age_seconds") == 0
     # Bounded labels: routes are templates, never a raw path with an id in it.
     assert f'route="/api/v1/posts/{post_id}"' not in after
-    for family in ("app_websocket_connections", "app_websocket_connects_total", "app_websocket_frames_sent_total",
-                   "app_websocket_frames_dropped_total", "app_push_tokens_invalidated_total", "app_db_pool_connections",
-                   "app_celery_queue_depth"):
+    for family in (
+        "app_websocket_connections",
+        "app_websocket_connects_total",
+        "app_websocket_frames_sent_total",
+        "app_websocket_frames_dropped_total",
+        "app_push_tokens_invalidated_total",
+        "app_db_pool_connections",
+        "app_celery_queue_depth",
+    ):
         assert f"# TYPE {family}" in after, family
 
 
@@ -157,9 +161,7 @@ def test_sockets_count_connects_frames_and_closes(org, metrics_token):
     assert sample(after, "app_websocket_connections") == sample(before, "app_websocket_connections")
     assert sample(after, "app_websocket_connects_total") == (sample(before, "app_websocket_connects_total") or 0) + 1
     assert sample(after, "app_websocket_frames_sent_total") >= (sample(before, "app_websocket_frames_sent_total") or 0) + 1
-    assert sample(after, "app_websocket_closes_total", code="1000") == (
-        sample(before, "app_websocket_closes_total", code="1000") or 0
-    ) + 1
+    assert sample(after, "app_websocket_closes_total", code="1000") == (sample(before, "app_websocket_closes_total", code="1000") or 0) + 1
 
 
 def test_two_worker_processes_are_summed(tmp_path):

@@ -42,8 +42,11 @@ def test_the_delivery_of_a_post_is_in_the_trace_of_its_request(spans):
     response = client.post("/api/v1/posts", {"body": "Getraceerd", "kind": "announcement"}, format="json")
     assert response.status_code == 201, response.content
     finished = spans.get_finished_spans()
-    [request] = [span for span in finished if span.attributes.get("http.route") == "api/v1/posts"
-                 or (span.kind.name == "SERVER" and "posts" in span.name)]
+    [request] = [
+        span
+        for span in finished
+        if span.attributes.get("http.route") == "api/v1/posts" or (span.kind.name == "SERVER" and "posts" in span.name)
+    ]
     delivery = [span for span in finished if "outbox_event_deliver_task" in span.name]
     assert delivery, [span.name for span in finished]
     assert {span.context.trace_id for span in delivery} == {request.context.trace_id}

@@ -231,6 +231,8 @@ def _scheduled_survey(world) -> int:
     questions = [{"kind": "text", "text": "Why?"}]
     closes_at = opens_at + timedelta(days=2)
     return survey_create(actor=world.admin_a, title="Later", questions=questions, opens_at=opens_at, closes_at=closes_at).pk
+
+
 def _signal(world) -> int:
     return world.once(
         "signal", lambda: voice_services.signal_create(author=world.employee_a, kind="friction", title="Late check-out", body="b").pk
