@@ -243,9 +243,12 @@ def vote_load_service(scene: dict, *, rate_per_minute: float, seconds: float, co
                 begun = time.monotonic()
                 try:
                     polls.poll_vote(user=voter, post_id=scene["post_id"], option_ids=[option])
-                except Exception as error:  # counted, not fatal
+                except Exception as error:  # counted, not fatal; the first of each kind is printed
                     with lock:
-                        errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
+                        name = type(error).__name__
+                        if name not in errors:
+                            print(f"vote error: {name}: {error}", file=sys.stderr)
+                        errors[name] = errors.get(name, 0) + 1
                 with lock:
                     latencies.append((time.monotonic() - begun) * 1000)
                     sent[0] += 1
@@ -413,6 +416,9 @@ def main() -> None:
     from bench.api_bench import PRODUCTION_ENV
 
     os.environ.update(PRODUCTION_ENV)
+    # --via service: each of the --concurrency threads holds a connection for its vote; a pool
+    # smaller than that made threads wait 5 s and fail ("couldn't get a connection"), not the server.
+    os.environ["DATABASE_POOL_MAX_SIZE"] = str(max(int(PRODUCTION_ENV.get("DATABASE_POOL_MAX_SIZE", "10")), args.concurrency + 2))
     scene = setup_scene(args.voters)
     args.voter_tokens_count = scene["voter_tokens"]
     # A SIGTERM (timeout, Ctrl-C in a pipeline) must still stop the server and the worker.

@@ -28,7 +28,7 @@ from typing import Any
 from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -126,15 +126,21 @@ def _set_votes(*, poll: Poll, user: User, chosen: set[int]) -> bool:
     if current == chosen:
         return False
     dropped, added = current - chosen, chosen - current
-    if dropped:
-        PollVote.objects.filter(poll=poll, user=user, option_id__in=dropped).delete()
-        PollOption.objects.filter(pk__in=dropped).update(vote_count=F("vote_count") - 1)
-    if added:
-        now = timezone.now()
-        PollVote.objects.bulk_create([PollVote(poll=poll, option_id=option_id, user=user, created_at=now) for option_id in sorted(added)])
-        PollOption.objects.filter(pk__in=added).update(vote_count=F("vote_count") + 1)
-    if bool(current) != bool(chosen):
-        Poll.objects.filter(pk=poll.pk).update(voter_count=F("voter_count") + (1 if chosen else -1))
+    voters = 0 if bool(current) == bool(chosen) else (1 if chosen else -1)
+    if connection.vendor == "postgresql":
+        _apply_votes(poll_id=poll.pk, user_id=user.pk, dropped=sorted(dropped), added=sorted(added), voters=voters)
+    else:
+        if dropped:
+            PollVote.objects.filter(poll=poll, user=user, option_id__in=dropped).delete()
+            PollOption.objects.filter(pk__in=dropped).update(vote_count=F("vote_count") - 1)
+        if added:
+            now = timezone.now()
+            PollVote.objects.bulk_create(
+                [PollVote(poll=poll, option_id=option_id, user=user, created_at=now) for option_id in sorted(added)]
+            )
+            PollOption.objects.filter(pk__in=added).update(vote_count=F("vote_count") + 1)
+        if voters:
+            Poll.objects.filter(pk=poll.pk).update(voter_count=F("voter_count") + voters)
     post_id = poll.pk
     transaction.on_commit(lambda: poll_changed(post_id=post_id))
     return True
@@ -148,6 +154,36 @@ def _locked_open(poll: Poll) -> Poll:
     if locked.is_closed():
         raise Conflict(_("This poll is closed."), code="poll_closed")
     return poll
+
+
+def _apply_votes(*, poll_id: int, user_id: int, dropped: list[int], added: list[int], voters: int) -> None:
+    """PostgreSQL: the votes dropped and added and every count they change, in one statement
+    (data-modifying CTEs) instead of up to five, under the poll's row lock: the lock is held for
+    as many round trips fewer (S1: 10,000 votes a minute on one poll)."""
+    vote, option, poll = (model._meta.db_table for model in (PollVote, PollOption, Poll))
+    sql = f"""
+        WITH dropped AS (
+            DELETE FROM {vote} WHERE poll_id = %(poll)s AND user_id = %(user)s AND option_id = ANY(%(dropped)s::bigint[])
+            RETURNING option_id
+        ), added AS (
+            INSERT INTO {vote} (poll_id, option_id, user_id, created_at)
+            SELECT %(poll)s, chosen, %(user)s, %(now)s FROM unnest(%(added)s::bigint[]) AS chosen
+            RETURNING option_id
+        ), counted AS (
+            UPDATE {option} SET vote_count = {option}.vote_count + change.delta
+            FROM (
+                SELECT option_id, sum(delta)::integer AS delta
+                FROM (SELECT option_id, -1 AS delta FROM dropped UNION ALL SELECT option_id, 1 FROM added) AS changes
+                GROUP BY option_id
+            ) AS change
+            WHERE {option}.id = change.option_id
+            RETURNING 1
+        )
+        UPDATE {poll} SET voter_count = voter_count + %(voters)s WHERE {Poll._meta.pk.column} = %(poll)s AND %(voters)s <> 0
+    """  # noqa: S608 (table names from the models; every value a parameter)
+    values = {"poll": poll_id, "user": user_id, "dropped": dropped, "added": added, "now": timezone.now(), "voters": voters}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
 
 
 def poll_vote(*, user: User, post_id: int, option_ids: list[int]) -> None:
