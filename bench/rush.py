@@ -650,6 +650,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=0, help="limit the virtual employees (0: all)")
     parser.add_argument("--mix", default="", help='JSON overriding shares, e.g. {"post": 0.2}')
     parser.add_argument("--small", action="store_true", help="a quick run: rates 10,20, 10 s steps, 10 s at 20/s, hold 5 s")
+    parser.add_argument("--eager", action="store_true", help="deliver events in the request (CELERY_TASK_ALWAYS_EAGER): the CI smoke")
+    parser.add_argument("--no-calibration", action="store_true", help="skip bench/lib.py machine_speed (the CI smoke)")
     parser.add_argument("--no-report", action="store_true", help="print, do not write docs/benchmarks.md")
     parser.add_argument("--json", default=str(DATA_DIR / "rush.json"))
     args = parser.parse_args()
@@ -669,9 +671,12 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, mix: dict) -> dict:
     """Tokens, the server, every step, clean-up: the whole result (also what the CI smoke test runs)."""
-    speed = machine_speed()
+    speed = machine_speed() if not args.no_calibration else "not measured (--no-calibration)"
     django_setup()
-    from bench.api_bench import Server
+    from bench import api_bench
+
+    if args.eager:  # the CI smoke: delivery in the request after commit, no wait for a worker to start
+        api_bench.PRODUCTION_ENV["CELERY_TASK_ALWAYS_EAGER"] = "True"
 
     started_at = datetime.now(UTC)
     tokens = DATA_DIR / "rush-tokens.txt"
@@ -679,7 +684,7 @@ def measure(args: argparse.Namespace, mix: dict) -> dict:
     if not users:
         raise SystemExit("Seed first: bench/seed.py")
     queries = open_query_counts(tokens.read_text().split()[0])
-    server = Server(workers=args.workers)
+    server = api_bench.Server(workers=args.workers)
     steps, sustained = [], None
     try:
         common = {
