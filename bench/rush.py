@@ -233,8 +233,10 @@ def gen_main(args: argparse.Namespace) -> None:
             for index in range(total):
                 at = start + index / args.rate
                 await asyncio.sleep(max(0.0, at - loop.time()))
-                lateness.append((loop.time() - at) * 1000)
-                tasks.append(loop.create_task(session(client, args.index * 1_000_000 + index, time.perf_counter())))
+                late = loop.time() - at
+                lateness.append(late * 1000)
+                # The app-open is timed from its scheduled start: a generator's own delay counts against it.
+                tasks.append(loop.create_task(session(client, args.index * 1_000_000 + index, time.perf_counter() - late)))
             arrivals_s = loop.time() - start
             await asyncio.gather(*tasks, return_exceptions=True)
             result = {
@@ -515,8 +517,9 @@ def verdict(step: dict) -> tuple[bool, list[str]]:
     return not misses, misses
 
 
-def open_query_counts(token: str) -> dict[str, int]:
-    """SQL statements of each app-open call (second call: a warm process), with the test client."""
+def open_calls_cost(token: str, repeats: int = 30) -> tuple[dict[str, int], dict[str, float]]:
+    """SQL statements (second call: a warm process) and CPU ms (median of `repeats`, this process's
+    time.process_time(): the Django side without uvicorn) of each app-open HTTP call, with the test client."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -529,13 +532,26 @@ def open_query_counts(token: str) -> dict[str, int]:
         "unread": "/api/v1/notifications/unread-count",
         "catchup": f"/api/v1/feed/updates?since={since}",
     }
-    counts = {}
+    counts, cpu = {}, {}
     for name, path in paths.items():
         assert client.get(path).status_code == 200, path
         with CaptureQueriesContext(connection) as captured:
             assert client.get(path).status_code == 200, path
         counts[name] = len(captured.captured_queries)
-    return counts
+        runs = []
+        for _ in range(repeats):
+            started = time.process_time()
+            client.get(path)
+            runs.append((time.process_time() - started) * 1000)
+        cpu[name] = sorted(runs)[len(runs) // 2]
+    return counts, cpu
+
+
+def seed_scale() -> str:
+    """The data set's scale, from bench/seed.py's state file (1.0: the benchmark's 100,000 users)."""
+    database = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
+    state = ROOT / "bench" / ".data" / f"seed-{database}.json"
+    return str(json.loads(state.read_text())["scale"]) if state.exists() else "unknown"
 
 
 def stack_ms(step: dict) -> float:
@@ -555,15 +571,18 @@ def report(result: dict) -> tuple[str, list[str]]:
         "",
         f"Command: `{result['command']}`; machine speed: {result['speed']}.",
         f"Server: `python -m server.serve --workers {result['workers']}` (uvicorn, `DEBUG=False`), PostgreSQL, Redis channel layer, one Celery worker (`bench/api_bench.py`'s stack).",
-        f"Virtual employees: {result['users']:,} employees of `{ORG_SLUG}`, each with an API token created before the run (a phone reopening the app: **no password login**).",
+        f"Virtual employees: {result['users']:,} employees of `{ORG_SLUG}` (seed scale {result['scale']}), each with an API token created before the run (a phone reopening the app: **no password login**).",
         "App-open: `GET /me` → feed page 1 → unread count → WebSocket connect → `GET /feed/updates?since=` (cursor "
         f"{result['away']:.0f} s old); then {', '.join(f'{int(share * 1000) / 10:g} % {name}' for name, share in result['mix'].items())}; socket held {result['hold']:.0f} s.",
         f"Load: {result['generators']} open-loop generator processes (`bench/rush.py gen`, httpx + websockets on uvloop) on the same 2 cores; each call timed from its send;",
         "frame delay = post request sent → `post.created` frame read, over every open socket of the post's audience (group posts: the group's members; kudos: everyone).",
+        "Fan-out grows with the square of the rate: a kudos is an org-wide card, so it goes to every open socket, and at R app-opens/s with sockets "
+        f"held H s, kudos alone make {result['mix']['kudos']:g}·R·(R·H) frames/s ({TARGET['rate']}/s and {result['hold']:.0f} s: "
+        f"{result['mix']['kudos'] * TARGET['rate'] * TARGET['rate'] * result['hold']:,.0f} frames/s); 'sockets' counts the step's sockets, 'frames/s' every frame read over the step's wall time.",
         f"SQL statements per app-open call (test client, warm): {', '.join(f'{k} {v}' for k, v in result['queries'].items())}.",
         "",
-        "| app-opens/s offered → achieved | me p50/p99 ms | feed | unread | ws connect | catch-up | page 2 | react | comment | kudos | post | frames p50/p99 ms (n) | errors | lost | CPU ms/open: server · Celery · PostgreSQL · Redis · generators · machine | cores busy | verdict | load avg |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| app-opens/s offered → achieved | me p50/p99 ms | feed | unread | ws connect | catch-up | page 2 | react | comment | kudos | post | frames p50/p99 ms (n) | sockets · frames/s | errors | lost | CPU ms/open: server · Celery · PostgreSQL · Redis · generators · machine | cores busy | verdict | load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for step in [*steps, *([sustained] if sustained else [])]:
         ok, misses = verdict(step)
@@ -602,7 +621,10 @@ def report(result: dict) -> tuple[str, list[str]]:
             f"**{2000 / max(stack, 0.1):.0f} app-opens/s** on this machine, {2000 / max(stack + cpu['generators'], 0.1):.0f}/s with the generators beside it. "
             f"'machine' is all busy CPU of the machine per open (other work on it included: cores busy {cpu_step['machine_cores_busy']:.2f} of 2). "
             f"Generators' start lateness p99 {fmt(cpu_step['lateness_ms']['p99'])} ms (above a few ms the generators were CPU-starved too). "
-            "Where the server's part goes: `bench/request_cost.py --profile PATH` and `bench/feed_cpu.py --profile 60` per call (bench/README.md)."
+            f"Where the server's part goes: the four HTTP calls of every app-open cost {sum(result['calls_cpu_ms'].values()):.1f} ms of Django CPU in process "
+            f"({', '.join(f'{k} {v:.1f}' for k, v in result['calls_cpu_ms'].items())} ms; test client, median of 30); the rest of the server's "
+            f"{cpu['server']:.1f} ms is uvicorn's HTTP and WebSocket handling, the socket's connect (token, memberships, joining channels), "
+            "the frames it forwards and the action mix. `bench/request_cost.py --profile PATH` and `bench/feed_cpu.py --profile 60` profile one call."
         )
     # The summary row: the sustained run at the target rate when there is one, else the best step.
     main = sustained or next((step for step in steps if step["rate"] >= TARGET["rate"]), steps[-1] if steps else None)
@@ -683,7 +705,7 @@ def measure(args: argparse.Namespace, mix: dict) -> dict:
     users = make_tokens(args.users or None, tokens)
     if not users:
         raise SystemExit("Seed first: bench/seed.py")
-    queries = open_query_counts(tokens.read_text().split()[0])
+    queries, calls_cpu = open_calls_cost(tokens.read_text().split()[0], repeats=5 if args.no_calibration else 30)
     server = api_bench.Server(workers=args.workers)
     steps, sustained = [], None
     try:
@@ -714,11 +736,13 @@ def measure(args: argparse.Namespace, mix: dict) -> dict:
         "speed": speed,
         "workers": args.workers,
         "users": users,
+        "scale": seed_scale(),
         "away": args.away,
         "hold": args.hold,
         "mix": mix,
         "generators": args.generators,
         "queries": queries,
+        "calls_cpu_ms": calls_cpu,
         "steps": steps,
         "sustained": sustained,
         "knee": knee,
