@@ -705,10 +705,10 @@ def measure(args: argparse.Namespace, mix: dict) -> dict:
     users = make_tokens(args.users or None, tokens)
     if not users:
         raise SystemExit("Seed first: bench/seed.py")
-    queries, calls_cpu = open_calls_cost(tokens.read_text().split()[0], repeats=5 if args.no_calibration else 30)
-    server = api_bench.Server(workers=args.workers)
-    steps, sustained = [], None
+    steps, sustained, server = [], None, None
     try:
+        queries, calls_cpu = open_calls_cost(tokens.read_text().split()[0], repeats=5 if args.no_calibration else 30)
+        server = api_bench.Server(workers=args.workers)
         common = {
             "hold": args.hold,
             "generators": args.generators,
@@ -727,7 +727,8 @@ def measure(args: argparse.Namespace, mix: dict) -> dict:
             sustained = run_step(server, rate=args.sustain_rate, seconds=args.sustain_seconds, tag="sustained", **common)
             print(json.dumps({k: v for k, v in sustained.items() if k != "calls"}, default=str), flush=True)
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
         cleaned = cleanup(started_at)
     passing = [step["rate"] for step in steps if verdict(step)[0]]
     knee = max(passing) if passing else None
