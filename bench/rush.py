@@ -155,6 +155,12 @@ def gen_main(args: argparse.Namespace) -> None:
         page = feed.json()
         if await call(client, "unread", "GET", f"{base}/api/v1/notifications/unread-count", token) is None:
             return
+        if args.no_socket:  # the diagnostic: the app-open's HTTP calls alone
+            if await call(
+                client, "catchup", "GET", f"{base}/api/v1/feed/updates", token, params={"since": encode_cursor(datetime.now(UTC))}
+            ):
+                opens.append((time.perf_counter() - scheduled) * 1000)
+            return
         started = time.perf_counter()
         try:
             ws = await connect(
@@ -399,7 +405,18 @@ def backend_cpu(database: str) -> dict[int, float]:
 
 
 def run_step(
-    server, *, rate: float, seconds: float, hold: float, generators: int, tokens: Path, mix: dict, away: float, connections: int, tag: str
+    server,
+    *,
+    rate: float,
+    seconds: float,
+    hold: float,
+    generators: int,
+    tokens: Path,
+    mix: dict,
+    away: float,
+    connections: int,
+    tag: str,
+    no_socket: bool = False,
 ) -> dict:
     """One rate for `seconds` from `generators` processes; merged results and CPU per app-open."""
     from bench.f5_wrk import _machine_busy_seconds, _processes_cpu_seconds, _server_cpu_seconds
@@ -418,7 +435,7 @@ def run_step(
     started = time.time()
     argv = [sys.executable, __file__, "gen", "--base", server.base, "--tokens", str(tokens), "--rate", str(rate / generators),
             "--seconds", str(seconds), "--hold", str(hold), "--mix", json.dumps(mix), "--away", str(away),
-            "--connections", str(connections)]  # fmt: skip
+            "--connections", str(connections), *(["--no-socket"] if no_socket else [])]  # fmt: skip
     processes = [
         subprocess.Popen([*argv, "--seed", str(index + 1), "--index", str(index), "--out", str(out)], cwd=ROOT)
         for index, out in enumerate(outs)
@@ -626,6 +643,15 @@ def report(result: dict) -> tuple[str, list[str]]:
             f"{cpu['server']:.1f} ms is uvicorn's HTTP and WebSocket handling, the socket's connect (token, memberships, joining channels), "
             "the frames it forwards and the action mix. `bench/request_cost.py --profile PATH` and `bench/feed_cpu.py --profile 60` profile one call."
         )
+    share = result.get("socket_share") or {}
+    if share.get("with_socket") and share.get("without_socket"):
+        with_, without = share["with_socket"], share["without_socket"]
+        lines.append(
+            f"The socket's share (`--socket-share`, {with_['rate']:g}/s, no actions, no posts): server CPU per app-open {with_['cpu_ms_per_open']['server']:.1f} ms "
+            f"with the WebSocket (connect, catch-up, {with_['hold']:.0f} s open, close) against {without['cpu_ms_per_open']['server']:.1f} ms for the HTTP calls alone; "
+            f"stack {stack_ms(with_):.1f} against {stack_ms(without):.1f} ms (PostgreSQL {with_['cpu_ms_per_open']['postgres']:.1f} / {without['cpu_ms_per_open']['postgres']:.1f}, "
+            f"Redis {with_['cpu_ms_per_open']['redis']:.1f} / {without['cpu_ms_per_open']['redis']:.1f}); load {with_['load']}."
+        )
     # The summary row: the sustained run at the target rate when there is one, else the best step.
     main = sustained or next((step for step in steps if step["rate"] >= TARGET["rate"]), steps[-1] if steps else None)
     rows = []
@@ -659,6 +685,7 @@ def main() -> None:
     gen.add_argument("--index", type=int, default=0)
     gen.add_argument("--connections", type=int, default=256)
     gen.add_argument("--out", required=True)
+    gen.add_argument("--no-socket", action="store_true")
     parser.add_argument("--rates", default="50,100,150,200,250", help="the capacity curve's steps (app-opens/s)")
     parser.add_argument("--step-seconds", type=float, default=60)
     parser.add_argument("--sustain-rate", type=float, default=TARGET["rate"], help="0: no sustained run")
@@ -672,6 +699,11 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=0, help="limit the virtual employees (0: all)")
     parser.add_argument("--mix", default="", help='JSON overriding shares, e.g. {"post": 0.2}')
     parser.add_argument("--small", action="store_true", help="a quick run: rates 10,20, 10 s steps, 10 s at 20/s, hold 5 s")
+    parser.add_argument(
+        "--socket-share",
+        action="store_true",
+        help="after the steps: the first rate for a step's time with no mix, with and without the socket (its CPU share)",
+    )
     parser.add_argument("--eager", action="store_true", help="deliver events in the request (CELERY_TASK_ALWAYS_EAGER): the CI smoke")
     parser.add_argument("--no-calibration", action="store_true", help="skip bench/lib.py machine_speed (the CI smoke)")
     parser.add_argument("--no-report", action="store_true", help="print, do not write docs/benchmarks.md")
@@ -705,7 +737,7 @@ def measure(args: argparse.Namespace, mix: dict) -> dict:
     users = make_tokens(args.users or None, tokens)
     if not users:
         raise SystemExit("Seed first: bench/seed.py")
-    steps, sustained, server = [], None, None
+    steps, sustained, server, diagnostics = [], None, None, {}
     try:
         queries, calls_cpu = open_calls_cost(tokens.read_text().split()[0], repeats=5 if args.no_calibration else 30)
         server = api_bench.Server(workers=args.workers)
@@ -726,6 +758,14 @@ def measure(args: argparse.Namespace, mix: dict) -> dict:
         if args.sustain_rate:
             sustained = run_step(server, rate=args.sustain_rate, seconds=args.sustain_seconds, tag="sustained", **common)
             print(json.dumps({k: v for k, v in sustained.items() if k != "calls"}, default=str), flush=True)
+        if args.socket_share and rates:
+            quiet = dict.fromkeys(mix, 0.0)
+            for no_socket in (False, True):
+                step = run_step(
+                    server, rate=rates[0], seconds=args.step_seconds, tag="share", no_socket=no_socket, **{**common, "mix": quiet}
+                )
+                diagnostics[f"{'without' if no_socket else 'with'}_socket"] = step
+                print(json.dumps({k: v for k, v in step.items() if k != "calls"}, default=str), flush=True)
     finally:
         if server is not None:
             server.stop()
@@ -747,6 +787,7 @@ def measure(args: argparse.Namespace, mix: dict) -> dict:
         "steps": steps,
         "sustained": sustained,
         "knee": knee,
+        "socket_share": diagnostics,
         "cleaned": cleaned,
     }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
