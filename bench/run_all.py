@@ -123,7 +123,7 @@ def main() -> None:
     if "search" in steps:
         run("search", ["bench/search_bench.py", *(["--requests", "50"] if args.small else [])])
     if "rush" in steps:  # M1, the morning rush (bench/rush.py): the capacity curve and 5 minutes at 150/s
-        run("rush", ["bench/rush.py", *(["--small"] if args.small else [])])
+        run("rush", ["bench/rush.py", *(["--small"] if args.small else ["--socket-share"])])
 
     rows = []
     rows += read_json(DATA_DIR / "rows-api.json") or []
