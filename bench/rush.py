@@ -187,6 +187,7 @@ def gen_main(args: argparse.Namespace) -> None:
                 record["caught_up"] += [item["id"] for item in body["results"]]
                 since, pages = body["cursor"], pages + 1
                 if not body.get("has_more"):
+                    record["catchup_done"] = True
                     break
             opens.append((time.perf_counter() - scheduled) * 1000)
             cards = [card for card in page["results"] if isinstance(card, dict) and "id" in card]
@@ -244,7 +245,17 @@ def gen_main(args: argparse.Namespace) -> None:
                 # The app-open is timed from its scheduled start: a generator's own delay counts against it.
                 tasks.append(loop.create_task(session(client, args.index * 1_000_000 + index, time.perf_counter() - late)))
             arrivals_s = loop.time() - start
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Past capacity the sessions pile up: the step ends `drain` s after the last socket should
+            # have closed, and what has not finished by then counts as an error ("unfinished").
+            _done, pending = await asyncio.wait(tasks, timeout=args.hold + args.drain) if tasks else (set(), set())
+            for task in pending:
+                task.cancel()
+            if pending:
+                errors["unfinished"] = len(pending)
+                error_samples.append(
+                    f"unfinished: {len(pending)} app-opens still running {args.hold + args.drain:g} s after the last arrival"
+                )
+                await asyncio.wait(pending, timeout=30)
             result = {
                 "rate": args.rate,
                 "seconds": args.seconds,
@@ -359,8 +370,7 @@ def check_delivery(posts: list[dict], sockets: list[dict], audience: dict[int, s
                 elif len(lost) < 5:
                     lost.append(f"post {post['id']} frame → user {socket['user']}")
             elif (
-                not socket.get("catchup_failed")
-                and socket.get("catchup_started")
+                socket.get("catchup_done")  # not failed, not cut short by the end of an overloaded step
                 and socket["cursor_t"] < post["sent"]
                 and post["done"] < socket["catchup_started"] - SETTLE_S - 0.5
             ):
@@ -417,6 +427,7 @@ def run_step(
     connections: int,
     tag: str,
     no_socket: bool = False,
+    drain: float = 60,
 ) -> dict:
     """One rate for `seconds` from `generators` processes; merged results and CPU per app-open."""
     from bench.f5_wrk import _machine_busy_seconds, _processes_cpu_seconds, _server_cpu_seconds
@@ -435,13 +446,13 @@ def run_step(
     started = time.time()
     argv = [sys.executable, __file__, "gen", "--base", server.base, "--tokens", str(tokens), "--rate", str(rate / generators),
             "--seconds", str(seconds), "--hold", str(hold), "--mix", json.dumps(mix), "--away", str(away),
-            "--connections", str(connections), *(["--no-socket"] if no_socket else [])]  # fmt: skip
+            "--connections", str(connections), "--drain", str(drain), *(["--no-socket"] if no_socket else [])]  # fmt: skip
     processes = [
         subprocess.Popen([*argv, "--seed", str(index + 1), "--index", str(index), "--out", str(out)], cwd=ROOT)
         for index, out in enumerate(outs)
     ]
     for process in processes:
-        process.wait(timeout=seconds + hold + 600)
+        process.wait(timeout=seconds + hold + drain + 120)
     wall = time.time() - started
     load_after = load_average()
     after = {
@@ -515,6 +526,11 @@ def run_step(
         "wall_s": wall,
         "load": f"{load_before} → {load_after}",
     }
+
+
+def collapsed(step: dict) -> bool:
+    """A step far past capacity: a fifth of the rate not even started, app-opens taking over 5 s, or sessions left unfinished."""
+    return step["achieved_rate"] < 0.8 * step["rate"] or step["open_ms"]["p50"] > 5000 or bool(step["errors"].get("unfinished"))
 
 
 def verdict(step: dict) -> tuple[bool, list[str]]:
@@ -623,6 +639,11 @@ def report(result: dict) -> tuple[str, list[str]]:
         f"Knee: {'the highest rate meeting every bar is **' + format(knee, 'g') + '/s**' if knee else 'no step met every bar'} "
         f"(bars: each call p99 ≤ {TARGET['call_p99_ms']} ms, frames p99 ≤ 1 s, 0 errors, 0 lost, ≥ 95 % of the offered rate started).",
     ]
+    if result.get("skipped"):
+        lines.append(
+            f"Not run: {', '.join(format(rate, 'g') for rate in result['skipped'])}/s (the step before collapsed: under 80 % of its rate started, "
+            "app-opens over 5 s at p50 or sessions unfinished; higher rates would only queue longer)."
+        )
     for step in [*steps, *([sustained] if sustained else [])]:
         if step["error_samples"] or step["delivery"]["lost_samples"]:
             lines.append(
@@ -686,7 +707,11 @@ def main() -> None:
     gen.add_argument("--connections", type=int, default=256)
     gen.add_argument("--out", required=True)
     gen.add_argument("--no-socket", action="store_true")
-    parser.add_argument("--rates", default="50,100,150,200,250", help="the capacity curve's steps (app-opens/s)")
+    gen.add_argument("--drain", type=float, default=60)
+    parser.add_argument("--rates", default="25,50,75,100,150,200,250", help="the capacity curve's steps (app-opens/s)")
+    parser.add_argument(
+        "--drain", type=float, default=60, help="seconds after the last socket's hold before unfinished app-opens count as errors"
+    )
     parser.add_argument("--step-seconds", type=float, default=60)
     parser.add_argument("--sustain-rate", type=float, default=TARGET["rate"], help="0: no sustained run")
     parser.add_argument("--sustain-seconds", type=float, default=300)
@@ -737,7 +762,7 @@ def measure(args: argparse.Namespace, mix: dict) -> dict:
     users = make_tokens(args.users or None, tokens)
     if not users:
         raise SystemExit("Seed first: bench/seed.py")
-    steps, sustained, server, diagnostics = [], None, None, {}
+    steps, sustained, server, diagnostics, skipped = [], None, None, {}, []
     try:
         queries, calls_cpu = open_calls_cost(tokens.read_text().split()[0], repeats=5 if args.no_calibration else 30)
         server = api_bench.Server(workers=args.workers)
@@ -748,6 +773,7 @@ def measure(args: argparse.Namespace, mix: dict) -> dict:
             "mix": mix,
             "away": args.away,
             "connections": args.connections,
+            "drain": args.drain,
         }
         rates = [float(value) for value in args.rates.split(",") if value]
         if args.warmup and rates:  # fresh processes: imports, first connections, compiled paths; not counted
@@ -755,6 +781,9 @@ def measure(args: argparse.Namespace, mix: dict) -> dict:
         for rate in rates:
             steps.append(run_step(server, rate=rate, seconds=args.step_seconds, tag=f"{rate:g}", **common))
             print(json.dumps({k: v for k, v in steps[-1].items() if k != "calls"}, default=str), flush=True)
+            if collapsed(steps[-1]):  # far past the knee: higher rates would only queue longer
+                skipped = [rate_ for rate_ in rates if rate_ > rate]
+                break
         if args.sustain_rate:
             sustained = run_step(server, rate=args.sustain_rate, seconds=args.sustain_seconds, tag="sustained", **common)
             print(json.dumps({k: v for k, v in sustained.items() if k != "calls"}, default=str), flush=True)
@@ -788,6 +817,7 @@ def measure(args: argparse.Namespace, mix: dict) -> dict:
         "sustained": sustained,
         "knee": knee,
         "socket_share": diagnostics,
+        "skipped": skipped,
         "cleaned": cleaned,
     }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
