@@ -683,8 +683,7 @@ def report(result: dict) -> tuple[str, list[str]]:
             f"| M1 | morning rush: app-opens/s (token → /me → feed → unread → socket + catch-up, then the mix), {main['seconds']:.0f} s at {main['rate']:g}/s | "
             f"≥ {TARGET['rate']}/s for 5 min, every call p99 ≤ {TARGET['call_p99_ms']} ms, frames p99 ≤ 1 s, 0 errors (stretch {TARGET['stretch']}/s) | "
             f"{main['achieved_rate']:.0f}/s, worst call p99 {worst[0]} {fmt(worst[1]['p99'])} ms, frames p99 {fmt(main['frame_ms']['p99'])} ms, "
-            f"{sum(main['errors'].values())} errors, {main['delivery']['lost']} lost; knee {format(knee, 'g') + '/s' if knee else 'none'}; "
-            f"| "
+            f"{sum(main['errors'].values())} errors, {main['delivery']['lost']} lost; knee {format(knee, 'g') + '/s' if knee else 'none'} | "
             f"CPU ceiling of the stack ≈ {2000 / max(stack_ms(main), 0.1):.0f}/s ({stack_ms(main):.1f} ms/open) | | "
             f"{'pass' if ok and main['seconds'] >= 300 and main['rate'] >= TARGET['rate'] else '**miss**' + (': ' + ', '.join(misses) if misses else ' (not the 5-minute run)')} | {main['load']} |"
         )

@@ -195,7 +195,7 @@ def test_morning_rush_loses_no_post_and_keeps_the_app_open_queries(small_company
     env = {**os.environ, "DATABASE_URL": database_url, "BENCH_DATA_DIR": str(tmp_path), "BENCH_REPORT": str(tmp_path / "b.md")}
     env["CHANNEL_LAYER_PREFIX"] = f"{env.get('CHANNEL_LAYER_PREFIX', 'asgi')}-rush-smoke"
     command = [sys.executable, "bench/rush.py", "--rates", "3", "--step-seconds", "10", "--sustain-rate", "0", "--warmup", "0",
-               "--hold", "6", "--generators", "2", "--workers", "2", "--eager", "--no-calibration", "--no-report",
+               "--hold", "6", "--generators", "2", "--workers", "2", "--connections", "8", "--eager", "--no-calibration", "--no-report",
                "--mix", json.dumps({"post": 0.4, "kudos": 0.3, "react": 0.3, "comment": 0.2}), "--json", str(out)]  # fmt: skip
     subprocess.run(command, cwd=root, env=env, check=True, timeout=120)
     result = json.loads(out.read_text())
