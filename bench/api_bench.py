@@ -103,7 +103,11 @@ class Server:
             ),
         ]
         self.base = f"http://127.0.0.1:{self.port}"
-        wait_for(self.base + "/healthz")
+        try:
+            wait_for(self.base + "/healthz", timeout=90)  # a busy machine starts 4 workers slowly
+        except RuntimeError:
+            self.stop()  # no orphaned server or worker
+            raise
 
     def stop(self) -> None:
         for process in self.processes:

@@ -1,7 +1,7 @@
 """Seed (or reuse) the data set, run every scenario, write docs/benchmarks.md.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/feedapp_bench REDIS_URL=redis://127.0.0.1:6379/5 \
-        .venv/bin/python bench/run_all.py [--scale 1.0] [--small] [--only api,ws,push,media,search]
+        .venv/bin/python bench/run_all.py [--scale 1.0] [--small] [--only api,ws,push,media,search,rush]
 
 `make bench` runs this at scale 1.0, `make bench-small` at scale 0.01 with few sockets
 and devices (a quick check that every script still works, not a measurement).
@@ -95,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--small", action="store_true")
-    parser.add_argument("--only", default="api,ws,push,media,search")
+    parser.add_argument("--only", default="api,ws,push,media,search,rush")
     parser.add_argument("--push-devices", type=int, default=10_000)
     parser.add_argument("--p2-devices", type=int, default=100_000)
     args = parser.parse_args()
@@ -122,6 +122,8 @@ def main() -> None:
         run("media", ["bench/media_process.py", "--json", str(DATA_DIR / "media.json")])
     if "search" in steps:
         run("search", ["bench/search_bench.py", *(["--requests", "50"] if args.small else [])])
+    if "rush" in steps:  # M1, the morning rush (bench/rush.py): the capacity curve and 5 minutes at 150/s
+        run("rush", ["bench/rush.py", *(["--small"] if args.small else ["--socket-share"])])
 
     rows = []
     rows += read_json(DATA_DIR / "rows-api.json") or []
@@ -134,6 +136,7 @@ def main() -> None:
     rows += media_rows(media) if media else []
     rows += read_json(DATA_DIR / "rows-search.json") or []
     rows += read_json(DATA_DIR / "rows-console.json") or []  # bench/console_bench.py (K1)
+    rows += read_json(DATA_DIR / "rows-rush.json") or []  # bench/rush.py (M1)
     body = "\n".join(
         [
             f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))} at commit `{git_commit()}`, scale {args.scale}"
