@@ -143,7 +143,7 @@ def main() -> None:
     from bench.lib import wait_for
 
     # On a shared, busy machine four workers can take longer than the default 30 s to come up.
-    api_bench.wait_for = lambda url: wait_for(url, timeout=180)
+    api_bench.wait_for = lambda url, timeout=180: wait_for(url, timeout=max(timeout, 180))
 
     django_setup()
     seed(args.signals, random.Random(2026))
