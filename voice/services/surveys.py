@@ -192,9 +192,29 @@ def survey_delete(*, actor: User, survey: Survey, now: dt.datetime | None = None
 # --- Answering ---------------------------------------------------------------------------------
 
 
-def _answer_rows(*, survey: Survey, answers: list[dict[str, Any]]) -> list[SurveyAnswer]:
-    """Every answer checked against its question, all errors reported at once (by `answers[i]`)."""
-    questions = {q.pk: q for q in survey.questions.prefetch_related("options")}
+# An opened survey's questions, by (survey, instance): once an instance has opened, a survey can
+# no longer be edited (_ensure_unopened), so every submission to a 100,000-person survey would
+# read and build the same questions and options again (S1). Read-only once built; bounded.
+_OPEN_QUESTIONS: dict[tuple[int, int, Any], dict[int, SurveyQuestion]] = {}
+_OPEN_QUESTIONS_MAX = 256
+
+
+def _questions(*, survey: Survey, instance_id: int | None) -> dict[int, SurveyQuestion]:
+    key = (survey.pk, instance_id, survey.created_at)  # created_at: a reused id (SQLite, tests) is another survey
+    questions = _OPEN_QUESTIONS.get(key) if instance_id is not None else None
+    if questions is None:
+        questions = {q.pk: q for q in survey.questions.prefetch_related("options")}
+        if instance_id is not None:
+            if len(_OPEN_QUESTIONS) >= _OPEN_QUESTIONS_MAX:
+                _OPEN_QUESTIONS.clear()
+            _OPEN_QUESTIONS[key] = questions
+    return questions
+
+
+def _answer_rows(*, survey: Survey, answers: list[dict[str, Any]], instance_id: int | None = None) -> list[SurveyAnswer]:
+    """Every answer checked against its question, all errors reported at once (by `answers[i]`).
+    `instance_id`: the opened instance answered (its questions can no longer change)."""
+    questions = _questions(survey=survey, instance_id=instance_id)
     errors: dict[str, list[str]] = {}
     rows: list[SurveyAnswer] = []
     seen: set[int] = set()
@@ -317,7 +337,7 @@ def survey_respond(
     now = now or timezone.now()
     answering = answering or survey_answering(user=user, survey=survey, now=now)
     instance_id = answering.instance_id
-    rows = _answer_rows(survey=survey, answers=answers)
+    rows = _answer_rows(survey=survey, answers=answers, instance_id=instance_id)
     with transaction.atomic():
         if not _participate(instance_id=instance_id, user=user):
             raise Conflict(_("You have already answered this survey."), code="already_submitted")
