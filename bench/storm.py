@@ -82,12 +82,28 @@ def client_main(args: argparse.Namespace) -> None:
     rng = random.Random(args.offset)
 
     class Socket:
-        __slots__ = ("token", "live", "caught", "dup", "opens", "open_at", "caught_at", "second_at", "attempts", "codes", "catchup_ms", "cursor", "refused")
+        __slots__ = (
+            "attempts",
+            "catchup_ms",
+            "caught",
+            "caught_at",
+            "caught_late",
+            "codes",
+            "cursor",
+            "dup",
+            "live",
+            "open_at",
+            "opens",
+            "refused",
+            "second_at",
+            "token",
+        )
 
         def __init__(self, token: str) -> None:
             self.token = token
             self.live: set[int] = set()  # post ids seen on the socket
             self.caught: set[int] = set()  # post ids seen in a catch-up
+            self.caught_late: set[int] = set()  # of those, seen only in the second call after a reopen
             self.dup = 0
             self.opens: list[float] = []
             self.open_at = self.caught_at = self.second_at = 0.0
@@ -100,16 +116,21 @@ def client_main(args: argparse.Namespace) -> None:
     sockets = [Socket(token) for token in tokens]
     state = {"storm": False}
 
-    async def catch_up(http: httpx.AsyncClient, sock: Socket) -> None:
+    async def catch_up(http: httpx.AsyncClient, sock: Socket, *, late: bool = False) -> None:
         started = time.perf_counter()
+        before = set(sock.caught)
         for _page in range(50):
-            response = await http.get("/api/v1/feed/updates", params={"since": sock.cursor}, headers={"Authorization": f"Bearer {sock.token}"})
+            response = await http.get(
+                "/api/v1/feed/updates", params={"since": sock.cursor}, headers={"Authorization": f"Bearer {sock.token}"}
+            )
             response.raise_for_status()
             body = response.json()
             sock.caught.update(item["id"] for item in body["results"])
             sock.cursor = body["cursor"]
             if not body["has_more"]:
                 break
+        if late:
+            sock.caught_late |= sock.caught - before
         sock.catchup_ms.append((time.perf_counter() - started) * 1000)
 
     async def hold(http: httpx.AsyncClient, sock: Socket, gate: asyncio.Semaphore | None) -> None:
@@ -120,9 +141,13 @@ def client_main(args: argparse.Namespace) -> None:
             try:
                 if gate is not None:
                     async with gate:
-                        ws = await connect(url, subprotocols=["bearer", sock.token], compression=None, ping_interval=None, open_timeout=60, max_queue=None)
+                        ws = await connect(
+                            url, subprotocols=["bearer", sock.token], compression=None, ping_interval=None, open_timeout=60, max_queue=None
+                        )
                 else:
-                    ws = await connect(url, subprotocols=["bearer", sock.token], compression=None, ping_interval=None, open_timeout=60, max_queue=None)
+                    ws = await connect(
+                        url, subprotocols=["bearer", sock.token], compression=None, ping_interval=None, open_timeout=60, max_queue=None
+                    )
             except Exception:
                 sock.refused += 1
                 await asyncio.sleep(backoff_delay(attempt, rng))
@@ -141,7 +166,7 @@ def client_main(args: argparse.Namespace) -> None:
                     await catch_up(http, sock)
                     sock.caught_at = time.time()
                     await asyncio.sleep(max(0.0, opened + SETTLE_S + 0.5 - time.time()))
-                    await catch_up(http, sock)
+                    await catch_up(http, sock, late=True)
                     sock.second_at = time.time()
 
                 asyncio.get_running_loop().create_task(both())
@@ -178,7 +203,12 @@ def client_main(args: argparse.Namespace) -> None:
             while sum(1 for sock in sockets if sock.opens) < len(sockets) and time.perf_counter() - started < 600:
                 await asyncio.sleep(0.05)
             ready = sum(1 for sock in sockets if sock.opens)
-            print(json.dumps({"ready": ready, "failed": len(sockets) - ready, "seconds": round(time.perf_counter() - started, 2), "errors": []}), flush=True)
+            print(
+                json.dumps(
+                    {"ready": ready, "failed": len(sockets) - ready, "seconds": round(time.perf_counter() - started, 2), "errors": []}
+                ),
+                flush=True,
+            )
             loop = asyncio.get_running_loop()
             while True:
                 line = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
@@ -205,7 +235,7 @@ def client_main(args: argparse.Namespace) -> None:
                     return
 
     def summary(posts: list[int]) -> dict:
-        lost_pairs, sockets_with_loss, via_socket, via_catchup = 0, 0, 0, 0
+        lost_pairs, sockets_with_loss, via_socket, via_catchup, via_second = 0, 0, 0, 0, 0
         codes: dict[str, int] = {}
         for sock in sockets:
             missing = [post for post in posts if post not in sock.live and post not in sock.caught]
@@ -213,6 +243,7 @@ def client_main(args: argparse.Namespace) -> None:
             sockets_with_loss += bool(missing)
             via_socket += sum(1 for post in posts if post in sock.live)
             via_catchup += sum(1 for post in posts if post not in sock.live and post in sock.caught)
+            via_second += sum(1 for post in posts if post not in sock.live and post in sock.caught_late)
             for code in sock.codes:
                 codes[str(code)] = codes.get(str(code), 0) + 1
         return {
@@ -227,6 +258,7 @@ def client_main(args: argparse.Namespace) -> None:
             "sockets_with_loss": sockets_with_loss,
             "via_socket": via_socket,
             "via_catchup": via_catchup,
+            "via_second": via_second,
             "duplicates": sum(sock.dup for sock in sockets),
             "close_codes": codes,
         }
@@ -237,7 +269,21 @@ def client_main(args: argparse.Namespace) -> None:
 class StormClient(ClientProcess):
     def __init__(self, *, url: str, base: str, tokens: Path, offset: int, count: int) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "client", "--url", url, "--base", base, "--tokens", str(tokens), "--offset", str(offset), "--count", str(count)],
+            [
+                sys.executable,
+                __file__,
+                "client",
+                "--url",
+                url,
+                "--base",
+                base,
+                "--tokens",
+                str(tokens),
+                "--offset",
+                str(offset),
+                "--count",
+                str(count),
+            ],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -272,10 +318,14 @@ def serve_argv(port: int, workers: int) -> list[str]:
     ]
 
 
+# Environment for the servers on top of ws_bench's (the CI smoke test points them at its database).
+EXTRA_ENV: dict[str, str] = {}
+
+
 def storm_env(prefix: str, port: int, workers: int) -> dict:
     # ws_bench's server settings (persistent connection for the consumers' thread); a small
     # pool per process for the catch-up requests: PostgreSQL's 100 connections are shared.
-    return {**server_env(prefix, port), "DATABASE_POOL_MAX_SIZE": "4", "HTTP_THREADS": "4"}
+    return {**server_env(prefix, port), "DATABASE_POOL_MAX_SIZE": "4", "HTTP_THREADS": "4", **EXTRA_ENV}
 
 
 def start_server(port: int, workers: int, env: dict) -> subprocess.Popen:
@@ -287,7 +337,15 @@ def worker_pids(supervisor: subprocess.Popen) -> list[int]:
         children = Path(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children").read_text().split()
     except OSError:
         return []
-    return [int(pid) for pid in children]
+    # The supervisor's children: its workers, and multiprocessing's resource tracker (not a server).
+    return [int(pid) for pid in children if b"resource_tracker" not in _cmdline(int(pid))]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def wait_workers(supervisor: subprocess.Popen, workers: int, timeout: float = 60) -> list[int]:
@@ -311,18 +369,40 @@ def stop_server(supervisor: subprocess.Popen) -> None:
 
 
 def celery_worker(env: dict) -> subprocess.Popen:
-    argv = [sys.executable, "-m", "celery", "-A", "server", "worker", "-Q", env["CELERY_TASK_DEFAULT_QUEUE"], "--concurrency", "1", "--loglevel", "WARNING"]
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "server",
+        "worker",
+        "-Q",
+        env["CELERY_TASK_DEFAULT_QUEUE"],
+        "--concurrency",
+        "1",
+        "--loglevel",
+        "WARNING",
+    ]
     return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
 
 
 def spawn(url: str, base: str, tokens: Path, total: int, processes: int) -> tuple[list[StormClient], dict]:
     per = -(-total // processes)
-    clients = [StormClient(url=url, base=base, tokens=tokens, offset=i * per, count=min(per, total - i * per)) for i in range(processes) if total - i * per > 0]
+    clients = [
+        StormClient(url=url, base=base, tokens=tokens, offset=i * per, count=min(per, total - i * per))
+        for i in range(processes)
+        if total - i * per > 0
+    ]
     started = time.perf_counter()
     ready = [client.line(900) for client in clients]
     seconds = time.perf_counter() - started
     done = sum(r["ready"] for r in ready)
-    return clients, {"ready": done, "failed": sum(r["failed"] for r in ready), "seconds": round(seconds, 2), "per_s": round(done / seconds, 1)}
+    return clients, {
+        "ready": done,
+        "failed": sum(r["failed"] for r in ready),
+        "seconds": round(seconds, 2),
+        "per_s": round(done / seconds, 1),
+    }
 
 
 def stop_clients(clients: list[StormClient]) -> None:
@@ -367,7 +447,8 @@ def storm(*, tokens: Path, admin_token: str, args, prefix: str) -> dict:
     env = storm_env(prefix, port, args.workers)
     url, base = f"ws://127.0.0.1:{port}/ws/v1/stream", f"http://127.0.0.1:{port}"
     server = start_server(port, args.workers, env)
-    worker = celery_worker(env)
+    # Without a worker, delivery runs eagerly in the server process after the post's commit.
+    worker = celery_worker(env) if env.get("CELERY_TASK_ALWAYS_EAGER") != "True" else None
     clients: list[StormClient] = []
     rss_peak: dict[int, int] = {}
     try:
@@ -377,7 +458,7 @@ def storm(*, tokens: Path, admin_token: str, args, prefix: str) -> dict:
         fresh_mib = max(rss_kib(pid) for pid in pids) / 1024
         clients, first = spawn(url, base, tokens, args.sockets, args.clients)
         admin = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin_token}"}, timeout=60)
-        time.sleep(3)  # the Celery worker is connected to the broker
+        time.sleep(3 if worker is not None else 0.5)  # the Celery worker is connected to the broker
         posts: list[int] = []
 
         def post(label: str) -> None:
@@ -437,8 +518,9 @@ def storm(*, tokens: Path, admin_token: str, args, prefix: str) -> dict:
     finally:
         stop_clients(clients)
         stop_server(server)
-        worker.terminate()
-        worker.wait(timeout=30)
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
     reopen = sorted(t for r in reports for t in r["reopen_at"])
     caught = sorted(t for r in reports for t in r["caught_at"])
     catchup = [ms for r in reports for ms in r["catchup_ms"]]
@@ -465,7 +547,7 @@ def storm(*, tokens: Path, admin_token: str, args, prefix: str) -> dict:
         "caught_up": len(caught),
         "peak_connects_per_s": max(per_second.values()) if per_second else 0,
         "peak_connects_per_s_per_process": round((max(per_second.values()) if per_second else 0) / args.workers, 1),
-        "mean_connects_per_s": round(len(reopen) / max(0.001, reopen[-1] - (up_at or dropped_at)), 1) if reopen else 0,
+        "mean_connects_per_s": round(len(reopen) / max(1.0, reopen[-1] - reopen[0]), 1) if reopen else 0,
         "catchup_p50_ms": percentile(catchup, 50),
         "catchup_p99_ms": percentile(catchup, 99),
         "second_catchup_p99_ms": percentile(second, 99),
@@ -474,10 +556,12 @@ def storm(*, tokens: Path, admin_token: str, args, prefix: str) -> dict:
         "expected_pairs": len(posts) * args.sockets,
         "via_socket": sum(r["via_socket"] for r in reports),
         "via_catchup": sum(r["via_catchup"] for r in reports),
+        "via_second": sum(r["via_second"] for r in reports),
         "duplicates": sum(r["duplicates"] for r in reports),
         "failed_attempts": sum(r["failed_attempts"] for r in reports),
         "extra_opens": sum(r["extra_opens"] for r in reports),
         "close_codes": codes,
+        "reopened_per_second": [per_second.get(second, 0) for second in range(max(per_second) + 1)] if per_second else [],
         "sockets_per_process": sorted(spread.values(), reverse=True),
         "fresh_rss_mib": round(fresh_mib, 1),
         "rss_peak_mib": sorted((round(kib / 1024, 1) for kib in rss_peak.values()), reverse=True),
@@ -534,10 +618,11 @@ def report(result: dict, args) -> str:
         f"| first connect of the storm's sockets ({s['workers']} processes) | {s['first_connect']['ready']:,} in {s['first_connect']['seconds']} s ({fmt(s['first_connect']['per_s'])}/s) |",
         f"| server stopped (SIGTERM → exit) / answering again | {fmt(s['stop_s'])} s / {fmt(s['restart_s'])} s after the drop |",
         f"| all reconnected / all caught up (first catch-up done), from the drop | {fmt(s['all_reconnected_s'])} s / {fmt(s['all_caught_up_s'])} s |",
-        f"| connects during the storm: busiest second, all processes (per process) | {s['peak_connects_per_s']:,}/s ({fmt(s['peak_connects_per_s_per_process'])}/s); mean {fmt(s['mean_connects_per_s'])}/s from up to the last |",
+        f"| connects during the storm: busiest second, all processes (per process) | {s['peak_connects_per_s']:,}/s ({fmt(s['peak_connects_per_s_per_process'])}/s); mean {fmt(s['mean_connects_per_s'])}/s from the first reopen to the last |",
+        f"| sockets reopened in each second after the drop | {' '.join(str(n) for n in s['reopened_per_second'])} |",
         f"| refused attempts (server down) / extra reopens | {s['failed_attempts']:,} / {s['extra_opens']:,} |",
         f"| catch-up (first call, paging included) p50 / p99; second call p99 | {fmt(s['catchup_p50_ms'])} / {fmt(s['catchup_p99_ms'])} ms; {fmt(s['second_catchup_p99_ms'])} ms |",
-        f"| posts during the test / (socket, post) pairs: on the socket, only by catch-up, lost | {s['posts']} / {s['via_socket']:,}, {s['via_catchup']:,}, **{s['lost_pairs']}** ({s['sockets_with_loss']} sockets) |",
+        f"| posts during the test / (socket, post) pairs: on the socket, only by catch-up, lost | {s['posts']} / {s['via_socket']:,}, {s['via_catchup']:,} (of which {s['via_second']:,} only by the second call), **{s['lost_pairs']}** ({s['sockets_with_loss']} sockets) |",
         f"| frames twice on one socket | {s['duplicates']} |",
         f"| close codes seen | {', '.join(f'{code}: {n:,}' for code, n in sorted(s['close_codes'].items()))} |",
         f"| sockets per process after the storm | {' / '.join(str(n) for n in s['sockets_per_process'])} |",
@@ -546,7 +631,30 @@ def report(result: dict, args) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def prepare_tokens(count: int) -> tuple[Path, str]:
+    """ws_bench's tokens, as phones that were connected before hold them: used a moment ago
+    (no `last_used_at` write due on the reconnect)."""
+    from django.utils import timezone
+
+    from accounts.models import AuthToken
+    from bench.ws_bench import TOKEN_DEVICE
+
+    tokens, _organization_id, admin_token = make_tokens(count)
+    AuthToken.objects.filter(device_name=TOKEN_DEVICE).update(last_used_at=timezone.now())
+    return tokens, admin_token
+
+
+def run(args, prefix: str) -> dict:
+    tokens, admin_token = prepare_tokens(max(args.sockets, args.rate_sockets))
+    result: dict = {"args": vars(args)}
+    if args.rate_sockets:
+        result["rate"] = connect_rate(tokens=tokens, sockets=args.rate_sockets, prefix=prefix, clients=args.clients)
+        print(json.dumps(result["rate"]), flush=True)
+    result["storm"] = storm(tokens=tokens, admin_token=admin_token, args=args, prefix=prefix)
+    return result
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command")
     client = sub.add_parser("client")
@@ -563,21 +671,22 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=180)
     parser.add_argument("--small", action="store_true", help="a quick run with few sockets")
     parser.add_argument("--no-report", action="store_true", help="print, do not write docs/benchmarks.md")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.small:
+        args.sockets, args.rate_sockets, args.workers = min(args.sockets, 500), min(args.rate_sockets, 500), min(args.workers, 2)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
     if args.command == "client":
         client_main(args)
         return
-    if args.small:
-        args.sockets, args.rate_sockets, args.workers = min(args.sockets, 500), min(args.rate_sockets, 500), min(args.workers, 2)
     raise_nofile()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     prefix = f"storm{os.getpid()}"
     django_setup(prefix)
-    tokens, _organization_id, admin_token = make_tokens(max(args.sockets, args.rate_sockets))
-    result = {"args": vars(args)}
-    result["rate"] = connect_rate(tokens=tokens, sockets=args.rate_sockets, prefix=prefix, clients=args.clients)
-    print(json.dumps(result["rate"]), flush=True)
-    result["storm"] = storm(tokens=tokens, admin_token=admin_token, args=args, prefix=prefix)
+    result = run(args, prefix)
     DATA_DIR.mkdir(exist_ok=True)
     (DATA_DIR / "storm.json").write_text(json.dumps(result, indent=1, default=str))
     text = report(result, args)

@@ -321,7 +321,7 @@ def test_a_connect_costs_two_thread_hops_and_two_statements_whatever_the_groups(
         AuthToken.objects.filter(key_hash=hash_token(token)).update(last_used_at=timezone.now())  # no touch due
         hops, counting = _count_thread_hops()
 
-        async def scenario(token=token):
+        async def scenario(token=token, counting=counting):
             with counting:
                 socket, connected, _ = await open_stream(token=token)
             assert connected
