@@ -51,6 +51,7 @@ from bench.ws_bench import ClientProcess, django_setup, make_tokens, raise_nofil
 # [0, min(CAP, BASE * 2 ** attempt)), attempt counting the failures since the last open socket.
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 10.0
+HEALTHY_AFTER_S = 60.0  # an open socket this old resets the attempts
 # /feed/updates hands out changes older than this (feed.selectors.feed.UPDATES_SETTLE).
 SETTLE_S = 5.0
 CONNECT_CONCURRENCY = 64
@@ -157,7 +158,6 @@ def client_main(args: argparse.Namespace) -> None:
             gate = None
             sock.open_at = time.time()
             sock.opens.append(sock.open_at)
-            attempt = 0
             if state["storm"]:
                 # The app's catch-up: right away, and once more when the settle window has
                 # passed over the moment the socket opened (changes committed in the 5 s before
@@ -185,6 +185,8 @@ def client_main(args: argparse.Namespace) -> None:
             sock.codes.append(ws.close_code or 1006)
             if ws.close_code in (4401, 4403):
                 return  # the app stops: log in again / account gone
+            if time.time() - sock.open_at >= HEALTHY_AFTER_S:
+                attempt = 0
             await asyncio.sleep(backoff_delay(attempt, rng))
             attempt += 1
 
