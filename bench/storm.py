@@ -669,7 +669,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="server processes (the deployment's two per core)")
     parser.add_argument("--clients", type=int, default=2, help="load-generator processes")
     parser.add_argument("--rate-sockets", type=int, default=2_000, help="sockets for the one-process connect rate")
-    parser.add_argument("--post-interval", type=float, default=0.5)
+    parser.add_argument("--post-interval", type=float, default=1.0, help="seconds between the admin's posts during the storm")
     parser.add_argument("--timeout", type=float, default=180)
     parser.add_argument("--small", action="store_true", help="a quick run with few sockets")
     parser.add_argument("--no-report", action="store_true", help="print, do not write docs/benchmarks.md")
