@@ -244,7 +244,22 @@ def test_reconnect_storm_loses_no_post_and_every_socket_comes_back(small_company
     storm.EXTRA_ENV.update({"DATABASE_URL": url, "CELERY_TASK_ALWAYS_EAGER": "True"})
     try:
         args = storm.parse_args(
-            ["--sockets", "120", "--workers", "2", "--clients", "1", "--rate-sockets", "0", "--post-interval", "0.3", "--timeout", "60"]
+            [
+                "--sockets",
+                "120",
+                "--workers",
+                "2",
+                "--clients",
+                "1",
+                "--rate-sockets",
+                "0",
+                "--post-interval",
+                "0.3",
+                "--post-seconds",
+                "8",
+                "--timeout",
+                "90",
+            ]
         )
         result = storm.run(args, prefix=f"stormsmoke{os.getpid()}")["storm"]
     finally:
