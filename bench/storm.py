@@ -339,7 +339,9 @@ EXTRA_ENV: dict[str, str] = {}
 def storm_env(prefix: str, port: int, workers: int) -> dict:
     # ws_bench's server settings (persistent connection for the consumers' thread); a small
     # pool per process for the catch-up requests: PostgreSQL's 100 connections are shared.
-    return {**server_env(prefix, port), "DATABASE_POOL_MAX_SIZE": "4", "HTTP_THREADS": "4", **EXTRA_ENV}
+    # One pool connection more than the HTTP threads: the consumers' thread-sensitive thread
+    # takes one too, and must not wait behind the catch-up requests.
+    return {**server_env(prefix, port), "DATABASE_POOL_MAX_SIZE": "5", "HTTP_THREADS": "4", **EXTRA_ENV}
 
 
 def start_server(port: int, workers: int, env: dict) -> subprocess.Popen:
@@ -504,7 +506,13 @@ def storm(*, tokens: Path, admin_token: str, args, prefix: str) -> dict:
         next_post = time.time()
         status: dict = {}
         storm_posts_until = None
+        peak_sockets: dict[int, int] = {}
+        next_split = 0.0
         while time.time() < deadline:
+            if time.time() >= next_split:
+                for pid, count in _split(port).items():
+                    peak_sockets[pid] = max(peak_sockets.get(pid, 0), count)
+                next_split = time.time() + 2
             for pid in worker_pids(server):
                 rss_peak[pid] = max(rss_peak.get(pid, 0), rss_kib(pid) if Path(f"/proc/{pid}").exists() else 0)
             if up_at is None:
@@ -548,7 +556,9 @@ def storm(*, tokens: Path, admin_token: str, args, prefix: str) -> dict:
     per_second: dict[int, int] = {}
     for at in reopen:
         per_second[int(at - dropped_at)] = per_second.get(int(at - dropped_at), 0) + 1
-    bound_mib = {pid: fresh_mib + KIB_PER_SOCKET_BOUND * spread.get(pid, 0) / 1024 + REQUEST_HEADROOM_MIB for pid in rss_peak}
+    for pid, count in spread.items():
+        peak_sockets[pid] = max(peak_sockets.get(pid, 0), count)
+    bound_mib = {pid: fresh_mib + KIB_PER_SOCKET_BOUND * peak_sockets.get(pid, 0) / 1024 + REQUEST_HEADROOM_MIB for pid in rss_peak}
     return {
         "sockets": args.sockets,
         "workers": args.workers,
@@ -584,6 +594,9 @@ def storm(*, tokens: Path, admin_token: str, args, prefix: str) -> dict:
         "over_bound": sum(1 for pid, kib in rss_peak.items() if kib / 1024 > bound_mib[pid]),
         "bound_mib": sorted((round(v, 1) for v in bound_mib.values()), reverse=True),
         "old_workers": len(before_pids),
+        # More pids than --workers: uvicorn's supervisor replaced a worker (it kills one that
+        # does not answer its ping within 5 s), whose sockets then storm again.
+        "worker_pids_seen": len(rss_peak),
         "load": load_average(),
     }
 
@@ -643,8 +656,8 @@ def report(result: dict, args) -> str:
         f"| posts during the test / (socket, post) pairs: on the socket, only by catch-up, lost | {s['posts']} / {s['via_socket']:,}, {s['via_catchup']:,} (of which {s['via_second']:,} only by the second call), **{s['lost_pairs']}** ({s['sockets_with_loss']} sockets) |",
         f"| frames twice on one socket | {s['duplicates']} |",
         f"| close codes seen | {', '.join(f'{code}: {n:,}' for code, n in sorted(s['close_codes'].items()))} |",
-        f"| sockets per process after the storm | {' / '.join(str(n) for n in s['sockets_per_process'])} |",
-        f"| RSS peak per process (bound: fresh {s['fresh_rss_mib']} MiB + {KIB_PER_SOCKET_BOUND} KiB per socket held + {REQUEST_HEADROOM_MIB} MiB) | {' / '.join(str(m) for m in s['rss_peak_mib'])} MiB; over bound: {s['over_bound']} |",
+        f"| sockets per process after the storm; worker processes seen (more than {s['workers']}: the supervisor replaced some) | {' / '.join(str(n) for n in s['sockets_per_process'])}; {s.get('worker_pids_seen', '?')} |",
+        f"| RSS peak per process (bound: fresh {s['fresh_rss_mib']} MiB + {KIB_PER_SOCKET_BOUND} KiB per socket at its peak + {REQUEST_HEADROOM_MIB} MiB) | {' / '.join(str(m) for m in s['rss_peak_mib'])} MiB; over bound: {s['over_bound']} |",
     ]
     return "\n".join(lines)
 
@@ -683,7 +696,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     client.add_argument("--count", type=int, required=True)
     parser.add_argument("--sockets", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=4, help="server processes (the deployment's two per core)")
-    parser.add_argument("--clients", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--clients", type=int, default=4, help="load-generator processes")
     parser.add_argument("--rate-sockets", type=int, default=2_000, help="sockets for the one-process connect rate")
     parser.add_argument("--post-interval", type=float, default=1.0, help="seconds between the admin's posts during the storm")
     parser.add_argument("--post-seconds", type=float, default=20, help="post during this long after the drop")
