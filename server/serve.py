@@ -32,6 +32,7 @@ import socket
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
+from uvicorn.supervisors.multiprocess import Process
 
 APP = "server.asgi:application"
 
@@ -53,6 +54,30 @@ def bind_reuseport(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock
+
+
+# uvicorn's supervisor pings each worker every half second and kills one that does not answer
+# within 5 s (not configurable in uvicorn 0.35). A worker starved of CPU for a few seconds (a
+# reconnect storm on a busy host, a full garbage collection over thousands of sockets' objects)
+# is not hung, but was killed, and every socket it held reconnected at once: five kills in the
+# 10,000-socket restart trial (docs/benchmarks.md, W6). A hung worker is still replaced, later.
+WORKER_PING_TIMEOUT_SECONDS = 30.0
+
+
+class PatientMultiprocess(Multiprocess):
+    def keep_subprocess_alive(self) -> None:
+        if self.should_exit.is_set():
+            return
+        for index, process in enumerate(self.processes):
+            if process.is_alive(timeout=WORKER_PING_TIMEOUT_SECONDS):
+                continue
+            process.kill()
+            process.join()
+            if self.should_exit.is_set():
+                return
+            replacement = Process(self.config, self.target, self.sockets)
+            replacement.start()
+            self.processes[index] = replacement
 
 
 class OwnSocketWorker:
@@ -135,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     if config.workers <= 1:
         OwnSocketWorker(config)()
         return
-    Multiprocess(config, target=OwnSocketWorker(config), sockets=[]).run()
+    PatientMultiprocess(config, target=OwnSocketWorker(config), sockets=[]).run()
 
 
 if __name__ == "__main__":
