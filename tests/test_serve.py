@@ -154,39 +154,6 @@ def test_trusting_every_peers_forwarded_header_is_refused():
         parse_args(["--proxy-headers", "--forwarded-allow-ips", "*"])
 
 
-def test_a_worker_socket_listens_only_once_the_server_serves_it():
-    """Bound early, listening only when uvicorn's loop starts serving (after the application
-    has loaded): a reconnect storm after a restart must not queue on a worker still loading."""
-    import asyncio
-
-    import uvloop
-
-    from server.serve import bind_reuseport
-
-    port = _free_port()
-    sock = bind_reuseport("127.0.0.1", port)
-    try:
-        with pytest.raises(ConnectionRefusedError):
-            socket.create_connection(("127.0.0.1", port), timeout=2).close()
-
-        async def serve_once() -> bytes:
-            async def answer(reader, writer):
-                writer.write(b"up")
-                await writer.drain()
-                writer.close()
-
-            server = await asyncio.start_server(answer, sock=sock)  # what uvicorn does with it
-            async with server:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                data = await reader.read()
-                writer.close()
-                return data
-
-        assert uvloop.run(serve_once()) == b"up"
-    finally:
-        sock.close()
-
-
 def test_a_worker_slow_to_answer_the_supervisor_is_kept_a_silent_one_replaced(monkeypatch):
     """uvicorn's supervisor killed a worker that took over 5 s to answer its ping: a starved
     worker in a reconnect storm, whose sockets then all reconnected at once (issue #26)."""
