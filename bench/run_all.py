@@ -1,7 +1,7 @@
 """Seed (or reuse) the data set, run every scenario, write docs/benchmarks.md.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/feedapp_bench REDIS_URL=redis://127.0.0.1:6379/5 \
-        .venv/bin/python bench/run_all.py [--scale 1.0] [--small] [--only api,ws,push,media,search,rush]
+        .venv/bin/python bench/run_all.py [--scale 1.0] [--small] [--only api,ws,storm,push,media,search,rush]
 
 `make bench` runs this at scale 1.0, `make bench-small` at scale 0.01 with few sockets
 and devices (a quick check that every script still works, not a measurement).
@@ -95,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--small", action="store_true")
-    parser.add_argument("--only", default="api,ws,push,media,search,rush")
+    parser.add_argument("--only", default="api,ws,storm,push,media,search,rush")
     parser.add_argument("--push-devices", type=int, default=10_000)
     parser.add_argument("--p2-devices", type=int, default=100_000)
     args = parser.parse_args()
@@ -112,6 +112,8 @@ def main() -> None:
         run("api", ["bench/api_bench.py", *(["--requests", "100", "--seconds", "5"] if args.small else [])])
     if "ws" in steps:
         run("ws", ["bench/ws_bench.py", *(["--small"] if args.small else [])])
+    if "storm" in steps:
+        run("storm W6", ["bench/storm.py", *(["--small"] if args.small else [])])
     if "push" in steps:
         env = {"BENCH_DATABASE_URL": push_database, "BENCH_REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5")}
         run("push P1", ["bench/push_fanout.py", "--devices", str(args.push_devices), "--runs", "pool:32:20", "--concurrency", "1",
@@ -128,6 +130,7 @@ def main() -> None:
     rows = []
     rows += read_json(DATA_DIR / "rows-api.json") or []
     rows += read_json(DATA_DIR / "rows-ws.json") or []
+    rows += read_json(DATA_DIR / "rows-storm.json") or []  # bench/storm.py (W6)
     for via in ("http", "service"):  # bench/poll_bench.py, run on its own (its own database)
         rows += read_json(DATA_DIR / f"rows-poll-{via}.json") or []
     rows += read_json(DATA_DIR / "rows-voice.json") or []  # bench/voice_bench.py (its own database; run on its own)

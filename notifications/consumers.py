@@ -25,6 +25,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from notifications import realtime
 from notifications.hub import hub_for
+from server.db import CompiledQuery
 from server.obs import metrics
 
 SUBPROTOCOL = "bearer"
@@ -62,22 +63,44 @@ def _authenticate(raw: str) -> tuple[Any, Any] | None:
     return user, token
 
 
+def _session_state_query(user_id: int, token_id: int) -> Any:
+    from django.db.models import Exists
+
+    from accounts.models import AuthToken, User
+
+    # One row per membership (one row with a null group when there is none): the session's
+    # state and the groups in one statement, compiled once per process.
+    return (
+        User.objects.filter(pk=user_id)
+        .annotate(token_alive=Exists(AuthToken.objects.filter(pk=token_id)))
+        .values_list("is_active", "token_alive", "memberships__group_id")
+        .order_by()
+    )
+
+
+_SESSION_STATE = CompiledQuery(_session_state_query, arity=2)
+
+
 @database_sync_to_async
 def _member_group_ids(*, user_id: int, token_id: int) -> tuple[int | None, list[int]]:
     """(close code, group ids): a close code when the session ended while the socket connected."""
-    from accounts.models import AuthToken, Membership, User
-
-    if not AuthToken.objects.filter(pk=token_id).exists():
-        active = User.objects.filter(pk=user_id, is_active=True).exists()
-        return (realtime.CLOSE_UNAUTHENTICATED if active else realtime.CLOSE_FORBIDDEN), []
-    return None, list(Membership.objects.filter(user_id=user_id).values_list("group_id", flat=True))
+    rows = _SESSION_STATE.rows(user_id, token_id)
+    if not rows or not rows[0][0]:
+        return realtime.CLOSE_FORBIDDEN, []
+    if not rows[0][1]:
+        return realtime.CLOSE_UNAUTHENTICATED, []
+    return None, [group_id for _active, _alive, group_id in rows if group_id is not None]
 
 
 class StreamConsumer(AsyncWebsocketConsumer):
-    # Handlers for these message types touch no database, so they skip Channels'
-    # per-message close_old_connections() hop to a worker thread: with thousands
-    # of sockets each event would otherwise queue thousands of thread hops.
-    database_free_types = frozenset({"websocket.receive", "websocket.disconnect", "stream.event", "stream.membership", "stream.close"})
+    # Handlers for these message types skip Channels' per-message close_old_connections()
+    # hop to the process's one thread-sensitive thread: they touch no database, or (the
+    # connect) only through database_sync_to_async, which closes old connections itself.
+    # With thousands of sockets each event would otherwise queue thousands of thread hops,
+    # and each connect in a reconnect storm one hop more on that thread (issue #26).
+    database_free_types = frozenset(
+        {"websocket.connect", "websocket.receive", "websocket.disconnect", "stream.event", "stream.membership", "stream.close"}
+    )
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         if message["type"] in self.database_free_types:

@@ -32,12 +32,19 @@ import socket
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
+from uvicorn.supervisors.multiprocess import Process
 
 APP = "server.asgi:application"
 
 
 def bind_reuseport(host: str, port: int, backlog: int) -> socket.socket:
-    """A listening socket that shares `host:port` with the other workers' (SO_REUSEPORT)."""
+    """A listening socket that shares `host:port` with the other workers' (SO_REUSEPORT).
+
+    It listens at once, before the application has loaded: the workers of a restart bind
+    within milliseconds of each other, so the kernel spreads the phones reconnecting meanwhile
+    evenly over their backlogs (10,000 sockets: 2,494 / 2,459 / 2,459 / 2,427 on four workers).
+    Listening only once serving was tried (issue #26): the first worker to finish loading then
+    took nearly every reconnect, 2,729 / 845 / 316 / 123 of 4,000, and sockets stay where they land."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -46,6 +53,30 @@ def bind_reuseport(host: str, port: int, backlog: int) -> socket.socket:
     sock.listen(backlog)
     sock.set_inheritable(True)
     return sock
+
+
+# uvicorn's supervisor pings each worker every half second and kills one that does not answer
+# within 5 s (not configurable in uvicorn 0.35). A worker starved of CPU for a few seconds (a
+# reconnect storm on a busy host, a full garbage collection over thousands of sockets' objects)
+# is not hung, but was killed, and every socket it held reconnected at once: five kills in the
+# 10,000-socket restart trial (docs/benchmarks.md, W6). A hung worker is still replaced, later.
+WORKER_PING_TIMEOUT_SECONDS = 30.0
+
+
+class PatientMultiprocess(Multiprocess):
+    def keep_subprocess_alive(self) -> None:
+        if self.should_exit.is_set():
+            return
+        for index, process in enumerate(self.processes):
+            if process.is_alive(timeout=WORKER_PING_TIMEOUT_SECONDS):
+                continue
+            process.kill()
+            process.join()
+            if self.should_exit.is_set():
+                return
+            replacement = Process(self.config, self.target, self.sockets)
+            replacement.start()
+            self.processes[index] = replacement
 
 
 class OwnSocketWorker:
@@ -128,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     if config.workers <= 1:
         OwnSocketWorker(config)()
         return
-    Multiprocess(config, target=OwnSocketWorker(config), sockets=[]).run()
+    PatientMultiprocess(config, target=OwnSocketWorker(config), sockets=[]).run()
 
 
 if __name__ == "__main__":

@@ -152,3 +152,57 @@ def test_trusting_every_peers_forwarded_header_is_refused():
     # uvicorn would take the client address from anyone's X-Forwarded-For (issue #25 item 2).
     with pytest.raises(SystemExit):
         parse_args(["--proxy-headers", "--forwarded-allow-ips", "*"])
+
+
+def test_a_worker_slow_to_answer_the_supervisor_is_kept_a_silent_one_replaced(monkeypatch):
+    """uvicorn's supervisor killed a worker that took over 5 s to answer its ping: a starved
+    worker in a reconnect storm, whose sockets then all reconnected at once (issue #26)."""
+    import threading
+
+    from uvicorn.supervisors import Multiprocess
+
+    from server import serve
+
+    class Worker:
+        def __init__(self, answers_within: float | None) -> None:
+            self.answers_within, self.killed, self.pid = answers_within, False, 0
+
+        def is_alive(self, timeout: float = 5) -> bool:
+            return self.answers_within is not None and self.answers_within <= timeout
+
+        def kill(self) -> None:
+            self.killed = True
+
+        def join(self) -> None:
+            pass
+
+    started = []
+
+    class Replacement(Worker):
+        def __init__(self, *_args) -> None:
+            super().__init__(0.1)
+
+        def start(self) -> None:
+            started.append(self)
+
+    monkeypatch.setattr(serve, "Process", Replacement)
+    monkeypatch.setattr("uvicorn.supervisors.multiprocess.Process", Replacement)
+
+    def supervisor(kind):
+        instance = object.__new__(kind)  # no signal handlers installed in the test process
+        instance.config, instance.target, instance.sockets = None, None, []
+        instance.should_exit = threading.Event()
+        instance.processes = [Worker(0.1), Worker(12.0), Worker(None)]
+        return instance
+
+    stock = supervisor(Multiprocess)
+    slow = stock.processes[1]
+    stock.keep_subprocess_alive()
+    assert slow.killed and len(started) == 2  # uvicorn's own: the slow worker too
+
+    started.clear()
+    patient = supervisor(serve.PatientMultiprocess)
+    slow, silent = patient.processes[1], patient.processes[2]
+    patient.keep_subprocess_alive()
+    assert not slow.killed and patient.processes[1] is slow
+    assert silent.killed and patient.processes[2] is started[0] and len(started) == 1

@@ -273,9 +273,9 @@ def test_frames_and_pings_skip_the_database_connection_hop(world):
             await sync_to_async(emit_post)(organization_id=world["org"].pk)
             await next_frame(socket)
             await socket.disconnect()
-        # Only the handshake (it reads the token) pays for it.
-        assert connect_hops == 1
-        assert len(hops) == 1
+        # Not even the handshake: its own database calls close old connections (issue #26).
+        assert connect_hops == 0
+        assert len(hops) == 0
 
     run(scenario)
 
@@ -292,3 +292,112 @@ def test_a_token_expiring_while_connected_closes_the_socket_with_4401(world):
         await assert_closed_with(socket, 4401, within=3)
 
     run(scenario)
+
+
+# --- The connect path (issue #26, W6 reconnect storm) -----------------------------------------
+# After a server restart every phone reconnects at once: each connect's database work runs on
+# the process's one thread-sensitive thread, so its hops and statements set the connect rate.
+
+
+def _count_thread_hops():
+    from asgiref.sync import SyncToAsync
+
+    hops = []
+    original = SyncToAsync.__call__
+
+    async def counting(self, *args, **kwargs):
+        hops.append(getattr(self.func, "__name__", repr(self.func)))
+        return await original(self, *args, **kwargs)
+
+    return hops, mock.patch.object(SyncToAsync, "__call__", counting)
+
+
+def test_a_connect_costs_two_thread_hops_and_two_statements_whatever_the_groups(world, django_assert_num_queries):
+    """Token (with user and organisation), then the session's state with its groups: pinned."""
+    for _ in range(3):
+        MembershipFactory(user=world["member"], group=GroupFactory(organization=world["org"]))
+    for user in (world["member"], world["outsider"]):  # four groups, none
+        token = issue_token(user)
+        AuthToken.objects.filter(key_hash=hash_token(token)).update(last_used_at=timezone.now())  # no touch due
+        hops, counting = _count_thread_hops()
+
+        async def scenario(token=token, counting=counting):
+            with counting:
+                socket, connected, _ = await open_stream(token=token)
+            assert connected
+            await socket.send_json_to({"type": "ping"})
+            assert await socket.receive_json_from(timeout=1) == {"type": "pong"}
+            await socket.disconnect()
+
+        with django_assert_num_queries(2):
+            run(scenario)
+        assert hops == ["_authenticate", "_member_group_ids"], hops
+
+
+def test_the_connect_reads_the_groups_of_this_person_only(world):
+    from notifications.consumers import _member_group_ids
+
+    other_team = GroupFactory(organization=world["org"])
+    MembershipFactory(user=world["outsider"], group=other_team)
+    foreign = GroupFactory(organization=world["other"])
+    MembershipFactory(user=world["stranger"], group=foreign)
+
+    def groups_of(user):
+        token = AuthToken.objects.get(key_hash=hash_token(issue_token(user)))
+
+        async def read():
+            return await _member_group_ids(user_id=user.pk, token_id=token.pk)
+
+        return run(read)
+
+    assert groups_of(world["member"]) == (None, [world["team"].pk])
+    assert groups_of(world["outsider"]) == (None, [other_team.pk])
+
+
+def _session_ends_during_connect(world, end_session) -> None:
+    """`end_session` runs after the token was read and before the session's state is: the
+    control message it sends can come before the socket listens, so the second read decides."""
+    from notifications import consumers
+
+    read_state = consumers._member_group_ids
+
+    async def late_read(*, user_id, token_id):
+        await sync_to_async(end_session)()
+        return await read_state(user_id=user_id, token_id=token_id)
+
+    token = issue_token(world["member"])
+
+    async def scenario():
+        with mock.patch.object(consumers, "_member_group_ids", late_read):
+            socket, _, _ = await open_stream(token=token)
+        return socket
+
+    return token, scenario
+
+
+def test_a_logout_while_the_socket_connects_closes_it_4401(world):
+    def logout():
+        AuthToken.objects.filter(user=world["member"]).delete()
+
+    _token, scenario = _session_ends_during_connect(world, logout)
+
+    async def check():
+        socket = await scenario()
+        await assert_closed_with(socket, 4401)
+
+    run(check)
+
+
+def test_a_deactivation_while_the_socket_connects_closes_it_4403_even_before_the_tokens_go(world):
+    from accounts.models import User
+
+    def deactivate():
+        User.objects.filter(pk=world["member"].pk).update(is_active=False)  # tokens still there
+
+    _token, scenario = _session_ends_during_connect(world, deactivate)
+
+    async def check():
+        socket = await scenario()
+        await assert_closed_with(socket, 4403)
+
+    run(check)
