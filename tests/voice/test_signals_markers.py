@@ -84,7 +84,7 @@ def _leaks(body: bytes, *, marker: str, author_id: int, avatar_id: int) -> list[
 
     def walk(node) -> None:
         if isinstance(node, dict):
-            if node.get("id") == author_id and "name" in node:
+            if node.get("id") == author_id and "name" in node and "avatar" in node:  # a person, not a group (same id)
                 found.append("person")
             for key in ("author_id", "user_id", "actor_id"):
                 if node.get(key) == author_id:

@@ -45,7 +45,7 @@ def _person_refs(value, user_id: int) -> list:
     """Every person object (id and name) in a JSON value that is `user_id`."""
     found = []
     if isinstance(value, dict):
-        if value.get("id") == user_id and "name" in value:
+        if value.get("id") == user_id and "name" in value and "avatar" in value:  # a person, not a group (same id)
             found.append(value)
         if value.get("author_id") == user_id:
             found.append(value)
