@@ -173,6 +173,7 @@ def scenario_disk_full(
             timeline["used_mb_before_free"] = volume_used_mb(media_root)
             await asyncio.to_thread(resize_tmpfs, media_root, grown_mb)  # the operator frees space
             timeline["freed"] = time.monotonic()
+            timeline["freed_at"] = await asyncio.to_thread(_now)
             print(f"disk-full: volume grown to {grown_mb} MB at {timeline['freed'] - started:.1f} s", flush=True)
             await asyncio.gather(*tasks)
             timeline["load_end"] = time.monotonic()
@@ -202,7 +203,7 @@ def scenario_disk_full(
         unmount(media_root)
 
 
-def _settle_processing(timeout: float) -> float:
+def _settle_processing(organization_id: int, timeout: float) -> tuple[float, int]:
     """What beat's stale sweep does 5 min later: uploads whose variant writes failed while the
     volume was full (retries exhausted) are queued again; then wait until none is processing."""
     from django.utils import timezone
@@ -211,11 +212,10 @@ def _settle_processing(timeout: float) -> float:
     from media.services import media_process_stale
 
     started = time.monotonic()
-    media_process_stale(now=timezone.now() + timedelta(minutes=6))
-    wait_for(
-        lambda: not Media.objects.filter(status=MediaStatus.PROCESSING).exists(), timeout=timeout, what="media processed", interval=1.0
-    )
-    return time.monotonic() - started
+    requeued = media_process_stale(now=timezone.now() + timedelta(minutes=6))
+    processing = Media.objects.filter(organization_id=organization_id, status=MediaStatus.PROCESSING)
+    wait_for(lambda: not processing.exists(), timeout=timeout, what="media processed", interval=1.0)
+    return time.monotonic() - started, requeued
 
 
 def _figures(stack, world, state, record, latencies, timeline, media_root: Path, *, load: dict) -> dict:
@@ -235,7 +235,13 @@ def _figures(stack, world, state, record, latencies, timeline, media_root: Path,
     for _, _, outcome in uploads:
         by_status[outcome] = by_status.get(outcome, 0) + 1
     others_full = latencies.window(full_start, freed) if full_start else {"requests": 0}
-    settled_s = _settle_processing(timeout=180)
+    processing = Media.objects.filter(organization_id=world["organization_id"], status=MediaStatus.PROCESSING)
+    processing_at_load_end = {
+        "all": processing.count(),
+        "uploaded_before_growing": processing.filter(created_at__lt=timeline["freed_at"]).count(),
+        "attached_to_a_post": processing.filter(attached_at__isnull=False).count(),
+    }
+    settled_s, requeued = _settle_processing(world["organization_id"], timeout=180)
 
     organization_media = Media.objects.filter(organization_id=world["organization_id"])
     rows = list(organization_media.values("pk", "status", "original_path", "thumbnail_path", "large_path", "attached_at"))
@@ -253,7 +259,7 @@ def _figures(stack, world, state, record, latencies, timeline, media_root: Path,
     attached_not_ready = organization_media.filter(pk__in=list(attached)).exclude(status=MediaStatus.READY).count()
     named = {path for row in rows for path in (row["original_path"], row["thumbnail_path"], row["large_path"]) if path}
     on_disk = {str(path.relative_to(media_root)) for path in media_root.rglob("*") if path.is_file()}
-    empty_dirs = sum(1 for path in media_root.rglob("*") if path.is_dir() and not any(path.iterdir()))
+    empty_dirs = _empty_directories(media_root)
 
     # Every post acknowledged (text and photo posts) is there, once.
     acked_ids = set(state["posts"].values()) | set(record["photo_posts"])
@@ -269,9 +275,11 @@ def _figures(stack, world, state, record, latencies, timeline, media_root: Path,
     orphans = organization_media.filter(attached_at__isnull=True)
     orphan_files = {path for row in orphans.values("original_path", "thumbnail_path", "large_path") for path in row.values() if path}
     before = {"rows": orphans.count(), "files": len(orphan_files & on_disk), "volume_mb": volume_used_mb(media_root)}
-    swept = media_orphans_delete(now=timezone.now() + settings.MEDIA_ORPHAN_TTL + timedelta(minutes=1))
+    # Global, as on beat: it also takes what earlier runs left in the same database.
+    swept_total = media_orphans_delete(now=timezone.now() + settings.MEDIA_ORPHAN_TTL + timedelta(minutes=1))
     on_disk_after = {str(path.relative_to(media_root)) for path in media_root.rglob("*") if path.is_file()}
     after = {"rows": orphans.count(), "files": len(orphan_files & on_disk_after), "volume_mb": volume_used_mb(media_root)}
+    after["empty_directories"] = _empty_directories(media_root)
     attached_files = {path for row in organization_media.values("thumbnail_path", "large_path") for path in row.values() if path}
 
     result = {
@@ -295,6 +303,8 @@ def _figures(stack, world, state, record, latencies, timeline, media_root: Path,
             "whole_run": latencies.window(timeline["start"], timeline["load_end"] + 1),
             "while_full": others_full,
         },
+        "processing_at_load_end": processing_at_load_end,
+        "requeued_by_stale_sweep": requeued,
         "processing_settled_after_s": round(settled_s, 1),
         "media_rows": len(rows),
         "media_rows_broken": broken_rows,
@@ -307,7 +317,7 @@ def _figures(stack, world, state, record, latencies, timeline, media_root: Path,
         "posts_duplicated": len(bodies) - len(set(bodies)),
         "replay_mismatches": state["replay_mismatches"],
         "gave_up": state["gave_up"],
-        "orphan_sweep": {"swept": swept, "before": before, "after": after},
+        "orphan_sweep": {"swept_rows": before["rows"] - after["rows"], "swept_all_runs": swept_total, "before": before, "after": after},
         "attached_files_kept": len(attached_files & on_disk_after) == len(attached_files),
     }
     answers = {**_counts(latencies)}
@@ -326,16 +336,29 @@ def _figures(stack, world, state, record, latencies, timeline, media_root: Path,
         and attached_not_ready == 0
         and photo_posts_without_image == 0
         and result["files_unaccounted"] == 0
+        and empty_dirs == 0
+        and after["empty_directories"] == 0
         and result["posts_lost"] == 0
         and result["posts_duplicated"] == 0
         and result["replay_mismatches"] == 0
         and after["rows"] == 0
         and after["files"] == 0
-        and swept == before["rows"]
+        and before["rows"] == len(record["uploaded"]) - len(record["photo_posts"])  # abandoned, or their post refused
         and result["attached_files_kept"]
         and others_full.get("over_2s", 0) == 0
     )
     return result
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _empty_directories(root: Path) -> int:
+    """Upload folders (`media/<org>/<random>`) with nothing in them."""
+    return sum(1 for path in root.glob("media/*/*") if path.is_dir() and not any(path.iterdir()))
 
 
 def _counts(latencies) -> dict[str, int]:
