@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
+import os
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -88,6 +90,7 @@ def upload_too_large() -> UploadTooLarge:
 
 def delete_files(paths: Iterable[str]) -> None:
     """Delete stored files by path, best effort (also used by personal-data erasure)."""
+    folders = set()
     for path in paths:
         if not path:
             continue
@@ -97,6 +100,24 @@ def delete_files(paths: Iterable[str]) -> None:
             # A leftover file is harmless (its name is unguessable and never served);
             # a failed request or sweep would not be.
             logger.warning("could not delete media file %s", path, exc_info=True)
+        folders.add(path.rsplit("/", 1)[0])
+    _remove_empty_upload_folders(folders)
+
+
+def _remove_empty_upload_folders(folders: Iterable[str]) -> None:
+    """On a file system, an upload's own folder (`media/<org>/<random>`) goes with its last file:
+    else every upload ever made, and every one refused while the disk was full, leaves a
+    directory behind (an inode and, on ext4, a block each). Object stores have no folders."""
+    for folder in folders:
+        parts = folder.split("/")
+        if len(parts) != 3 or parts[0] != "media" or not all(parts):
+            continue  # only an upload's own folder, never the organisation's or the root
+        try:
+            location = default_storage.path(folder)
+        except NotImplementedError:  # S3: no folders
+            return
+        with contextlib.suppress(OSError):  # not empty (variants still there), or already gone
+            os.rmdir(location)
 
 
 def media_upload(*, owner: User, upload: UploadedFile) -> Media:

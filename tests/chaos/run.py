@@ -6,6 +6,7 @@
     python -m tests.chaos.run postgres     # our own PostgreSQL stopped for 15 s during a 60 s load
     python -m tests.chaos.run backup       # pg_dump + media of a running deployment, restored and compared
     python -m tests.chaos.run rolling      # old and new release side by side: expand, workers, web one by one
+    python -m tests.chaos.run disk-full    # media on a small tmpfs that fills under uploads, then grows
     python -m tests.chaos.run all          # every scenario, figures to tests/chaos/last_run.json
 
 Needs PostgreSQL (CHAOS_DATABASE_URL, default feedapp_chaos) and `redis-server` on the
@@ -748,7 +749,7 @@ def scenario_fcm_flaky(fcm, *, devices: int, rate: float) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenario", choices=["redis", "worker-kill", "fcm-flaky", "postgres", "backup", "rolling", "all"])
+    parser.add_argument("scenario", choices=["redis", "worker-kill", "fcm-flaky", "postgres", "backup", "rolling", "disk-full", "all"])
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--outage", type=float, default=20)
     parser.add_argument("--outage-at", type=float, default=20)
@@ -759,6 +760,8 @@ def main() -> int:
     parser.add_argument("--sockets", type=int, default=4, help="rolling: phones holding a socket")
     parser.add_argument("--phase", type=float, default=12, help="rolling: seconds each deploy step runs under load")
     parser.add_argument("--pause", type=float, default=0.5, help="rolling: seconds a load client waits between requests")
+    parser.add_argument("--media-mb", type=int, default=12, help="disk-full: size of the media tmpfs at the start")
+    parser.add_argument("--grow-at", type=float, default=35, help="disk-full: seconds into the load when the volume grows")
     args = parser.parse_args()
 
     manager, fcm = start_fake_fcm()
@@ -784,6 +787,20 @@ def main() -> int:
                 fcm, clients=args.clients, sockets=args.sockets, phase=args.phase, pause=args.pause
             )
             print(json.dumps(results["rolling_deploy"], indent=2, default=list), flush=True)
+        if args.scenario in ("disk-full", "all"):
+            from tests.chaos.diskfull import scenario_disk_full
+
+            results["media_disk_full"] = scenario_disk_full(
+                fcm,
+                duration=args.duration,
+                clients=args.clients,
+                uploaders=2,
+                media_mb=args.media_mb,
+                grown_mb=256,
+                free_at=args.grow_at,
+                pause=0.3,
+            )
+            print(json.dumps(results["media_disk_full"], indent=2, default=list), flush=True)
         if args.scenario in ("worker-kill", "all"):
             results["worker_kill"] = scenario_worker_kill(fcm, devices=args.devices, kill_at_share=0.3)
             print(json.dumps(results["worker_kill"], indent=2), flush=True)

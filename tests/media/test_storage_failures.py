@@ -135,3 +135,32 @@ def test_the_storage_answers_are_in_the_schema():
     responses = openapi()["paths"]["/api/v1/media"]["post"]["responses"]
     assert "storage_unavailable" in responses["503"]["description"]
     assert "storage_full" in responses["507"]["description"]
+
+
+def upload_folders(settings) -> list[str]:
+    """The per-upload folders (`media/<org>/<random>`) on the volume."""
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(str(path.relative_to(root)) for path in root.glob("media/*/*") if path.is_dir()) if root.exists() else []
+
+
+def test_a_refused_upload_leaves_no_folder_behind(upload, employee, settings, flaky):
+    # Found by the disk-full rehearsal (`python -m tests.chaos.run disk-full`): each 507 left its
+    # empty folder, 146 in a minute, for ever (an inode, and a block on ext4, each).
+    flaky.FAIL = disk_full()
+    assert upload(employee, images.phone_jpeg()).status_code == 507
+    assert upload_folders(settings) == []
+    flaky.FAIL = S3_ERRORS["volume-io-error"]
+    assert upload(employee, images.phone_jpeg()).status_code == 503
+    assert upload_folders(settings) == []
+
+
+def test_the_orphan_sweep_takes_the_upload_folder_and_only_it(upload, employee, settings):
+    assert upload(employee, images.phone_jpeg()).status_code == 201
+    assert upload(employee, images.phone_jpeg()).status_code == 201
+    old, kept = Media.objects.order_by("pk")
+    assert old.status == MediaStatus.READY and len(upload_folders(settings)) == 2
+    Media.objects.filter(pk=old.pk).update(created_at=timezone.now() - settings.MEDIA_ORPHAN_TTL - timedelta(seconds=1))
+    assert media_orphans_delete_task() == 1
+    # The swept upload's folder is gone with its variants; the other upload keeps its folder and files.
+    assert upload_folders(settings) == [kept.thumbnail_path.rsplit("/", 1)[0]]
+    assert sorted(files(settings)) == sorted([kept.thumbnail_path, kept.large_path])
