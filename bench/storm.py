@@ -33,9 +33,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
-import contextlib
 import os
 import random
 import signal
