@@ -30,7 +30,7 @@ from search.query import SearchQuery
 from search.registry import SearchProvider
 from search.snippet import highlight, render_marked
 from server.api.pagination import keyset_filter
-from server.db import Slot
+from server.db import Slot, convert_row
 
 logger = logging.getLogger(__name__)
 
@@ -214,17 +214,7 @@ class _Compiled:
         with connection.cursor() as db:
             db.execute(self.sql, params)
             rows = db.fetchall()
-        results = []
-        for row in rows:
-            if self.converters:
-                row = list(row)
-                for position, functions, column in self.converters:
-                    value = row[position]
-                    for function in functions:
-                        value = function(value, column, connection)
-                    row[position] = value
-            results.append(dict(zip(self.names, row, strict=True)))
-        return results
+        return [dict(zip(self.names, convert_row(row, self.converters, connection), strict=True)) for row in rows]
 
 
 def _same_statement(orm: tuple[str, Any], compiled: tuple[str, Any]) -> bool:

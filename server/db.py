@@ -119,6 +119,20 @@ class CompiledQuery:
 ModelT = TypeVar("ModelT", bound=Model)
 
 
+def convert_row(row: tuple, converters: tuple[tuple[int, tuple[Any, ...], Any], ...], connection) -> tuple | list:
+    """A row with the compiler's converters applied (`(position, functions, column)`, as
+    `compiler.get_converters` gives them), what iterating the queryset would have done."""
+    if not converters:
+        return row
+    row = list(row)
+    for position, functions, column in converters:
+        value = row[position]
+        for function in functions:
+            value = function(value, column, connection)
+        row[position] = value
+    return row
+
+
 class Slot(Expression):
     """A parameter left open when the query is compiled and filled in on every call."""
 
@@ -190,13 +204,7 @@ class CompiledModelQuery(Generic[ModelT]):
             rows = cursor.fetchall()
         instances = []
         for row in rows:
-            if self.converters:
-                row = list(row)
-                for position, functions, column in self.converters:
-                    value = row[position]
-                    for function in functions:
-                        value = function(value, column, connection)
-                    row[position] = value
+            row = convert_row(row, self.converters, connection)
             instance = self.model.from_db(self.alias, self.init_list, row[self.model_columns])
             for populator in self.related_populators:
                 populator.populate(row, instance)

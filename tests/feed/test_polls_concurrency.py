@@ -4,39 +4,17 @@ leaves nothing counted after it."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from feed.poll_models import Poll, PollOption, PollVote
 from feed.services import polls
 from feed.services import posts as post_services
 from server.api.exceptions import Conflict
+from tests.concurrency import race
 from tests.conftest import requires_postgres
 from tests.factories import LeaderFactory, OrganizationFactory, UserFactory
 
 pytestmark = [requires_postgres(), pytest.mark.django_db(transaction=True)]
-
-
-def _race(calls) -> list:
-    barrier, results = threading.Barrier(len(calls)), []
-
-    def run(call):
-        barrier.wait()
-        try:
-            results.append(call())
-        except Conflict as error:
-            results.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def _poll(*, multiple: bool):
@@ -70,7 +48,7 @@ def test_racing_votes_changes_and_withdrawals_keep_exact_counts(multiple):
             calls.append(lambda person=person: polls.poll_vote_withdraw(user=person, post_id=post.pk))
         else:
             calls.append(lambda person=person, chosen=chosen: polls.poll_vote(user=person, post_id=post.pk, option_ids=chosen))
-    _race(calls)
+    race(calls, expected=(Conflict,))
     _exact(post.pk)
     for person in people[::2]:
         assert PollVote.objects.filter(poll_id=post.pk, user=person).count() == (2 if multiple else 1)
@@ -82,7 +60,7 @@ def test_a_close_racing_votes_leaves_no_vote_after_it():
     author = post.author
     calls = [lambda person=person: polls.poll_vote(user=person, post_id=post.pk, option_ids=[options[0]]) for person in people]
     calls.append(lambda: polls.poll_close(actor=author, post_id=post.pk))
-    results = _race(calls)
+    results = race(calls, expected=(Conflict,))
     closed_at = Poll.objects.get(pk=post.pk).closed_at
     assert closed_at is not None
     assert all(vote.created_at <= closed_at for vote in PollVote.objects.filter(poll_id=post.pk))

@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
+from tests.concurrency import race
 from tests.conftest import requires_postgres
 from tests.factories import AdminFactory, GroupFactory, MembershipFactory, OrganizationFactory, UserFactory, issue_token
 from voice.models import Signal, SignalSupport
 from voice.services import signals as voice
 
 pytestmark = [requires_postgres(), pytest.mark.django_db(transaction=True)]
-
-
-def _race(calls) -> list:
-    barrier, results = threading.Barrier(len(calls)), []
-
-    def run(call):
-        barrier.wait()
-        try:
-            results.append(call())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def _client(user) -> APIClient:
@@ -52,7 +32,7 @@ def test_racing_support_and_withdrawal_keep_one_row_and_exact_counts():
         client = _client(membership.user)
         # The same person twice at once (a retry racing the first try), everyone at once.
         calls += [lambda c=client, g=membership.group_id: c.put(path, {"group_id": g}, format="json")] * 2
-    statuses = [response.status_code for response in _race(calls)]
+    statuses = [response.status_code for response in race(calls)]
     assert statuses == [200] * 12
     signal.refresh_from_db()
     assert SignalSupport.objects.filter(signal=signal).count() == 6
@@ -61,7 +41,7 @@ def test_racing_support_and_withdrawal_keep_one_row_and_exact_counts():
     withdrawing = [membership.user for membership in people[:4]]
     clients = [_client(user) for user in withdrawing]
     calls = [lambda c=client: c.delete(path) for client in clients for _ in range(2)]
-    assert [response.status_code for response in _race(calls)] == [204] * 8
+    assert [response.status_code for response in race(calls)] == [204] * 8
     signal.refresh_from_db()
     assert (signal.support_count, signal.group_count) == (2, 2)
 
@@ -77,7 +57,7 @@ def test_racing_merges_carry_supporters_once():
             voice.signal_support(user=person, signal=source)
     client = _client(admin)
     calls = [lambda s=source: client.post(f"/api/v1/signals/{s.pk}/merge", {"into_id": target.pk}, format="json") for source in sources]
-    assert [response.status_code for response in _race(calls)] == [200] * 3
+    assert [response.status_code for response in race(calls)] == [200] * 3
     target.refresh_from_db()
     # Four shared supporters once each, plus the three sources' authors.
     assert target.support_count == 7 == SignalSupport.objects.filter(signal=target).count()
