@@ -518,11 +518,14 @@ def storm(*, tokens: Path, admin_token: str, args, prefix: str) -> dict:
         storm_posts_until = None
         peak_sockets: dict[int, int] = {}
         next_split = 0.0
+        trace: list[dict] = []  # one sample a second: what the clients see, what each process holds
         while time.time() < deadline:
+            split = None
             if time.time() >= next_split:
-                for pid, count in _split(port).items():
+                split = _split(port)
+                for pid, count in split.items():
                     peak_sockets[pid] = max(peak_sockets.get(pid, 0), count)
-                next_split = time.time() + 2
+                next_split = time.time() + 1
             for pid in worker_pids(server):
                 rss_peak[pid] = max(rss_peak.get(pid, 0), rss_kib(pid) if Path(f"/proc/{pid}").exists() else 0)
             if up_at is None:
@@ -538,6 +541,18 @@ def storm(*, tokens: Path, admin_token: str, args, prefix: str) -> dict:
                 next_post += args.post_interval
             replies = [client.ask("status") for client in clients]
             status = {key: sum(reply[key] for reply in replies) for key in replies[0]}
+            if split is not None:
+                pids = worker_pids(server)
+                trace.append(
+                    {
+                        "t": round(time.time() - dropped_at, 1),
+                        **status,
+                        "held": [split.get(pid, 0) for pid in pids],
+                        "rss_mib": [round(rss_kib(pid) / 1024) if Path(f"/proc/{pid}").exists() else 0 for pid in pids],
+                        "cpu_s": [round(_cpu(pid), 1) for pid in pids],
+                        "posts": len(posts),
+                    }
+                )
             if storm_posts_until is None and status["caught_up"] >= args.sockets:
                 storm_posts_until = time.time()  # everyone is back; then wait for the second catch-ups
             if storm_posts_until is not None and status["second"] >= args.sockets and time.time() > dropped_at + args.post_seconds:
@@ -607,6 +622,7 @@ def storm(*, tokens: Path, admin_token: str, args, prefix: str) -> dict:
         # More pids than --workers: uvicorn's supervisor replaced a worker (it kills one that
         # does not answer its ping within 5 s), whose sockets then storm again.
         "worker_pids_seen": len(rss_peak),
+        "trace": trace,
         "load": load_average(),
     }
 
@@ -669,7 +685,29 @@ def report(result: dict, args) -> str:
         f"| sockets per process after the storm; worker processes seen (more than {s['workers']}: the supervisor replaced some) | {' / '.join(str(n) for n in s['sockets_per_process'])}; {s.get('worker_pids_seen', '?')} |",
         f"| RSS peak per process (bound: fresh {s['fresh_rss_mib']} MiB + {KIB_PER_SOCKET_BOUND} KiB per socket at its peak + {REQUEST_HEADROOM_MIB} MiB) | {' / '.join(str(m) for m in s['rss_peak_mib'])} MiB; over bound: {s['over_bound']} |",
     ]
+    if s.get("trace"):
+        lines += [
+            "",
+            "The storm second by second (clients' view: dropped, reopened, first and second catch-up done; the new processes: sockets held, RSS, CPU seconds since start):",
+            "",
+            "| s after drop | dropped | reopened | caught up | second call | sockets held per process | RSS MiB | CPU s | posts |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for sample in _thin(s["trace"], 40):
+            lines.append(
+                f"| {sample['t']} | {sample['dropped']:,} | {sample['reopened']:,} | {sample['caught_up']:,} | {sample['second']:,} | "
+                f"{' / '.join(str(n) for n in sample['held'])} | {' / '.join(str(n) for n in sample['rss_mib'])} | "
+                f"{' / '.join(str(n) for n in sample['cpu_s'])} | {sample['posts']} |"
+            )
     return "\n".join(lines)
+
+
+def _thin(samples: list[dict], most: int) -> list[dict]:
+    """At most `most` samples, evenly spread, the last one always kept."""
+    if len(samples) <= most:
+        return samples
+    step = len(samples) / (most - 1)
+    return [samples[int(i * step)] for i in range(most - 1)] + [samples[-1]]
 
 
 def prepare_tokens(count: int) -> tuple[Path, str]:

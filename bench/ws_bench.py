@@ -242,7 +242,29 @@ class Processes:
         self.items.clear()
 
 
+def stack_argv(port: int) -> list[str]:
+    """Our stack as deployed (server/serve.py), one process: its WebSocket protocol (wsproto,
+    server/ws.py), compression off, TCP keepalive."""
+    return [
+        sys.executable,
+        "-m",
+        "server.serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--backlog",
+        "4096",
+    ]
+
+
 def uvicorn_argv(app: str, port: int) -> list[str]:
+    """The floor app on plain uvicorn, with the protocol implementation our stack uses."""
     return [
         sys.executable,
         "-m",
@@ -259,6 +281,8 @@ def uvicorn_argv(app: str, port: int) -> list[str]:
         "warning",
         "--backlog",
         "4096",
+        "--ws",
+        "wsproto",
     ]
 
 
@@ -450,7 +474,7 @@ def stack_scenarios(*, floor: bool, args, tokens: Path, organization_id: int, ca
         server = processes.start([*uvicorn_argv("bench.ws_floor:app", port), "--lifespan", "off"], env)
         url = f"ws://127.0.0.1:{port}/"
     else:
-        server = processes.start(uvicorn_argv("server.asgi:application", port), env)
+        server = processes.start(stack_argv(port), env)
         url = f"ws://127.0.0.1:{port}/ws/v1/stream"
     result: dict = {}
     clients: list[ClientProcess] = []
@@ -509,7 +533,7 @@ def w4(*, floor: bool, args, tokens: Path, organization_id: int, card: str, pref
             processes.start([*uvicorn_argv("bench.ws_floor:app", port), "--lifespan", "off"], env)
             urls.append(f"ws://127.0.0.1:{port}/")
         else:
-            processes.start(uvicorn_argv("server.asgi:application", port), env)
+            processes.start(stack_argv(port), env)
             urls.append(f"ws://127.0.0.1:{port}/ws/v1/stream")
     clients: list[ClientProcess] = []
     try:
@@ -627,6 +651,20 @@ def fmt(value: float) -> str:
     return "n/a" if value != value or value == float("inf") else (f"{value:.0f}" if value >= 100 else f"{value:.1f}")
 
 
+def w1_sockets_possible() -> int:
+    """Sockets one process can hold here: its file-descriptor hard limit, less what the server
+    needs besides (database, Redis, listening socket, logs)."""
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[1] - 100
+
+
+def w1_verdict(w1: dict, args) -> str:
+    enough = w1["sockets"] >= min(args.w1_target, w1_sockets_possible())
+    if not enough or w1["kib_per_socket"] > 36:
+        return "**miss**"
+    limited = " at the fd limit" if w1["sockets"] < args.w1_target else ""
+    return ("pass (stretch)" if w1["kib_per_socket"] <= 32 else "pass") + limited
+
+
 def report(results: dict, args) -> str:
     ours, floor = results["ours"], results["floor"]
     v = lambda ok: "pass" if ok else "**miss**"  # noqa: E731
@@ -635,20 +673,20 @@ def report(results: dict, args) -> str:
     lines = [
         stamp(),
         "",
-        f"Command: `{command_line()}`. Server: uvicorn (websockets, permessage-deflate off), `DEBUG=False`, PostgreSQL,",
+        f"Command: `{command_line()}`. Server: `server.serve --workers 1` (uvicorn, wsproto: server/ws.py; permessage-deflate off), `DEBUG=False`, PostgreSQL,",
         "Redis `RedisPubSubChannelLayer`; each socket authenticates with a real token and joins its user, token,",
         "organisation and group channels. Load: separate `ws_bench.py client` processes (websockets + uvloop) on 127.0.0.1;",
         "latency = time from the publish until the **last** client read the frame (a ~1 KiB post card).",
-        "Floor: the same clients and publish through `bench/ws_floor.py` (bare ASGI app, one Redis subscription per process).",
-        f"File-descriptor limit here: hard {resource.getrlimit(resource.RLIMIT_NOFILE)[1]:,} per process, which caps one process below 20,000 sockets.",
+        "Floor: the same clients and publish through `bench/ws_floor.py` (bare ASGI app on uvicorn with wsproto, one Redis subscription per process).",
+        f"File-descriptor limit here: hard {resource.getrlimit(resource.RLIMIT_NOFILE)[1]:,} per process (a container that may not raise it), which caps one process at {w1_sockets_possible():,} sockets.",
         "",
         "| id | what | target | measured | floor | ratio | verdict | load avg |",
         "|---|---|---|---|---|---|---|---|",
     ]
     lines.append(
-        f"| W1 | {w1['sockets']:,} idle sockets, one process: RSS per socket | 10,000 at ≤ 50 KiB | {w1['kib_per_socket']} KiB "
+        f"| W1 | {w1['sockets']:,} idle sockets, one process: RSS per socket | 20,000 at ≤ 36 KiB (stretch 32; first round 10,000 at ≤ 50) | {w1['kib_per_socket']} KiB "
         f"({w1['rss_before_mib']} → {w1['rss_after_mib']} MiB) | {fw1['kib_per_socket']} KiB | {w1['kib_per_socket'] / max(fw1['kib_per_socket'], 0.1):.1f}× | "
-        f"{v(w1['sockets'] >= args.w1_target and w1['kib_per_socket'] <= 50)} | {w1['load']} |"
+        f"{w1_verdict(w1, args)} | {w1['load']} |"
     )
     lines.append(
         f"| W3 | broadcast → last of {w3['open_sockets']:,} clients, one process ({w3['broadcasts']} broadcasts) | p99 ≤ 250 ms | "
@@ -672,7 +710,7 @@ def report(results: dict, args) -> str:
         lines.append(
             f"| W5 | every broadcast reaches every client; catch-up after a reconnect | 100% | broadcasts {w3['received']:,}/{w3['expected']:,} (W3)"
             f"{', W4 ' + format(results['w4']['ours']['received'], ',') + '/' + format(results['w4']['ours']['expected'], ',') if 'w4' in results else ''}"
-            f", W1 (10,000 in one process) {ours['w1_broadcast']['received']:,}/{ours['w1_broadcast']['expected']:,}; "
+            f", W1 ({ours['w1']['sockets']:,} in one process) {ours['w1_broadcast']['received']:,}/{ours['w1_broadcast']['expected']:,}; "
             f"real posts via API → {live['received']:,}/{live['expected']:,} (post → last client p50 {fmt(live['post_to_last_p50_ms'])}, max {fmt(live['post_to_last_max_ms'])} ms); "
             f"reconnect: {again['clients_recovered_all']}/{again['clients']} clients recovered all {again['missed_posts']} missed posts | | | {v(ok)} | {w5['load']} |"
         )
@@ -710,7 +748,7 @@ def main() -> None:
     client.add_argument("--offset", type=int, default=0)
     client.add_argument("--count", type=int, required=True)
     parser.add_argument("--small", action="store_true", help="a quick run with few sockets")
-    parser.add_argument("--w1-clients", type=int, default=10_000)
+    parser.add_argument("--w1-clients", type=int, default=None, help="default: 20,000, or what the fd limit allows")
     parser.add_argument("--w3-clients", type=int, default=1_000)
     parser.add_argument("--w3-broadcasts", type=int, default=100)
     parser.add_argument("--w4-clients", type=int, default=10_000)
@@ -726,7 +764,9 @@ def main() -> None:
     if args.command == "client":
         client_main(args)
         return
-    args.w1_target, args.w4_target = 10_000, 10_000
+    args.w1_target, args.w4_target = 20_000, 10_000
+    if args.w1_clients is None:
+        args.w1_clients = min(args.w1_target, w1_sockets_possible())
     if args.small:
         args.w1_clients, args.w3_clients, args.w3_broadcasts, args.w4_clients, args.w4_seconds = 600, 200, 20, 1_000, 10
     raise_nofile()

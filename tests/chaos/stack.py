@@ -180,8 +180,9 @@ class Stack:
         call_command("migrate", verbosity=0)
 
     def start_server(self) -> None:
-        command = [sys.executable, "-m", "uvicorn", "server.asgi:application", "--host", "127.0.0.1", "--port", str(self.port)]
-        command += ["--ws-per-message-deflate", "false", "--lifespan", "off", "--log-level", "warning"]
+        # The deployment's launcher, one process (its WebSocket protocol and socket options).
+        command = [sys.executable, "-m", "server.serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"]
+        command += ["--log-level", "warning"]
         self.server = subprocess.Popen(command, cwd=ROOT, env=self.env, start_new_session=True)
         import httpx
 

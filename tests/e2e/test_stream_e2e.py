@@ -28,9 +28,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/0")
 ARRIVAL_BUDGET = 2.0
-# As in production (docs/realtime.md): compression off, no lifespan protocol.
-UVICORN = [sys.executable, "-m", "uvicorn", "server.asgi:application", "--host", "127.0.0.1"]
-UVICORN += ["--ws-per-message-deflate", "false", "--lifespan", "off", "--log-level", "warning"]
+# The deployment's launcher (docs/realtime.md), one process: its WebSocket protocol
+# (server/ws.py, wsproto), compression off, TCP keepalive on the sockets.
+UVICORN = [sys.executable, "-m", "server.serve", "--host", "127.0.0.1", "--workers", "1", "--log-level", "warning"]
 WORKER = [sys.executable, "-m", "celery", "-A", "server", "worker", "-P", "solo", "--without-gossip", "--without-mingle", "-l", "warning"]
 
 
