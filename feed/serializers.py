@@ -181,6 +181,10 @@ class FeedUpdatesSerializer(serializers.Serializer):
     )
     cursor = serializers.CharField(help_text="Pass as `since` next time.")
     has_more = serializers.BooleanField(help_text="More changes are waiting: call again with the new cursor now.")
+    up_to_date = serializers.BooleanField(
+        help_text="Every change up to this moment is in `results` (with the pages before it). False only after a full page: "
+        "with `has_more` call again at once; without it (a burst of changes in the last seconds) call once more 6 s later."
+    )
 
 
 class CommentSerializer(serializers.Serializer):

@@ -35,8 +35,9 @@ PINNED_LIMIT = 20
 FEED_ORDER = ("-published_at", "-id")
 FEED_ORDERING = parse_ordering(FEED_ORDER)
 UPDATES_LIMIT = 100
-# Catch-up only hands out changes older than this, so a transaction that stamped
-# updated_at a moment ago but commits after the read is still found next time.
+# The catch-up's cursor never passes a change younger than this, so a transaction that
+# stamped updated_at a moment ago but commits after the read is still found next time;
+# the younger changes themselves are handed out too (the next call repeats them).
 UPDATES_SETTLE = timedelta(seconds=5)
 
 
@@ -327,22 +328,57 @@ class PostChanges:
     removed_ids: list[int]
     cursor: tuple[datetime, int]
     has_more: bool
+    up_to_date: bool
+
+
+def _updates_queryset(*, organization_id: _Id, user_id: _Id, is_admin: bool, since_at: Any, since_id: _Id, limit: int) -> QuerySet[Post]:
+    """Every post of the reader's audience changed after (since_at, since_id), oldest change first."""
+    return (
+        Post.objects.filter(organization_id=organization_id)
+        .filter(_audience_q(user_id=user_id, is_admin=is_admin))
+        .filter(Q(updated_at__gt=since_at) | Q(updated_at=since_at, id__gt=since_id))
+        .select_related(*AUTHOR_RELATED)
+        .order_by("updated_at", "id")[:limit]
+    )
+
+
+@lru_cache(maxsize=16)  # aliases x admin or not (x the limit, fixed but for tests)
+def _compiled_updates_query(alias: str, vendor: str, *, is_admin: bool, limit: int) -> CompiledModelQuery[Post]:
+    """The catch-up's statement, compiled once (as the feed page's): an app-open calls it on
+    every reconnect, and building it through the ORM cost more Python than the answer (#26)."""
+    return CompiledModelQuery.of(
+        _updates_queryset(
+            organization_id=Slot(_ORGANIZATION, BigIntegerField()),
+            user_id=Slot(_USER, BigIntegerField()),
+            is_admin=is_admin,
+            since_at=Slot(_AT, Post._meta.get_field("updated_at")),
+            since_id=Slot(_ID, BigIntegerField()),
+            limit=limit,
+        ),
+        alias,
+    )
 
 
 def post_updates(*, user: User, since: tuple[datetime, int] | None, now: datetime | None = None) -> PostChanges:
-    """Posts created, edited or removed after `since` (an (updated_at, id) cursor), oldest change first."""
+    """Posts created, edited or removed after `since` (an (updated_at, id) cursor), oldest change first.
+
+    Every change up to now is handed out, but the returned cursor stops at the last change at
+    least `UPDATES_SETTLE` old: a younger one may still have an older, uncommitted neighbour
+    (updated_at is stamped before the commit), so the next call starts before the young ones
+    and repeats them (a client applies changes as upserts). `up_to_date` is false only when the
+    page was full: with `has_more` the client calls again at once; without it (a burst of
+    changes in the last seconds) once more after the settle window."""
     horizon = (now or timezone.now()) - UPDATES_SETTLE
     if since is None:
-        return PostChanges(ordered_ids=[], changed=[], removed_ids=[], cursor=(horizon, 0), has_more=False)
+        return PostChanges(ordered_ids=[], changed=[], removed_ids=[], cursor=(horizon, 0), has_more=False, up_to_date=True)
     since_at, since_id = since
-    rows = list(
-        _in_audience(user)
-        .filter(Q(updated_at__gt=since_at) | Q(updated_at=since_at, id__gt=since_id), updated_at__lte=horizon)
-        .select_related(*AUTHOR_RELATED)
-        .order_by("updated_at", "id")[: UPDATES_LIMIT + 1]
+    db = connections[router.db_for_read(Post)]
+    rows = _compiled_updates_query(db.alias, db.vendor, is_admin=user.is_org_admin, limit=UPDATES_LIMIT + 1).fetch(
+        {_ORGANIZATION: user.organization_id, _USER: user.pk, _AT: since_at, _ID: since_id}
     )
-    has_more = len(rows) > UPDATES_LIMIT
+    full = len(rows) > UPDATES_LIMIT
     rows = rows[:UPDATES_LIMIT]
+    settled = [post for post in rows if post.updated_at <= horizon]  # a prefix: rows are in updated_at order
     ordered_ids, changed, removed_ids = [], [], []
     for post in rows:
         if post.removed_at or post.hidden_at:
@@ -352,9 +388,18 @@ def post_updates(*, user: User, since: tuple[datetime, int] | None, now: datetim
         else:
             continue  # scheduled, not yet visible: its publication will bump updated_at again
         ordered_ids.append(post.pk)
-    if rows:
-        cursor = (rows[-1].updated_at, rows[-1].pk)
+    if settled:
+        cursor = (settled[-1].updated_at, settled[-1].pk)
     else:
-        # Nothing new: move the cursor up to the horizon so the next query scans less.
+        # Nothing settled: move the cursor up to the horizon so the next query scans less.
         cursor = max((since_at, since_id), (horizon, 0))
-    return PostChanges(ordered_ids=ordered_ids, changed=changed, removed_ids=removed_ids, cursor=cursor, has_more=has_more)
+    return PostChanges(
+        ordered_ids=ordered_ids,
+        changed=changed,
+        removed_ids=removed_ids,
+        cursor=cursor,
+        # A full page of settled changes: more may follow at once. A full page reaching into the
+        # young ones: every settled change is in it, the young ones past it come after the window.
+        has_more=full and len(settled) == len(rows),
+        up_to_date=not full,
+    )

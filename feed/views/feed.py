@@ -102,4 +102,6 @@ class FeedUpdatesView(APIView):
         cards = {card["id"]: card for card in post_cards(posts=changes.changed, viewer=request.user)}
         # In the order the changes happened, so a client can apply them one by one.
         results = [cards.get(post_id) or removed_card(post_id) for post_id in changes.ordered_ids]
-        return Response({"results": results, "cursor": _encode_since(changes.cursor), "has_more": changes.has_more})
+        return Response(
+            {"results": results, "cursor": _encode_since(changes.cursor), "has_more": changes.has_more, "up_to_date": changes.up_to_date}
+        )

@@ -1,6 +1,7 @@
 """The feed list and catch-up: order, cursor, pinned block, filters, query counts."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -186,6 +187,70 @@ def test_updates_page_through_many_changes(api, leader, employee, no_settle, mon
         if not body["has_more"]:
             break
     assert collected == [post.pk for post in posts]
+
+
+def cursor_minutes_ago(client, minutes=10):
+    """The cursor a phone stored `minutes` ago (the current one sits at the settle horizon)."""
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() - timedelta(minutes=minutes)):
+        return client.get("/api/v1/feed/updates").json()["cursor"]
+
+
+def test_updates_hand_out_young_changes_but_keep_the_cursor_before_them(api, leader, employee):
+    """A post committed a moment before the socket reopened (its frame went while the phone was
+    away) is in the first catch-up: one call, no second one 6 s later (#26). The cursor stays
+    before it, so a change stamped earlier but committed later is still found next time."""
+    client = api(employee)
+    cursor = cursor_minutes_ago(client)
+    settled = services.post_create(author=leader, body="a minute ago")
+    Post.objects.filter(pk=settled.pk).update(updated_at=timezone.now() - timedelta(minutes=1))
+    young = services.post_create(author=leader, body="just now")
+
+    body = client.get("/api/v1/feed/updates", {"since": cursor}).json()
+    assert [item["id"] for item in body["results"]] == [settled.pk, young.pk]
+    assert body["has_more"] is False and body["up_to_date"] is True
+    # The young post is repeated by the next call (apply as an upsert); the settled one is not.
+    again = client.get("/api/v1/feed/updates", {"since": body["cursor"]}).json()
+    assert [item["id"] for item in again["results"]] == [young.pk] and again["up_to_date"] is True
+    # A change stamped before the young post but committed only now is not skipped.
+    late = services.post_create(author=leader, body="stamped early, committed late")
+    Post.objects.filter(pk=late.pk).update(updated_at=Post.objects.get(pk=young.pk).updated_at - timedelta(milliseconds=1))
+    later = client.get("/api/v1/feed/updates", {"since": body["cursor"]}).json()
+    assert [item["id"] for item in later["results"]] == [late.pk, young.pk]
+
+
+def test_updates_after_a_burst_of_young_changes_say_call_again_after_the_window(api, leader, employee, monkeypatch):
+    monkeypatch.setattr(feed_selectors, "UPDATES_LIMIT", 3)
+    client = api(employee)
+    cursor = cursor_minutes_ago(client)
+    old = services.post_create(author=leader, body="settled")
+    Post.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(minutes=1))
+    burst = [services.post_create(author=leader, body=f"burst {i}") for i in range(4)]
+
+    body = client.get("/api/v1/feed/updates", {"since": cursor}).json()
+    # A full page reaching into the young changes: not "more now", but not up to date either.
+    assert [item["id"] for item in body["results"]] == [old.pk, burst[0].pk, burst[1].pk]
+    assert body["has_more"] is False and body["up_to_date"] is False
+    # After the window, from the stored cursor: the rest, paged, nothing lost.
+    later = timezone.now() + timedelta(seconds=6)
+    collected, cursor = [], body["cursor"]
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        while True:
+            page = client.get("/api/v1/feed/updates", {"since": cursor}).json()
+            collected += [item["id"] for item in page["results"]]
+            cursor = page["cursor"]
+            if not page["has_more"]:
+                break
+    assert collected == [post.pk for post in burst] and page["up_to_date"] is True
+
+
+def test_updates_with_a_full_page_of_settled_changes_say_more_now(api, leader, employee, monkeypatch):
+    monkeypatch.setattr(feed_selectors, "UPDATES_LIMIT", 2)
+    client = api(employee)
+    cursor = cursor_minutes_ago(client)
+    posts = [services.post_create(author=leader, body=f"n{i}") for i in range(3)]
+    Post.objects.filter(pk__in=[post.pk for post in posts]).update(updated_at=timezone.now() - timedelta(minutes=1))
+    body = client.get("/api/v1/feed/updates", {"since": cursor}).json()
+    assert len(body["results"]) == 2 and body["has_more"] is True and body["up_to_date"] is False
 
 
 def test_updates_cursor_must_be_valid(api, employee):

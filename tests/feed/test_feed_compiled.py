@@ -115,3 +115,50 @@ def test_compiled_posts_come_with_their_author_and_avatar_loaded(two_companies, 
             getattr(twin, field.attname) for field in Post._meta.concrete_fields
         ]
         assert post.author.name == twin.author.name and post.published_at.tzinfo is not None
+
+
+def orm_updates(user, since_at, since_id):
+    return feed_selectors._updates_queryset(
+        organization_id=user.organization_id,
+        user_id=user.pk,
+        is_admin=user.is_org_admin,
+        since_at=since_at,
+        since_id=since_id,
+        limit=feed_selectors.UPDATES_LIMIT + 1,
+    )
+
+
+def test_compiled_catch_up_matches_its_queryset_for_every_reader_and_cursor(two_companies):
+    """The catch-up (`/feed/updates`) runs from one statement compiled per alias and role: the
+    same changes, in the same order, as the queryset it comes from, for every reader of both
+    organisations, from several cursors (ties on updated_at included), paging to the end."""
+    Post.objects.filter(pk__in=Post.objects.order_by("id").values("pk")[:6]).update(removed_at=timezone.now())
+    now = timezone.now()
+    stamps = sorted(set(Post.objects.values_list("updated_at", flat=True)))
+    feed_selectors._compiled_updates_query.cache_clear()
+    for company in two_companies:
+        for user in [company["leader"], company["admin"], company["loner"], *company["members"]]:
+            for since_at, since_id in [(stamps[0] - timedelta(seconds=1), 0), (stamps[len(stamps) // 2], 0), (stamps[-1], 0)]:
+                changes = selectors.post_updates(user=user, since=(since_at, since_id), now=now + timedelta(seconds=10))
+                expected = list(orm_updates(user, since_at, since_id))[: feed_selectors.UPDATES_LIMIT]
+                assert changes.ordered_ids == [post.pk for post in expected if post.removed_at or post.published_at]
+                assert {post.organization_id for post in expected} <= {user.organization_id}
+    info = feed_selectors._compiled_updates_query.cache_info()
+    assert info.misses == 2  # one statement for readers, one for admins
+
+
+def test_catch_up_pages_through_ties_on_updated_at(two_companies, monkeypatch):
+    """Pages of 5 over posts sharing updated_at: every change exactly once, through the cursor."""
+    monkeypatch.setattr(feed_selectors, "UPDATES_LIMIT", 5)
+    user = two_companies[0]["admin"]
+    same = timezone.now() - timedelta(minutes=5)
+    Post.objects.filter(organization_id=user.organization_id).update(updated_at=same)
+    everything = set(Post.objects.filter(organization_id=user.organization_id).values_list("pk", flat=True))
+    seen, since = [], (same - timedelta(seconds=1), 0)
+    for _ in range(50):
+        changes = selectors.post_updates(user=user, since=since)
+        seen += changes.ordered_ids
+        since = changes.cursor
+        if not changes.has_more:
+            break
+    assert len(seen) == len(set(seen)) and set(seen) == everything
