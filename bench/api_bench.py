@@ -367,11 +367,11 @@ def main() -> None:
         row(
             "F3",
             "feed, 8 concurrent clients",
-            "≥ 250 req/s at p99 ≤ 100 ms",
+            "≥ 450 req/s at p99 ≤ 100 ms (stretch 600; first round ≥ 250)",
             f"{f3['rps']:.0f} req/s, client p99 {f3['p99']:.1f} ms, {f3['errors']} errors; connections per process {f3['split']}",
             "",
             "",
-            verdict(f3["rps"] >= 250 and f3["p99"] <= 100 and not f3["errors"]),
+            verdict(f3["rps"] >= 450 and f3["p99"] <= 100 and not f3["errors"]) + (" (stretch)" if f3["rps"] >= 600 else ""),
             loads["F3"],
         ),
         row(
@@ -387,11 +387,11 @@ def main() -> None:
         row(
             "F5",
             "`/me`, 8 clients",
-            "≥ 800 req/s",
+            "≥ 1,200 req/s (first round ≥ 800)",
             f"{f5_me['rps']:.0f} req/s (p99 {f5_me['p99']:.1f} ms, {f5_me['errors']} errors; connections per process {f5_me['split']})",
             "",
             "",
-            verdict(f5_me["rps"] >= 800 and not f5_me["errors"]),
+            verdict(f5_me["rps"] >= 1200 and not f5_me["errors"]),
             loads["F5me"],
         ),
         row(

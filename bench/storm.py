@@ -645,6 +645,25 @@ def _split(port: int) -> dict[int, int]:
     return counts
 
 
+def server_cpu_s(s: dict) -> float | None:
+    """CPU seconds the new server processes used from their start to the end of the storm
+    (importing the application included), from the last sample of the trace."""
+    trace = s.get("trace") or []
+    return round(sum(trace[-1]["cpu_s"]), 1) if trace else None
+
+
+def floor_text(s: dict) -> str:
+    """What the storm costs the server, and the shortest storm two cores of its own could give:
+    the restart, then that CPU spread over both (the load generators here share the cores)."""
+    cpu = server_cpu_s(s)
+    if cpu is None:
+        return ""
+    return (
+        f"server CPU {cpu:.0f} s ({cpu * 1000 / max(1, s['sockets']):.1f} ms per socket: connect + catch-up); "
+        f"on 2 cores of its own ≥ restart + {cpu / 2:.0f} s"
+    )
+
+
 def fmt(value) -> str:
     if value is None or value != value:
         return "n/a"
@@ -661,7 +680,7 @@ def report(result: dict, args) -> str:
         f"| W6 | reconnect storm: {s['sockets']:,} sockets on {s['workers']} processes dropped (restart) and back with the app's back-off + catch-up, posts during it | "
         f"all back and caught up ≤ 20 s (stretch 10), 0 lost, memory bound | reconnected {s['reconnected']:,} in {fmt(s['all_reconnected_s'])} s, caught up in {fmt(s['all_caught_up_s'])} s "
         f"(restart {fmt(s['restart_s'])} s); lost {s['lost_pairs']}/{s['expected_pairs']:,}, dup {s['duplicates']}; connects {fmt(rate['per_s'])}/s for one process flat out | "
-        f"| | {verdict} | {s['load']} |"
+        f"{floor_text(s)} | | {verdict} | {s['load']} |"
     )
     lines = [
         stamp(),
