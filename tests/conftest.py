@@ -91,3 +91,22 @@ def member(group):
 
 def requires_postgres(reason: str = "needs PostgreSQL row locks and real concurrency"):
     return pytest.mark.skipif(not IS_POSTGRES, reason=f"SKIPPED ON SQLITE: {reason}")
+
+
+@pytest.fixture
+def uvicorn_logging_kept():
+    """A uvicorn.Config made in a test applies uvicorn's logging config to the whole process
+    (handlers, filters and propagation of the uvicorn loggers), undoing the project's (the
+    token redaction filter): whatever a test does to them is put back after it."""
+    import logging
+
+    names = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+    saved = {}
+    for name in names:
+        logger = logging.getLogger(name)
+        saved[name] = (list(logger.handlers), list(logger.filters), logger.level, logger.propagate, logger.disabled)
+    yield
+    for name, (handlers, filters, level, propagate, disabled) in saved.items():
+        logger = logging.getLogger(name)
+        logger.handlers[:], logger.filters[:] = handlers, filters
+        logger.level, logger.propagate, logger.disabled = level, propagate, disabled

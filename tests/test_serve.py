@@ -24,6 +24,7 @@ import pytest
 from server.serve import config_from, parse_args
 
 pytestmark = [
+    pytest.mark.usefixtures("uvicorn_logging_kept"),
     pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT balancing is Linux's"),
     pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2) to see the sockets"),
 ]
