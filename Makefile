@@ -28,7 +28,7 @@ run: setup
 	@echo "Console:  http://$(HOST):$(PORT)/console/ (log in with the leader or admin login above)"
 	@echo "Log in:   curl -X POST http://$(HOST):$(PORT)/api/v1/auth/login -H 'Content-Type: application/json' -d '{\"email\": \"employee@demo.example\", \"password\": \"demo-password-2026\"}'"
 	@echo ""
-	$(PY) -m uvicorn server.asgi:application --host $(HOST) --port $(PORT) --ws-per-message-deflate false
+	$(PY) -m server.serve --host $(HOST) --port $(PORT) --workers 1
 
 test: setup
 	$(PY) -m pytest -n 2 --dist load $(PYTEST_ARGS)

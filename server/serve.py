@@ -21,7 +21,8 @@ whatever the spread, docs/benchmarks.md). The supervisor is uvicorn's own (resta
 worker; SIGTERM, SIGHUP, SIGTTIN/SIGTTOU as uvicorn documents them) and binds nothing, so no
 connection lands on a socket nobody accepts. Only the options the deployment uses are
 offered; everything else is uvicorn's default. Linux (SO_REUSEPORT's balancing); `make run`
-keeps plain uvicorn, one process, for development.
+runs it with one process (`--workers 1`: no supervisor), so development speaks the
+deployment's WebSocket protocol (server/ws.py) too.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ KEEPALIVE_PROBES = 3
 WS_MAX_SIZE = 64 * 1024
 
 
-def bind_reuseport(host: str, port: int, backlog: int) -> socket.socket:
+def bind_reuseport(host: str, port: int, backlog: int, *, reuseport: bool = True) -> socket.socket:
     """A listening socket that shares `host:port` with the other workers' (SO_REUSEPORT).
 
     It listens at once, before the application has loaded: the workers of a restart bind
@@ -60,7 +61,8 @@ def bind_reuseport(host: str, port: int, backlog: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if reuseport:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, KEEPALIVE_IDLE_S)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, KEEPALIVE_INTERVAL_S)
@@ -102,7 +104,9 @@ class OwnSocketWorker:
         self.config = config
 
     def __call__(self, sockets: list[socket.socket] | None = None) -> None:
-        sock = bind_reuseport(self.config.host, self.config.port, self.config.backlog)
+        # One process alone binds the port exclusively: a second server started on it (a second
+        # `make run`) fails with "address in use" instead of silently taking half the requests.
+        sock = bind_reuseport(self.config.host, self.config.port, self.config.backlog, reuseport=self.config.workers > 1)
         try:
             uvicorn.Server(self.config).run(sockets=[sock])
         finally:

@@ -207,3 +207,24 @@ def test_a_worker_slow_to_answer_the_supervisor_is_kept_a_silent_one_replaced(mo
     patient.keep_subprocess_alive()
     assert not slow.killed and patient.processes[1] is slow
     assert silent.killed and patient.processes[2] is started[0] and len(started) == 1
+
+
+def test_one_process_alone_binds_its_port_exclusively(monkeypatch):
+    """`make run` (`--workers 1`): a second server on the same port fails with "address in use"
+    instead of silently sharing it (SO_REUSEPORT is for the workers of one supervisor)."""
+    from server import serve
+
+    bound = []
+    monkeypatch.setattr(serve, "bind_reuseport", lambda *args, **kwargs: bound.append(kwargs) or socket.socket())
+    monkeypatch.setattr(serve.uvicorn.Server, "run", lambda self, sockets=None: None)
+    serve.OwnSocketWorker(config_from(parse_args(["--workers", "1"])))()
+    serve.OwnSocketWorker(config_from(parse_args(["--workers", "2"])))()
+    assert bound == [{"reuseport": False}, {"reuseport": True}]
+
+    monkeypatch.undo()
+    alone = serve.bind_reuseport("127.0.0.1", 0, 8, reuseport=False)
+    try:
+        with pytest.raises(OSError):
+            serve.bind_reuseport("127.0.0.1", alone.getsockname()[1], 8)
+    finally:
+        alone.close()
