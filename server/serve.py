@@ -28,6 +28,7 @@ deployment's WebSocket protocol (server/ws.py) too.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import socket
 
@@ -188,7 +189,12 @@ def main(argv: list[str] | None = None) -> None:
     config = config_from(parse_args(argv))
     metrics_dir_reset()
     if config.workers <= 1:
-        OwnSocketWorker(config)()
+        try:
+            OwnSocketWorker(config)()
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            raise SystemExit(f"{config.host}:{config.port} is already in use (another server on it? a second `make run`?)") from None
         return
     PatientMultiprocess(config, target=OwnSocketWorker(config), sockets=[]).run()
 

@@ -228,3 +228,14 @@ def test_one_process_alone_binds_its_port_exclusively(monkeypatch):
             serve.bind_reuseport("127.0.0.1", alone.getsockname()[1], 8)
     finally:
         alone.close()
+
+
+def test_a_second_lone_server_on_a_port_in_use_says_so_in_one_line():
+    from server import serve
+
+    taken = serve.bind_reuseport("127.0.0.1", 0, 8, reuseport=False)
+    try:
+        with pytest.raises(SystemExit, match="already in use"):
+            serve.main(["--workers", "1", "--port", str(taken.getsockname()[1]), "--log-level", "warning"])
+    finally:
+        taken.close()
